@@ -1,0 +1,148 @@
+"""Exact and near-duplicate sentence removal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from askseed.clean import Sentence, split_sentences
+from askseed.dedup import (
+    NUM_BANDS,
+    MemorySeen,
+    drop_duplicates,
+    lsh_bands,
+    minhash_signature,
+    sentence_key,
+    similarity,
+)
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_f4df355921fbd67a.txt"
+
+TRIAL = (
+    "A trial led by University College London Hospitals saw five out of six severe lupus "
+    "patients achieve remission within months."
+)
+COUNCIL = (
+    "The council approved the new budget for schools and libraries on Tuesday evening after a "
+    "long debate in the town hall."
+)
+
+
+def as_sentences(texts: list[str]) -> list[Sentence]:
+    return [Sentence(text, 0, len(text)) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Hello world.", "Hello world.", True),
+        ("Hello world.", "hello WORLD", True),
+        ("Hello,   world!", "Hello world", True),
+        ("“Quoted” text — here.", '"quoted" text here', True),
+        ("Hello world.", "Hello there world.", False),
+        ("Yes.", "No.", False),
+    ],
+)
+def test_sentence_key(a: str, b: str, same: bool) -> None:
+    assert (sentence_key(a) == sentence_key(b)) is same
+    assert len(sentence_key(a)) == 16
+    int(sentence_key(a), 16)  # hex
+
+
+def test_signature_shape_and_determinism() -> None:
+    signature = minhash_signature(TRIAL)
+    assert signature is not None and len(signature) == 256
+    assert minhash_signature(TRIAL) == signature
+    assert minhash_signature(TRIAL.upper()) == signature
+    assert similarity(signature, signature) == 1.0
+
+
+@pytest.mark.parametrize("text", ["Yes.", "A short title", "Seven words are not quite enough here"])
+def test_short_sentences_have_no_signature(text: str) -> None:
+    assert minhash_signature(text) is None
+
+
+def test_bands_fit_sqlite_integers() -> None:
+    bands = lsh_bands(minhash_signature(TRIAL))
+    assert len(bands) == NUM_BANDS
+    assert all(-(2**63) <= band < 2**63 for band in bands)
+    assert len(set(bands)) == NUM_BANDS
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        # One word replaced in a long sentence: a near-duplicate.
+        (TRIAL, TRIAL.replace("achieve", "reach"), True),
+        (COUNCIL, COUNCIL.replace("Tuesday", "Wednesday"), True),
+        # One word inserted or removed.
+        (COUNCIL, COUNCIL.replace("the new budget", "the new annual budget"), True),
+        (TRIAL, TRIAL.replace("severe ", ""), True),
+        # Same topic, different claim (two or more edits): kept.
+        (TRIAL, TRIAL.replace("five out of", "none of the").replace("months", "a year"), False),
+        (COUNCIL, COUNCIL.replace("approved", "rejected").replace("schools", "roads"), False),
+        (
+            "Patients with severe lupus in the UK have achieved remission following treatment.",
+            "Patients with severe lupus in the US have not achieved remission following treatment.",
+            False,
+        ),
+        # One flipped word in a mid-length sentence is kept: it may be a contrary claim.
+        (
+            "The company said revenue rose by ten percent in the third quarter of the year.",
+            "The company said revenue fell by ten percent in the third quarter of the year.",
+            False,
+        ),
+        # Unrelated sentences.
+        (TRIAL, COUNCIL, False),
+    ],
+)
+def test_near_duplicates(a: str, b: str, near: bool) -> None:
+    kept, dropped = drop_duplicates(as_sentences([a, b]), MemorySeen())
+    assert dropped == (1 if near else 0)
+    assert [sentence.text for sentence in kept] == ([a] if near else [a, b])
+
+
+@pytest.mark.parametrize(
+    ("texts", "kept", "dropped"),
+    [
+        ([], [], 0),
+        (["Yes.", "Yes.", "yes!"], ["Yes."], 2),
+        (["Title", "Body text.", "TITLE"], ["Title", "Body text."], 1),
+        ([TRIAL, TRIAL.lower(), TRIAL.replace(",", "")], [TRIAL], 2),
+        ([TRIAL, COUNCIL, TRIAL, COUNCIL], [TRIAL, COUNCIL], 2),
+        # An exact copy of a dropped near-duplicate is dropped too.
+        ([TRIAL, TRIAL.replace("achieve", "reach"), TRIAL.replace("achieve", "reach")], [TRIAL], 2),
+    ],
+)
+def test_drop_duplicates_within_a_list(texts: list[str], kept: list[str], dropped: int) -> None:
+    result, count = drop_duplicates(as_sentences(texts), MemorySeen())
+    assert [sentence.text for sentence in result] == kept
+    assert count == dropped
+
+
+def test_duplicates_across_calls_keep_the_first_file() -> None:
+    seen = MemorySeen()
+    first, dropped_first = drop_duplicates(as_sentences([TRIAL, "Intro."]), seen)
+    second, dropped_second = drop_duplicates(
+        as_sentences(["Intro.", TRIAL.replace("achieve", "reach"), COUNCIL]), seen
+    )
+    assert [s.text for s in first] == [TRIAL, "Intro."] and dropped_first == 0
+    assert [s.text for s in second] == [COUNCIL] and dropped_second == 2
+    # A separate store knows nothing of the first call.
+    fresh, dropped_fresh = drop_duplicates(as_sentences(["Intro."]), MemorySeen())
+    assert len(fresh) == 1 and dropped_fresh == 0
+
+
+def test_kept_sentences_keep_their_offsets() -> None:
+    sentences = [Sentence("One.", 0, 4), Sentence("Two.", 5, 9), Sentence("one", 10, 13)]
+    kept, _ = drop_duplicates(sentences, MemorySeen())
+    assert kept == sentences[:2]
+
+
+def test_seed_article_copy_is_dropped() -> None:
+    sentences = split_sentences(SEED.read_text(encoding="utf-8"))
+    kept, dropped = drop_duplicates(sentences, MemorySeen())
+    assert dropped == 5  # the article's five sentences appear twice
+    assert sum("five out of six" in sentence.text for sentence in kept) == 1
+    assert len(kept) == len(sentences) - 5
