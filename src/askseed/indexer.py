@@ -1,0 +1,267 @@
+"""Building the index, or bringing it up to date by re-embedding only what changed."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from askseed.chunk import Chunk, make_chunks
+from askseed.clean import split_sentences
+from askseed.config import Settings
+from askseed.dedup import drop_duplicates, sentence_key
+from askseed.engine import IndexReport
+from askseed.errors import NoDocumentsError
+from askseed.freshness import file_sha256, plan_update
+from askseed.sources import SkipFile, SourceFile, read_document
+from askseed.store import FileRecord
+from askseed.store_writer import IndexWriter
+
+# Bump when cleaning, dedup or chunking rules change: stored chunks would no longer match.
+PIPELINE_VERSION = "1"
+# Chunks are embedded in batches across files, so many small files still fill a batch.
+EMBED_BATCH = 256
+
+Progress = Callable[[int, int], None]
+
+
+def index_fingerprint(model_fingerprint: str, settings: Settings) -> str:
+    """Anything that changes what a stored vector means forces a full rebuild."""
+    parts = {
+        "model": model_fingerprint,
+        "chunk_tokens": settings.chunk_tokens,
+        "chunk_overlap": settings.chunk_overlap,
+        "pipeline": PIPELINE_VERSION,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class _PendingFile:
+    file_id: int
+    rows: list[tuple]
+    texts: list[str]
+    dropped_keys: list[str]
+
+
+@dataclass
+class _Run:
+    """Counters for the one-line summary."""
+
+    duplicates: int = 0
+    embedded_files: int = 0
+    embedded_chunks: int = 0
+    warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def update_index(
+    settings: Settings,
+    embedder,
+    rebuild: bool = False,
+    on_progress: Progress | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> IndexReport:
+    started = time.perf_counter()
+    run = _Run()
+
+    def warn(rel: str, reason: str) -> None:
+        run.skipped += 1
+        run.warnings.append(f"{rel}: {reason}")
+        if on_warning:
+            on_warning(f"skipped {rel}: {reason}")
+
+    fingerprint = index_fingerprint(embedder.fingerprint, settings)
+    manifest = {
+        "model": embedder.name,
+        "model_fingerprint": embedder.fingerprint,
+        "chunk_settings": json.dumps(
+            {"max_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap}
+        ),
+        "documents_folder": str(settings.seeds.resolve()),
+    }
+    with IndexWriter(settings.index, fingerprint, manifest, embedder.dim, rebuild) as writer:
+        plan = plan_update(settings.seeds, writer.files(), writer.skipped(), settings.follow_links)
+        for rel, reason in plan.walk_skips:
+            warn(rel, reason)
+        removed = 0
+        to_redo = {source.rel for source in plan.changed}
+        for rel in plan.removed + sorted(to_redo):
+            # A file that leaned on this one for a sentence it dropped must now keep it.
+            to_redo |= writer.dependents_of(rel)
+        for rel in plan.removed:
+            writer.remove_file(rel)
+            removed += 1
+        for rel in plan.forgotten_skips:
+            writer.remove_file(rel)
+        sources = {source.rel: source for source in plan.new + plan.changed}
+        for rel in sorted(to_redo - set(plan.removed)):
+            writer.remove_file(rel)
+            if rel not in sources:
+                sources[rel] = _restat(settings.seeds, rel)
+        for source, _ in plan.touched:
+            writer.touch(source.rel, source.size, source.mtime_ns)
+        _index_files(
+            writer,
+            [sources[rel] for rel in sorted(sources)],
+            embedder,
+            settings,
+            run,
+            warn,
+            on_progress,
+        )
+        files = writer.files()
+        if not files:
+            # Refuse to replace an index with an empty one: nothing indexed is lost.
+            raise NoDocumentsError(
+                f"no readable documents in {settings.seeds}: add .txt or .md files, "
+                "or pass --seeds DIR"
+            )
+        writer.commit()
+    return IndexReport(
+        files=len(files),
+        chunks=sum(record.chunks for record in files.values()),
+        embedded_files=run.embedded_files,
+        embedded_chunks=run.embedded_chunks,
+        removed_files=removed,
+        duplicates_dropped=run.duplicates,
+        skipped_files=run.skipped,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(run.warnings),
+    )
+
+
+def _restat(root: Path, rel: str) -> SourceFile:
+    path = root / rel
+    stat = path.stat()
+    return SourceFile(path=path.resolve(), rel=rel, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+
+
+def _index_files(
+    writer: IndexWriter,
+    sources: list[SourceFile],
+    embedder,
+    settings: Settings,
+    run: _Run,
+    warn: Callable[[str, str], None],
+    on_progress: Progress | None,
+) -> None:
+    pending: list[_PendingFile] = []
+    pending_texts = 0
+    for done, source in enumerate(sources, start=1):
+        prepared = _prepare_file(writer, source, embedder, settings, run, warn)
+        if prepared is not None:
+            pending.append(prepared)
+            pending_texts += len(prepared.texts)
+        if pending_texts >= EMBED_BATCH:
+            _embed_and_store(writer, pending, embedder, run)
+            pending, pending_texts = [], 0
+        if on_progress:
+            on_progress(done, len(sources))
+    _embed_and_store(writer, pending, embedder, run)
+
+
+def _prepare_file(
+    writer, source: SourceFile, embedder, settings: Settings, run: _Run, warn
+) -> _PendingFile | None:
+    try:
+        digest = file_sha256(source.path)
+        document = read_document(source)
+    except SkipFile as reason:
+        warn(source.rel, str(reason))
+        writer.mark_skipped(source.rel, source.size, source.mtime_ns, str(reason))
+        return None
+    except OSError as error:
+        warn(source.rel, error.strerror or str(error))
+        writer.mark_skipped(
+            source.rel, source.size, source.mtime_ns, error.strerror or "unreadable"
+        )
+        return None
+    for note in document.warnings:
+        run.warnings.append(f"{source.rel}: {note}")
+    record = FileRecord(
+        source.rel, source.size, source.mtime_ns, digest, page_starts=document.page_starts
+    )
+    file_id, seen = writer.begin_file(record)
+    sentences = split_sentences(document.text)
+    kept, dropped = drop_duplicates(sentences, seen)
+    run.duplicates += dropped
+    kept_ids = {id(sentence) for sentence in kept}
+    dropped_keys = [sentence_key(s.text) for s in sentences if id(s) not in kept_ids]
+    counter = _cached_counter(embedder, [sentence.text for sentence in kept])
+    chunks = make_chunks(
+        kept,
+        document.text,
+        counter,
+        max_tokens=settings.chunk_tokens,
+        overlap=settings.chunk_overlap,
+    )
+    line_starts = _line_starts(document.text)
+    rows = [_chunk_row(chunk, line_starts) for chunk in chunks]
+    return _PendingFile(file_id, rows, [chunk.text for chunk in chunks], dropped_keys)
+
+
+def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder, run: _Run) -> None:
+    texts = [text for item in pending for text in item.texts]
+    vectors = embedder.encode(texts) if texts else None
+    offset = 0
+    for item in pending:
+        count = len(item.texts)
+        writer.finish_file(
+            item.file_id,
+            item.rows,
+            vectors[offset : offset + count] if count else None,
+            item.dropped_keys,
+        )
+        offset += count
+        run.embedded_files += 1
+        run.embedded_chunks += count
+
+
+def _cached_counter(embedder, texts: list[str]) -> Callable[[str], int]:
+    """Count all sentences in one batch call; pieces of split sentences are counted on demand."""
+    counts = dict(zip(texts, embedder.count_tokens(texts), strict=True)) if texts else {}
+
+    def count(text: str) -> int:
+        if text not in counts:
+            counts[text] = embedder.count_tokens([text])[0]
+        return counts[text]
+
+    return count
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    position = text.find("\n")
+    while position != -1:
+        starts.append(position + 1)
+        position = text.find("\n", position + 1)
+    return starts
+
+
+def _chunk_row(chunk: Chunk, line_starts: list[int]) -> tuple:
+    sentences = [
+        [
+            text_start,
+            text_end,
+            raw_start,
+            raw_end,
+            bisect.bisect_right(line_starts, raw_start),
+            bisect.bisect_right(line_starts, max(raw_start, raw_end - 1)),
+        ]
+        for (text_start, text_end), (raw_start, raw_end) in zip(
+            chunk.sentences, chunk.sentence_spans, strict=True
+        )
+    ]
+    return (
+        chunk.text,
+        chunk.start,
+        chunk.end,
+        chunk.start_line,
+        chunk.end_line,
+        json.dumps(sentences, separators=(",", ":")),
+    )

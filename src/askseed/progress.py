@@ -1,0 +1,42 @@
+"""A one-line progress bar on stderr, shown only on a terminal and only for long runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+SHOW_AFTER_SECONDS = 0.5
+WIDTH = 30
+
+
+class ProgressLine:
+    def __init__(self, label: str, stream=None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.is_terminal = self.stream.isatty()
+        self._started = time.monotonic()
+        self._drawn = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.is_terminal or time.monotonic() - self._started < SHOW_AFTER_SECONDS:
+            return
+        filled = WIDTH * done // max(total, 1)
+        bar = "#" * filled + "-" * (WIDTH - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} files")
+        self.stream.flush()
+        self._drawn = True
+
+    def warn(self, message: str) -> None:
+        self._clear()
+        print(f"askseed: warning: {message}", file=self.stream)
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[2K")
+            self._drawn = False
+
+    def __enter__(self) -> ProgressLine:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._clear()

@@ -1,0 +1,282 @@
+"""Updating the index: one writer at a time, one SQLite transaction per run.
+
+See store.py for the layout and why the SQLite commit is the single switch point.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from askseed.store import (
+    DB_FILE,
+    LOCK_FILE,
+    SCHEMA,
+    SCHEMA_VERSION,
+    FileRecord,
+    IndexBusyError,
+    StoreError,
+    _connect,
+    _damaged,
+    _file_record,
+)
+from askseed.vectors import FlatVectors, VectorFileError
+
+
+class SqliteSeen:
+    """The sentences already kept anywhere in the index, for dedup across files."""
+
+    def __init__(self, conn: sqlite3.Connection, file_id: int):
+        self._conn = conn
+        self._file_id = file_id
+
+    def has_key(self, key: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM sentence_keys WHERE key = ? LIMIT 1", (key,))
+        return row.fetchone() is not None
+
+    def near_candidates(self, bands: list[int]) -> Iterable[bytes]:
+        if not bands:
+            return []
+        marks = ",".join("?" * len(bands))
+        rows = self._conn.execute(
+            f"SELECT DISTINCT k.signature FROM sentence_bands b "
+            f"JOIN sentence_keys k ON k.id = b.sentence_id WHERE b.band IN ({marks})",
+            bands,
+        )
+        return [row[0] for row in rows if row[0] is not None]
+
+    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None:
+        cursor = self._conn.execute(
+            "INSERT INTO sentence_keys (key, file_id, signature) VALUES (?, ?, ?)",
+            (key, self._file_id, signature),
+        )
+        self._conn.executemany(
+            "INSERT INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
+            [(band, cursor.lastrowid) for band in bands],
+        )
+
+
+class IndexWriter:
+    """Holds the write lock and a transaction; nothing is visible to readers until commit()."""
+
+    def __init__(
+        self,
+        directory: Path,
+        fingerprint: str,
+        manifest: dict[str, str],
+        dim: int,
+        rebuild: bool = False,
+    ):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._lock = _acquire_lock(directory / LOCK_FILE)
+        try:
+            self._conn = _connect(directory / DB_FILE)
+            self._conn.executescript(SCHEMA)
+            self._conn.execute("BEGIN IMMEDIATE")
+            old = dict(self._conn.execute("SELECT key, value FROM manifest"))
+        except sqlite3.DatabaseError as error:
+            self._release()
+            raise _damaged(directory, error) from error
+        self._old_manifest = old
+        self.manifest = {
+            **manifest,
+            "fingerprint": fingerprint,
+            "dim": str(dim),
+            "schema_version": SCHEMA_VERSION,
+        }
+        compatible = (
+            old.get("fingerprint") == fingerprint and old.get("schema_version") == SCHEMA_VERSION
+        )
+        # A new model or new chunk settings make every stored vector meaningless.
+        self.rebuilt = bool(old) and (rebuild or not compatible)
+        self._vectors = self._load_vectors(old, dim, fresh=self.rebuilt or not old)
+        if self.rebuilt:
+            for table in (
+                "files",
+                "skipped",
+                "chunks",
+                "sentence_keys",
+                "sentence_bands",
+                "dropped_keys",
+            ):
+                self._conn.execute(f"DELETE FROM {table}")
+        self._removed_ids: list[int] = []
+        self._added_ids: list[int] = []
+        self._added_vectors: list[np.ndarray] = []
+
+    def _load_vectors(self, old: dict[str, str], dim: int, fresh: bool) -> FlatVectors:
+        if fresh:
+            return FlatVectors.empty(dim)
+        try:
+            return FlatVectors.load(self.directory / old["vectors_file"], writable=True)
+        except (KeyError, VectorFileError) as error:
+            self._abort()
+            raise StoreError(
+                f"the vectors of the index in {self.directory} are missing or damaged; "
+                f"run `askseed index --rebuild --index {self.directory}`"
+            ) from error
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
+    def files(self) -> dict[str, FileRecord]:
+        rows = self._conn.execute(
+            "SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files"
+        )
+        return {row[0]: _file_record(row) for row in rows}
+
+    def skipped(self) -> dict[str, tuple[int, int, str]]:
+        rows = self._conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
+        return {path: (size, mtime, reason) for path, size, mtime, reason in rows}
+
+    def dependents_of(self, path: str) -> set[str]:
+        """Files that dropped a sentence as a duplicate of one this file holds."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT f.path FROM dropped_keys d JOIN files f ON f.id = d.file_id "
+            "WHERE d.key IN (SELECT k.key FROM sentence_keys k JOIN files o ON o.id = k.file_id "
+            "WHERE o.path = ?) AND f.path != ?",
+            (path, path),
+        )
+        return {row[0] for row in rows}
+
+    def remove_file(self, path: str) -> list[int]:
+        """Drop a file's chunks and dedup keys; returns the removed chunk ids."""
+        row = self._conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        self._conn.execute("DELETE FROM skipped WHERE path = ?", (path,))
+        if row is None:
+            return []
+        file_id = row[0]
+        ids = [
+            r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))
+        ]
+        self._conn.execute(
+            "DELETE FROM sentence_bands WHERE sentence_id IN "
+            "(SELECT id FROM sentence_keys WHERE file_id = ?)",
+            (file_id,),
+        )
+        for table in ("chunks", "sentence_keys", "dropped_keys"):
+            self._conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
+        self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        self._removed_ids.extend(ids)
+        return ids
+
+    def begin_file(self, record: FileRecord) -> tuple[int, SqliteSeen]:
+        pages = json.dumps(list(record.page_starts)) if record.page_starts else None
+        cursor = self._conn.execute(
+            "INSERT INTO files (path, size, mtime_ns, sha256, chunks, page_starts) "
+            "VALUES (?, ?, ?, ?, 0, ?)",
+            (record.path, record.size, record.mtime_ns, record.sha256, pages),
+        )
+        file_id = cursor.lastrowid
+        return file_id, SqliteSeen(self._conn, file_id)
+
+    def finish_file(
+        self,
+        file_id: int,
+        chunk_rows: list[tuple],
+        vectors: np.ndarray,
+        dropped_keys: Iterable[str],
+    ) -> list[int]:
+        """chunk_rows: (text, start, end, start_line, end_line, sentences_json) each."""
+        ids = []
+        for row in chunk_rows:
+            cursor = self._conn.execute(
+                'INSERT INTO chunks (file_id, text, start, "end", start_line, end_line, sentences) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (file_id, *row),
+            )
+            ids.append(cursor.lastrowid)
+        self._conn.execute("UPDATE files SET chunks = ? WHERE id = ?", (len(ids), file_id))
+        self._conn.executemany(
+            "INSERT INTO dropped_keys (file_id, key) VALUES (?, ?)",
+            [(file_id, key) for key in set(dropped_keys)],
+        )
+        if ids:
+            self._added_ids.extend(ids)
+            self._added_vectors.append(vectors)
+        return ids
+
+    def touch(self, path: str, size: int, mtime_ns: int) -> None:
+        """Same content, new stat data: remember it so the next check is stat-only."""
+        self._conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+        )
+
+    def mark_skipped(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO skipped (path, size, mtime_ns, reason) VALUES (?, ?, ?, ?)",
+            (path, size, mtime_ns, reason),
+        )
+
+    def commit(self) -> None:
+        generation = int(self._old_manifest.get("generation", "0")) + 1
+        vectors_file = f"vectors-{generation}.faiss"
+        added = (
+            np.vstack(self._added_vectors)
+            if self._added_vectors
+            else np.zeros((0, self._vectors.dim), np.float32)
+        )
+        self._vectors.apply(self._removed_ids, self._added_ids, added)
+        self._vectors.save(self.directory / vectors_file)
+        values = {
+            **self.manifest,
+            "vectors_file": vectors_file,
+            "generation": str(generation),
+            "built_at": f"{time.time():.3f}",
+        }
+        self._conn.execute("DELETE FROM manifest")
+        self._conn.executemany("INSERT INTO manifest (key, value) VALUES (?, ?)", values.items())
+        self._conn.execute("COMMIT")
+        _remove_stale_generations(self.directory, keep=vectors_file)
+        self._release()
+
+    def _abort(self) -> None:
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+            self._conn = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if self._conn is not None:
+            self._abort()
+
+
+def _acquire_lock(path: Path) -> int:
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        raise IndexBusyError(
+            f"another askseed is updating the index in {path.parent}; wait for it to finish"
+        ) from None
+    return handle
+
+
+def _remove_stale_generations(directory: Path, keep: str) -> None:
+    # Readers that already opened an old generation keep it alive through their mapping.
+    for path in directory.glob("vectors-*.faiss*"):
+        if path.name != keep:
+            path.unlink(missing_ok=True)

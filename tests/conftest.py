@@ -1,0 +1,79 @@
+"""Shared fixtures. No test touches the real home or the repository's own index."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SHARED_EVAL = REPO.parent / "shared" / "eval"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words embedder: texts sharing words get similar vectors."""
+
+    name = "fake-bow"
+    dim = 64
+    fingerprint = "fake-bow-1"
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []  # every text ever embedded, to prove what was re-embedded
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(text.split()) + 2 for text in texts]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.encoded.extend(texts)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                word = word.strip(".,;:!?\"'()")
+                if word:
+                    bucket = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest())
+                    vectors[row, bucket % self.dim] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory, monkeypatch):
+    """Keep every test away from the user's home and the repo's index."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    for name in ("ASKSEED_SEEDS", "ASKSEED_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Settings pointing at a fresh documents folder and index under tmp_path."""
+    from askseed.config import Settings
+
+    def make(**overrides) -> Settings:
+        values = {"seeds": tmp_path / "docs", "index": tmp_path / "index", **overrides}
+        values["seeds"].mkdir(parents=True, exist_ok=True)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def fake_engine_factory(fake_embedder):
+    from askseed.engine import Engine
+
+    def make(settings):
+        return Engine(settings, embedder=fake_embedder)
+
+    return make

@@ -1,0 +1,137 @@
+"""Incremental indexing with a fake embedder: what is re-embedded, removed, and kept."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from askseed.engine import Engine
+from askseed.errors import NoDocumentsError
+from askseed.indexer import update_index
+from askseed.store import IndexReader
+
+ALPHA = "Alpha reactors run on thorium salt. They were first tested in the desert.\n"
+BETA = "Beta gardens grow purple carrots in winter. Frost makes the carrots sweeter.\n"
+GAMMA = "Gamma rays come from distant pulsars. Telescopes in orbit detect them.\n"
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(make_settings):
+    settings = make_settings()
+    write(settings.seeds, "alpha.txt", ALPHA)
+    write(settings.seeds, "beta.md", BETA)
+    write(settings.seeds, "sub/gamma.txt", GAMMA)
+    return settings
+
+
+def sources_in_index(settings) -> dict[str, int]:
+    with IndexReader(settings.index) as reader:
+        return {path: record.chunks for path, record in reader.files().items()}
+
+
+def test_second_run_re_embeds_nothing(corpus, fake_embedder):
+    first = update_index(corpus, fake_embedder)
+    assert first.embedded_files == 3 and first.chunks == 3
+    fake_embedder.encoded.clear()
+
+    second = update_index(corpus, fake_embedder)
+
+    assert second.embedded_files == 0 and fake_embedder.encoded == []
+    assert "nothing re-embedded" in second.summary()
+
+
+def test_editing_one_file_re_embeds_only_that_file(corpus, fake_embedder):
+    update_index(corpus, fake_embedder)
+    fake_embedder.encoded.clear()
+    write(corpus.seeds, "beta.md", BETA + "\nPurple carrots need sandy soil.\n")
+
+    report = update_index(corpus, fake_embedder)
+
+    assert report.embedded_files == 1
+    assert all("carrots" in text or "Frost" in text for text in fake_embedder.encoded)
+    assert sources_in_index(corpus).keys() == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+
+
+def test_touching_a_file_without_changing_it_re_embeds_nothing(corpus, fake_embedder):
+    update_index(corpus, fake_embedder)
+    path = corpus.seeds / "alpha.txt"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    fake_embedder.encoded.clear()
+
+    report = update_index(corpus, fake_embedder)
+
+    assert report.embedded_files == 0 and fake_embedder.encoded == []
+    assert Engine(corpus, embedder=fake_embedder).status().fresh
+
+
+def test_deleting_a_file_removes_its_chunks(corpus, fake_embedder):
+    update_index(corpus, fake_embedder)
+    (corpus.seeds / "sub" / "gamma.txt").unlink()
+
+    report = update_index(corpus, fake_embedder)
+
+    assert report.removed_files == 1
+    assert sources_in_index(corpus).keys() == {"alpha.txt", "beta.md"}
+    with IndexReader(corpus.index) as reader:
+        assert reader.vectors.count == reader.chunks == 2
+
+
+def test_rebuild_re_embeds_everything(corpus, fake_embedder):
+    update_index(corpus, fake_embedder)
+    report = update_index(corpus, fake_embedder, rebuild=True)
+    assert report.embedded_files == 3
+
+
+def test_changed_chunk_settings_force_a_full_rebuild(corpus, fake_embedder):
+    from dataclasses import replace
+
+    update_index(corpus, fake_embedder)
+    report = update_index(replace(corpus, chunk_tokens=64), fake_embedder)
+    assert report.embedded_files == 3
+
+
+def test_duplicate_sentences_across_files_are_kept_once_and_come_back(corpus, fake_embedder):
+    shared = "Thorium salt reactors were first tested in the desert long ago."
+    write(corpus.seeds, "a_first.txt", f"{shared}\nA first file adds its own note here.\n")
+    write(corpus.seeds, "z_last.txt", f"{shared}\nThe last file also has its own note.\n")
+    report = update_index(corpus, fake_embedder)
+    assert report.duplicates_dropped >= 1
+
+    def holders():
+        with IndexReader(corpus.index) as reader:
+            hits = reader.chunks_by_id(list(range(1, 100)))
+        return sorted({chunk.source for chunk in hits.values() if shared in chunk.text})
+
+    assert holders() == ["a_first.txt"]
+    (corpus.seeds / "a_first.txt").unlink()
+    update_index(corpus, fake_embedder)
+    assert holders() == ["z_last.txt"]
+
+
+def test_an_emptied_folder_keeps_the_old_index(corpus, fake_embedder):
+    update_index(corpus, fake_embedder)
+    for path in list(corpus.seeds.rglob("*.*")):
+        path.unlink()
+
+    with pytest.raises(NoDocumentsError):
+        update_index(corpus, fake_embedder)
+
+    assert len(sources_in_index(corpus)) == 3
+
+
+def test_status_reports_stale_after_a_change(corpus, fake_embedder):
+    engine = Engine(corpus, embedder=fake_embedder)
+    assert not engine.status().exists
+    engine.refresh()
+    assert engine.status().fresh
+    write(corpus.seeds, "new.txt", "A brand new file about volcanoes.\n")
+    status = engine.status()
+    assert not status.fresh and status.changed_files == 1
