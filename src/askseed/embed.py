@@ -57,14 +57,19 @@ def load_tokenizer(directory: Path):
 
 
 class WordPieceCounter:
-    """Counts word pieces (with [CLS] and [SEP]) the way the model will see them, untruncated."""
+    """Counts a text's word pieces, untruncated.
+
+    Without [CLS] and [SEP]: the chunker sums sentence counts, and two special tokens per
+    sentence would leave every chunk smaller than it needs to be.
+    """
 
     def __init__(self, directory: Path):
         self._tokenizer = load_tokenizer(directory)
         self._tokenizer.no_truncation()
 
     def __call__(self, texts: list[str]) -> list[int]:
-        return [len(encoding.ids) for encoding in self._tokenizer.encode_batch(texts)]
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
 
 
 class SentenceTransformerEmbedder:
