@@ -1,0 +1,567 @@
+"""The chat UI, driven with Textual's Pilot against a fake engine (no model, no index)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from askseed.answer import Answer, IndexInfo, Passage
+from askseed.config import Settings
+from askseed.engine import IndexReport, IndexStatus
+from askseed.tui.app import AskseedApp, make_app
+from askseed.tui.context import ContextScreen
+from askseed.tui.transcript import (
+    NO_ANSWER,
+    Exchange,
+    locate_quote,
+    quote_span,
+    quote_with_source,
+    to_markdown,
+    transcript_path,
+)
+from askseed.tui.widgets import ExchangeView, PassageView, describe_status
+
+pytestmark = pytest.mark.anyio  # the async tests run on asyncio, through anyio's plugin
+
+SIZE = (100, 32)
+BUILT_AT = 1_700_000_000.0  # 2023-11-14 22:13 UTC
+
+DOCUMENT = [
+    "Lupus trial news",
+    "",
+    "People with severe lupus may no longer need lifelong medication.",
+    "A trial led by University College London Hospitals saw five out of six",
+    "severe lupus patients achieved remission within months.",
+    "Experts called the findings truly groundbreaking.",
+    "",
+    "The single-dose therapy works by modifying a patient's own immune cells.",
+    "It was previously used for cancer.",
+    "Each patient received one dose of the modified cells.",
+]
+STOPWORDS = set(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "by",
+        "was",
+        "were",
+        "with",
+        "how",
+        "many",
+        "what",
+        "who",
+        "is",
+        "it",
+        "and",
+        "did",
+        "do",
+        "in",
+        "to",
+        "for",
+    ]
+)
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in re.findall(r"[a-z]+", text.lower()) if word not in STOPWORDS}
+
+
+def _sentences(text: str) -> list[str]:
+    return [sentence.strip() for sentence in re.findall(r"[^.]+\.", text)]
+
+
+class FakeEngine:
+    """A keyword matcher over two passages of DOCUMENT, honouring the Engine contract."""
+
+    SOURCE = "lupus.txt"
+    PASSAGES = [(3, 6), (8, 10)]  # (start_line, end_line)
+
+    def __init__(self, fresh: bool = True, exists: bool = True) -> None:
+        self.fresh = fresh
+        self.exists = exists
+        self.load_gate = threading.Event()
+        self.load_gate.set()
+        self.load_error: Exception | None = None
+        self.asked: list[tuple[str, str | None]] = []
+        self.refreshes = 0
+        self.progress: list[tuple[int, int]] = []
+
+    def status(self) -> IndexStatus:
+        return IndexStatus(
+            documents=1 if self.exists else 0,
+            chunks=len(self.PASSAGES) if self.exists else 0,
+            fresh=self.fresh,
+            exists=self.exists,
+            built_at=BUILT_AT if self.exists else None,
+            changed_files=0 if self.fresh else 1,
+        )
+
+    def load(self) -> None:
+        self.load_gate.wait(timeout=10)
+        if self.load_error:
+            raise self.load_error
+
+    def refresh(self, on_progress=None, rebuild=False) -> IndexReport:
+        for done in range(1, 4):
+            self.progress.append((done, 3))
+            if on_progress:
+                on_progress(done, 3)
+        self.refreshes += 1
+        self.fresh = self.exists = True
+        return IndexReport(1, 2, 1, 2, 0, 0, 0, 0.1)
+
+    def ask(self, question: str, k: int = 3, query: str | None = None) -> Answer:
+        self.asked.append((question, query))
+        if "explode" in question:
+            raise RuntimeError("the index is corrupt")
+        wanted = _words(query or question)
+        ranked = []
+        for start, end in self.PASSAGES:
+            text = " ".join(DOCUMENT[start - 1 : end])
+            quote = max(_sentences(text), key=lambda sentence: len(wanted & _words(sentence)))
+            overlap = len(wanted & _words(text)) / max(1, len(wanted))
+            ranked.append((overlap, start, end, text, quote))
+        ranked.sort(key=lambda row: -row[0])
+        passages = [
+            Passage(
+                rank, text, quote, text.index(quote), self.SOURCE, start, end, 0.2 + overlap / 2
+            )
+            for rank, (overlap, start, end, text, quote) in enumerate(ranked[:k], start=1)
+        ]
+        answered = ranked[0][0] >= 0.5
+        return Answer(
+            question=question,
+            query=query or question,
+            answered=answered,
+            passages=passages if answered else passages[:1],
+            index=IndexInfo(1, len(self.PASSAGES), refreshed=False),
+        )
+
+    def context(self, source: str, start_line: int, end_line: int, margin: int = 8):
+        first = max(1, start_line - margin)
+        last = min(len(DOCUMENT), end_line + margin)
+        return [(line_no, DOCUMENT[line_no - 1]) for line_no in range(first, last + 1)]
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Times on screen are local: pin the zone so screenshots match everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def chat(engine: FakeEngine | None = None) -> AskseedApp:
+    return make_app(Settings(seeds=Path("docs")), engine=engine or FakeEngine())
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and the messages they post be handled (they may start more)."""
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def ask(pilot, question: str) -> None:
+    await pilot.click("#question")
+    await pilot.press(*question, "enter")
+    await settle(pilot)
+
+
+def header(app: AskseedApp) -> str:
+    """The status line as a user sees it: the running activity only shows while busy."""
+    text = str(app.query_one("#status-text").render())
+    if app.query_one("#activity").display:
+        text += " " + str(app.query_one("#activity").render())
+    return text
+
+
+def transcript_text(app: AskseedApp) -> str:
+    return "\n".join(
+        str(widget.render()) for widget in app.query("#transcript Static, PassageView")
+    )
+
+
+# The app, driven by Pilot.
+
+
+async def test_answer_quotes_the_passage():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+        passages = list(app.query(PassageView))
+        assert passages[0].passage.quote.startswith("A trial led by")
+        assert "five out of six" in transcript_text(app)
+        assert NO_ANSWER not in transcript_text(app)
+        assert "lupus.txt:3" in transcript_text(app)
+
+
+async def test_unanswerable_question_says_so_and_labels_the_nearest_miss():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "What is the capital of France?")
+        assert NO_ANSWER in transcript_text(app)
+        passages = list(app.query(PassageView))
+        assert len(passages) == 1 and passages[0].has_class("-miss")
+        assert "Nearest miss, not an answer" in str(passages[0].render())
+
+
+async def test_follow_up_is_searched_with_the_previous_question():
+    engine = FakeEngine()
+    app = chat(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who led the trial?")
+        await ask(pilot, "and how many doses?")
+        assert engine.asked[-1] == ("and how many doses?", "Who led the trial? and how many doses?")
+        rewritten = app.query(".rewritten").last()
+        assert str(rewritten.render()) == "searched: Who led the trial? and how many doses?"
+        assert [exchange.rewritten for exchange in app.exchanges] == [False, True]
+
+
+async def test_stale_index_is_shown_and_ctrl_r_makes_it_fresh():
+    engine = FakeEngine(fresh=False)
+    app = chat(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "stale" in header(app)
+        await ask(pilot, "How many patients achieved remission?")
+        assert "Answered from a stale index" in transcript_text(app)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert engine.refreshes == 1 and engine.progress[-1] == (3, 3)
+        assert "fresh" in header(app) and "stale" not in header(app)
+
+
+async def test_question_asked_while_loading_is_queued_then_answered():
+    engine = FakeEngine()
+    engine.load_gate.clear()
+    app = chat(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"How many patients achieved remission?", "enter")
+        await pilot.pause()
+        assert "loading" in header(app)
+        assert "the question is queued" in transcript_text(app)
+        assert engine.asked == []
+        engine.load_gate.set()
+        await settle(pilot)
+        assert "five out of six" in transcript_text(app)
+        assert "fresh" in header(app)
+
+
+async def test_missing_index_is_built_before_loading():
+    engine = FakeEngine(exists=False)
+    app = chat(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert engine.refreshes == 1
+        assert "2 chunks" in header(app)
+
+
+async def test_engine_that_fails_to_load_keeps_the_chat_alive():
+    engine = FakeEngine()
+    engine.load_error = FileNotFoundError(2, "No such file or directory", "index/meta.sqlite")
+    app = chat(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "could not load: index/meta.sqlite: No such file or directory" in header(app)
+        await ask(pilot, "Who led the trial?")
+        assert "the engine did not load" in transcript_text(app)
+        engine.load_error = None
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await ask(pilot, "Who led the trial?")
+        assert app.query(PassageView)
+
+
+async def test_engine_error_while_asking_is_one_line_in_the_transcript():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Why did it explode?")
+        assert "Could not answer: unexpected RuntimeError: the index is corrupt" in transcript_text(
+            app
+        )
+        await ask(pilot, "Who led the trial?")
+        assert app.query(PassageView)
+
+
+async def test_enter_opens_context_and_c_copies_quote_with_source():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+        app.query(PassageView).first().focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ContextScreen)
+        quoted = [str(line.render()) for line in screen.query(".context-line.-quoted .line-text")]
+        assert len(quoted) == 2 and "five out of six" in quoted[0]
+        await pilot.press("c")
+        assert app.clipboard == (
+            "\u201cA trial led by University College London Hospitals saw five out of six "
+            "severe lupus patients achieved remission within months.\u201d (lupus.txt:3)"
+        )
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ContextScreen)
+
+
+async def test_typing_on_a_passage_goes_to_the_question_box():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who led the trial?")
+        await pilot.press("tab")
+        assert isinstance(app.focused, PassageView)
+        await pilot.press(*"who")
+        assert app.query_one("#question").value == "who"
+        assert app.focused is app.query_one("#question")
+
+
+async def test_tab_goes_to_the_newest_answer():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who led the trial?")
+        await ask(pilot, "What is the capital of France?")
+        await pilot.press("tab")
+        assert app.focused is app.query(PassageView).last()
+        assert app.focused.nearest_miss
+
+
+async def test_clicking_a_passage_opens_its_context():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+        await pilot.click(PassageView)
+        await settle(pilot)
+        assert isinstance(app.screen, ContextScreen)
+
+
+async def test_up_and_down_recall_earlier_questions():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who led the trial?")
+        await ask(pilot, "What is lupus?")
+        box = app.query_one("#question")
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert box.value == "What is lupus?"
+        await pilot.press("up", "up")
+        assert box.value == "Who led the trial?"
+        await pilot.press("down", "down")
+        assert box.value == "draft"
+
+
+async def test_ctrl_l_clears_the_transcript():
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who led the trial?")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert not app.query(ExchangeView) and app.exchanges == []
+
+
+async def test_ctrl_s_saves_the_transcript_as_markdown(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [saved] = tmp_path.glob("askseed-transcript-*.md")
+    text = saved.read_text()
+    assert "## How many patients achieved remission?" in text
+    assert "five out of six" in text and "`lupus.txt:3`" in text
+
+
+async def test_command_palette_saves_the_transcript(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = chat()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who led the trial?")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"save transcript")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert list(tmp_path.glob("askseed-transcript-*.md"))
+
+
+async def test_command_palette_reindexes():
+    engine = FakeEngine(fresh=False)
+    app = chat(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"re-index documents")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert engine.refreshes == 1 and "fresh" in header(app)
+
+
+# Screenshots. Refresh them with: pytest tests/test_tui.py --snapshot-update
+
+
+def test_snapshot_first_screen(snap_compare, utc):
+    async def loaded(pilot):
+        await settle(pilot)
+
+    assert snap_compare(chat(), terminal_size=SIZE, run_before=loaded)
+
+
+def test_snapshot_answer(snap_compare, utc):
+    async def answered(pilot):
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+
+    assert snap_compare(chat(), terminal_size=SIZE, run_before=answered)
+
+
+def test_snapshot_context_view(snap_compare, utc):
+    async def opened(pilot):
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+        pilot.app.query(PassageView).first().focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(chat(), terminal_size=SIZE, run_before=opened)
+
+
+def test_snapshot_no_answer(snap_compare, utc):
+    async def unanswered(pilot):
+        await settle(pilot)
+        await ask(pilot, "What is the capital of France?")
+
+    assert snap_compare(chat(), terminal_size=SIZE, run_before=unanswered)
+
+
+# The pure helpers behind the screens.
+
+PASSAGE = Passage(
+    1, "First. Five out of six did. Last.", "Five out of six did.", 7, "a.txt", 3, 4, 0.71
+)
+
+
+@pytest.mark.parametrize(
+    ("passage", "expected"),
+    [
+        (PASSAGE, (7, 27)),
+        (
+            Passage(1, "First. Five out of six did.", "Five out of six did.", 0, "a", 1, 1, 0.5),
+            (7, 27),
+        ),
+        (Passage(1, "First.", "Missing.", 0, "a", 1, 1, 0.5), None),
+        (Passage(1, "First.", "", 0, "a", 1, 1, 0.5), None),
+    ],
+)
+def test_quote_span(passage, expected):
+    assert quote_span(passage) == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "quote", "expected"),
+    [
+        ([(3, "saw five out of six")], "five out of six", {3: [(4, 19)]}),
+        (
+            [(4, "saw five out of"), (5, "six patients.")],
+            "five out of six",
+            {4: [(4, 15)], 5: [(0, 3)]},
+        ),
+        ([(1, "Five  Out of six")], "five out of six", {1: [(0, 16)]}),
+        ([(1, "nothing here")], "five out of six", {}),
+        ([(1, "a (b) c?")], "(b) c?", {1: [(2, 8)]}),
+        ([], "five", {}),
+        ([(1, "text")], "  ", {}),
+    ],
+)
+def test_locate_quote(lines, quote, expected):
+    assert locate_quote(lines, quote) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (
+            IndexStatus(1, 14, True, True, BUILT_AT),
+            "1 document · 14 chunks · fresh · built 2023-11-14 22:13",
+        ),
+        (
+            IndexStatus(3, 1, False, True, None, changed_files=2),
+            "3 documents · 1 chunk · stale (2 files changed)",
+        ),
+        (IndexStatus(0, 0, False, False, None), "no index yet"),
+    ],
+)
+def test_describe_status(status, expected, utc):
+    assert describe_status(status).plain == expected
+
+
+def test_quote_with_source():
+    assert quote_with_source(PASSAGE) == "\u201cFive out of six did.\u201d (a.txt:3)"
+
+
+def test_to_markdown(utc):
+    answered = Answer("Who did?", "q Who did?", True, [PASSAGE])
+    unanswered = Answer("Capital?", "Capital?", False, [PASSAGE])
+    markdown = to_markdown(
+        [
+            Exchange("Who did?", "q Who did?", answered),
+            Exchange("Capital?", "Capital?", unanswered),
+        ],
+        "docs",
+        BUILT_AT,
+    )
+    assert markdown == (
+        "# askseed transcript\n\n"
+        "Questions asked of `docs`, saved 2023-11-14 22:13. "
+        "Every answer is quoted from the documents.\n\n"
+        "## Who did?\n\n"
+        "*Searched as a follow-up:* q Who did?\n\n"
+        "1. `a.txt:3` (score 0.71)\n\n"
+        "   > Five out of six did.\n\n"
+        "## Capital?\n\n"
+        f"**{NO_ANSWER}**\n\n"
+        "Nearest miss, not an answer: `a.txt:3` (score 0.71)\n\n"
+        "> Five out of six did.\n"
+    )
+
+
+def test_transcript_path_never_overwrites(tmp_path, utc):
+    first = transcript_path(tmp_path, BUILT_AT)
+    assert first.name == "askseed-transcript-20231114-221320.md"
+    first.write_text("x")
+    assert transcript_path(tmp_path, BUILT_AT).name == "askseed-transcript-20231114-221320-2.md"
+
+
+# The real engine and model on the real seed.
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.model
+async def test_real_engine_answers_the_seed_question(tmp_path):
+    app = make_app(Settings(seeds=REPO / "seeds", index=tmp_path / "index"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+        assert "five out of six" in transcript_text(app)
+        assert "fresh" in header(app)
