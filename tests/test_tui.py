@@ -143,7 +143,7 @@ class FakeEngine:
             index=IndexInfo(1, len(self.PASSAGES), refreshed=False),
         )
 
-    def context(self, source: str, start_line: int, end_line: int, margin: int = 8):
+    def context(self, source, start_line, end_line, margin=8, page=None):
         first = max(1, start_line - margin)
         last = min(len(DOCUMENT), end_line + margin)
         return [(line_no, DOCUMENT[line_no - 1]) for line_no in range(first, last + 1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import traceback
 
 
@@ -19,6 +20,13 @@ def user_message(error: BaseException) -> str:
 
     if isinstance(error, UsageError | StoreError | ModelMissingError | ValueError):
         return str(error)
+    if isinstance(error, sqlite3.DatabaseError):
+        # Only from a query the store does not wrap: damage it came across after opening.
+        from askseed.store import is_damage
+
+        if is_damage(error):
+            return f"the index is damaged ({error}); run `askseed index --rebuild`"
+        return f"the index cannot be used: {error}"
     if isinstance(error, PermissionError):
         return f"permission denied: {error.filename}"
     if isinstance(error, OSError) and error.filename:

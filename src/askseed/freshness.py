@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +37,11 @@ class UpdatePlan:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    # O_NONBLOCK: a file swapped for a named pipe since it was listed must not hang the run.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
@@ -66,6 +73,8 @@ def plan_update(
                 plan.new.append(source)
         elif (record.size, record.mtime_ns) == (source.size, source.mtime_ns):
             plan.unchanged += 1
+        elif record.size != source.size:
+            plan.changed.append(source)  # no need to hash: the content cannot be the same
         else:
             try:
                 digest = hash_file(source.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,13 +51,23 @@ class _PendingFile:
 
 @dataclass
 class _Run:
-    """Counters for the one-line summary."""
+    """Counters for the one-line summary, and the warnings, shown as they happen."""
 
+    on_warning: Callable[[str], None] | None = None
     duplicates: int = 0
     embedded_files: int = 0
     embedded_chunks: int = 0
     warnings: list[str] = field(default_factory=list)
     skipped: int = 0
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        if self.on_warning:
+            self.on_warning(message)
+
+    def skip(self, rel: str, reason: str) -> None:
+        self.skipped += 1
+        self.warn(f"skipped {rel}: {reason}")
 
 
 def update_index(
@@ -67,14 +78,7 @@ def update_index(
     on_warning: Callable[[str], None] | None = None,
 ) -> IndexReport:
     started = time.perf_counter()
-    run = _Run()
-
-    def warn(rel: str, reason: str) -> None:
-        run.skipped += 1
-        run.warnings.append(f"{rel}: {reason}")
-        if on_warning:
-            on_warning(f"skipped {rel}: {reason}")
-
+    run = _Run(on_warning)
     fingerprint = index_fingerprint(embedder.fingerprint, settings)
     manifest = {
         "model": embedder.name,
@@ -85,9 +89,14 @@ def update_index(
         "documents_folder": str(settings.seeds.resolve()),
     }
     with IndexWriter(settings.index, fingerprint, manifest, embedder.dim, rebuild) as writer:
+        if writer.discarded:
+            run.warn(
+                f"the index in {settings.index} could not be used ({writer.discarded}); "
+                "rebuilding it from the documents"
+            )
         plan = plan_update(settings.seeds, writer.files(), writer.skipped(), settings.follow_links)
         for rel, reason in plan.walk_skips:
-            warn(rel, reason)
+            run.skip(rel, reason)
         removed = 0
         to_redo = {source.rel for source in plan.changed}
         for rel in plan.removed + sorted(to_redo):
@@ -111,7 +120,6 @@ def update_index(
             embedder,
             settings,
             run,
-            warn,
             on_progress,
         )
         files = writer.files()
@@ -147,13 +155,12 @@ def _index_files(
     embedder,
     settings: Settings,
     run: _Run,
-    warn: Callable[[str, str], None],
     on_progress: Progress | None,
 ) -> None:
     pending: list[_PendingFile] = []
     pending_texts = 0
     for done, source in enumerate(sources, start=1):
-        prepared = _prepare_file(writer, source, embedder, settings, run, warn)
+        prepared = _prepare_file(writer, source, embedder, settings, run)
         if prepared is not None:
             pending.append(prepared)
             pending_texts += len(prepared.texts)
@@ -166,23 +173,18 @@ def _index_files(
 
 
 def _prepare_file(
-    writer, source: SourceFile, embedder, settings: Settings, run: _Run, warn
+    writer, source: SourceFile, embedder, settings: Settings, run: _Run
 ) -> _PendingFile | None:
     try:
-        digest = file_sha256(source.path)
         document = read_document(source)
-    except SkipFile as reason:
-        warn(source.rel, str(reason))
-        writer.mark_skipped(source.rel, source.size, source.mtime_ns, str(reason))
-        return None
-    except OSError as error:
-        warn(source.rel, error.strerror or str(error))
-        writer.mark_skipped(
-            source.rel, source.size, source.mtime_ns, error.strerror or "unreadable"
-        )
+        digest = _digest_of_what_was_read(source)
+    except (SkipFile, OSError) as error:
+        reason = str(error) if isinstance(error, SkipFile) else error.strerror or "unreadable"
+        run.skip(source.rel, reason)
+        writer.mark_skipped(source.rel, source.size, source.mtime_ns, reason)
         return None
     for note in document.warnings:
-        run.warnings.append(f"{source.rel}: {note}")
+        run.warn(f"{source.rel}: {note}")
     record = FileRecord(
         source.rel, source.size, source.mtime_ns, digest, page_starts=document.page_starts
     )
@@ -200,9 +202,22 @@ def _prepare_file(
         max_tokens=settings.chunk_tokens,
         overlap=settings.chunk_overlap,
     )
-    line_starts = _line_starts(document.text)
-    rows = [_chunk_row(chunk, line_starts) for chunk in chunks]
+    line_of = _line_finder(document.text, document.page_starts)
+    rows = [_chunk_row(chunk, line_of) for chunk in chunks]
     return _PendingFile(file_id, rows, [chunk.text for chunk in chunks], dropped_keys)
+
+
+def _digest_of_what_was_read(source: SourceFile) -> str:
+    """The file's SHA-256, taken after reading so that a file over the size limit is never
+    hashed, and checked against the listing's stat data so digest and text match."""
+    try:
+        digest = file_sha256(source.path)
+        after = os.stat(source.path)
+    except FileNotFoundError as error:
+        raise SkipFile("deleted while reading") from error
+    if (after.st_size, after.st_mtime_ns) != (source.size, source.mtime_ns):
+        raise SkipFile("changed while reading; will retry next run")
+    return digest
 
 
 def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder, run: _Run) -> None:
@@ -243,15 +258,29 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _chunk_row(chunk: Chunk, line_starts: list[int]) -> tuple:
+def _line_finder(text: str, page_starts: tuple[int, ...] | None) -> Callable[[int], int]:
+    """Offset in `text` -> 1-based line; for a PDF, counted from the top of its page."""
+    line_starts = _line_starts(text)
+    if not page_starts:
+        return lambda offset: bisect.bisect_right(line_starts, offset)
+    first_lines = [bisect.bisect_right(line_starts, start) for start in page_starts]
+
+    def line_in_page(offset: int) -> int:
+        page = max(bisect.bisect_right(page_starts, offset) - 1, 0)
+        return bisect.bisect_right(line_starts, offset) - first_lines[page] + 1
+
+    return line_in_page
+
+
+def _chunk_row(chunk: Chunk, line_of: Callable[[int], int]) -> tuple:
     sentences = [
         [
             text_start,
             text_end,
             raw_start,
             raw_end,
-            bisect.bisect_right(line_starts, raw_start),
-            bisect.bisect_right(line_starts, max(raw_start, raw_end - 1)),
+            line_of(raw_start),
+            line_of(max(raw_start, raw_end - 1)),
         ]
         for (text_start, text_end), (raw_start, raw_end) in zip(
             chunk.sentences, chunk.sentence_spans, strict=True
@@ -261,7 +290,7 @@ def _chunk_row(chunk: Chunk, line_starts: list[int]) -> tuple:
         chunk.text,
         chunk.start,
         chunk.end,
-        chunk.start_line,
-        chunk.end_line,
+        line_of(chunk.start),
+        line_of(max(chunk.start, chunk.end - 1)),
         json.dumps(sentences, separators=(",", ":")),
     )

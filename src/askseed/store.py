@@ -11,6 +11,12 @@ under a new name, then commits the metadata that names it, then deletes the old 
 A reader takes a SQLite snapshot and opens the vectors file that snapshot names, so it sees the
 old index or the new one, never a mix; a writer killed at any moment leaves the old one intact.
 The manifest lives in the same database for the same reason: it must change in that one commit.
+
+Damage (a truncated or corrupt file, a vectors file gone missing, an index from another version
+of askseed) is reported by readers as one StoreError naming the remedy; the writer replaces
+such an index with a fresh build, since everything in it can be rebuilt from the documents.
+Nothing here can run code: the files are FAISS's own format, SQLite and JSON (no pickle), and
+SQLite is told not to trust functions named in the database's schema.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import numpy as np
 
 from askseed.vectors import FlatVectors, VectorFileError
 
-SCHEMA_VERSION = "1"
+# 2: chunks are also indexed for keyword search (lexical.py), in the same transaction.
+SCHEMA_VERSION = "2"
 DB_FILE = "meta.sqlite"
 LOCK_FILE = "write.lock"
 
@@ -102,14 +109,47 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    # A damaged or planted database could name functions with side effects in its schema.
+    conn.execute("PRAGMA trusted_schema=OFF")
     return conn
 
 
-def _damaged(directory: Path, error: Exception) -> StoreError:
+def _damaged(directory: Path, error: Exception | str) -> StoreError:
+    """The one-line message for an index that cannot be used, with its remedy."""
+    if isinstance(error, sqlite3.DatabaseError) and not is_damage(error):
+        # Locked, read-only, out of space, no permission: rebuilding would not help.
+        return StoreError(f"cannot use the index in {directory}: {error}")
+    lines = str(error).strip().splitlines() or [type(error).__name__]
     return StoreError(
-        f"the index in {directory} is damaged ({str(error).splitlines()[0][:120]}); "
+        f"the index in {directory} is damaged ({lines[0][:120]}); "
         f"run `askseed index --rebuild --index {directory}`"
     )
+
+
+def is_damage(error: sqlite3.DatabaseError) -> bool:
+    """A damaged database, as opposed to a busy, read-only or full one."""
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+def check_version(directory: Path, manifest: dict[str, str]) -> None:
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise StoreError(
+            f"the index in {directory} was made by another version of askseed (format "
+            f"{version!r}, this one reads {SCHEMA_VERSION!r}); "
+            f"run `askseed index --rebuild --index {directory}`"
+        )
+
+
+def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
+    """The manifest; empty for a database whose first build never finished."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'manifest'").fetchone()
+    return dict(conn.execute("SELECT key, value FROM manifest")) if exists else {}
+
+
+class _VectorsGone(Exception):
+    """The vectors file a snapshot names is not there (yet: a writer may have replaced it)."""
 
 
 class IndexReader:
@@ -117,44 +157,53 @@ class IndexReader:
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self._lexical = None
         path = directory / DB_FILE
         if not path.exists():
             raise IndexMissingError(f"no index in {directory}: run `askseed index` first")
+        missing = None
         for attempt in range(3):
             try:
                 self._open(path)
                 return
-            except FileNotFoundError:
-                # A writer replaced the vectors between our snapshot and our open: look again.
+            except _VectorsGone as gone:
                 self.close()
+                # A committed snapshot only names a file written before the commit, so the
+                # same name missing twice means it was deleted, not replaced by a writer.
+                if str(gone) == missing:
+                    raise _damaged(directory, f"its vectors file {gone} is missing") from None
+                missing = str(gone)
                 time.sleep(0.05 * (attempt + 1))
-            except (sqlite3.DatabaseError, VectorFileError, json.JSONDecodeError) as error:
+            except (sqlite3.DatabaseError, VectorFileError, ValueError, KeyError) as error:
                 self.close()
                 raise _damaged(directory, error) from error
+            except StoreError:
+                self.close()
+                raise
         raise StoreError(f"the index in {directory} kept changing while being opened; try again")
 
     def _open(self, path: Path) -> None:
         self._conn = _connect(path)
         self._conn.execute("BEGIN")  # the snapshot: held until close()
-        self.manifest = dict(self._conn.execute("SELECT key, value FROM manifest"))
-        version = self.manifest.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise StoreError(
-                f"the index in {self.directory} has format {version!r}, this askseed reads "
-                f"{SCHEMA_VERSION!r}: run `askseed index --rebuild --index {self.directory}`"
+        self.manifest = read_manifest(self._conn)
+        if not self.manifest:  # the first build was interrupted
+            raise IndexMissingError(f"no index in {self.directory}: run `askseed index` first")
+        check_version(self.directory, self.manifest)
+        name = self.manifest["vectors_file"]
+        try:
+            size = self.manifest.get("vectors_size")
+            self.vectors = FlatVectors.load(
+                self.directory / name, size=int(size) if size is not None else None
             )
-        vectors_file = self.directory / self.manifest["vectors_file"]
-        if not vectors_file.exists():
-            raise FileNotFoundError(vectors_file)
-        self.vectors = FlatVectors.load(vectors_file)
+        except FileNotFoundError:
+            raise _VectorsGone(name) from None
         documents, chunks = self._conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(chunks), 0) FROM files"
         ).fetchone()
         self.documents, self.chunks = int(documents), int(chunks)
-        if self.vectors.count != self.chunks:
-            raise VectorFileError(
-                f"{self.vectors.count} vectors for {self.chunks} chunks in {vectors_file.name}"
-            )
+        (rows,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        if not self.vectors.count == self.chunks == rows:
+            raise VectorFileError(f"{self.vectors.count} vectors for {rows} chunks")
 
     def close(self) -> None:
         conn = getattr(self, "_conn", None)
@@ -175,6 +224,30 @@ class IndexReader:
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         return self.vectors.search(query_vectors, k)
 
+    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Up to k (chunk id, keyword score) pairs, best first, from this snapshot."""
+        if self._lexical is None:
+            from askseed.lexical import open_lexical
+
+            self._lexical = open_lexical(self._conn)
+        return self._lexical.search(query, k)
+
+    def similarities(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Cosine of the query to each of these chunks, for chunks the dense search left out."""
+        if not ids:
+            return {}
+        import faiss
+
+        # Exact search restricted to the given ids: the flat index cannot hand vectors back.
+        # (It belongs in vectors.FlatVectors; kept here while that file has another owner.)
+        selector = faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))
+        scores, found = self.vectors._index.search(
+            np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32),
+            len(ids),
+            params=faiss.SearchParameters(sel=selector),
+        )
+        return {int(i): float(s) for i, s in zip(found[0], scores[0], strict=True) if i >= 0}
+
     def chunks_by_id(self, ids: list[int]) -> dict[int, StoredChunk]:
         if not ids:
             return {}
@@ -185,7 +258,10 @@ class IndexReader:
             f"WHERE c.id IN ({marks})",
             ids,
         )
-        return {row[0]: _stored_chunk(row) for row in rows}
+        try:
+            return {row[0]: _stored_chunk(row) for row in rows}
+        except (ValueError, TypeError) as error:  # a damaged row: bad JSON or wrong shape
+            raise _damaged(self.directory, error) from error
 
     def __enter__(self) -> IndexReader:
         return self
@@ -216,9 +292,10 @@ def read_catalogue(directory: Path) -> tuple[dict[str, str], dict[str, FileRecor
         conn = _connect(path)
         try:
             conn.execute("BEGIN")
-            manifest = dict(conn.execute("SELECT key, value FROM manifest"))
+            manifest = read_manifest(conn)
             if not manifest:
                 return {}, {}, {}
+            check_version(directory, manifest)
             rows = conn.execute(
                 "SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files"
             )
@@ -232,5 +309,5 @@ def read_catalogue(directory: Path) -> tuple[dict[str, str], dict[str, FileRecor
             return manifest, files, skipped
         finally:
             conn.close()
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, ValueError) as error:
         raise _damaged(directory, error) from error

@@ -1,6 +1,10 @@
 """Updating the index: one writer at a time, one SQLite transaction per run.
 
 See store.py for the layout and why the SQLite commit is the single switch point.
+
+An index that cannot be used (damaged, its vectors file missing, or made by another version
+of askseed) is deleted and built afresh: it holds nothing that the documents cannot give
+back, and it was no use as it was. `IndexWriter.discarded` says why, so the user is told.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from askseed.lexical import open_lexical
 from askseed.store import (
     DB_FILE,
     LOCK_FILE,
@@ -22,10 +27,11 @@ from askseed.store import (
     SCHEMA_VERSION,
     FileRecord,
     IndexBusyError,
-    StoreError,
     _connect,
     _damaged,
     _file_record,
+    is_damage,
+    read_manifest,
 )
 from askseed.vectors import FlatVectors, VectorFileError
 
@@ -76,15 +82,21 @@ class IndexWriter:
     ):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._conn: sqlite3.Connection | None = None
         self._lock = _acquire_lock(directory / LOCK_FILE)
+        # Why an unusable index was replaced by a fresh build; None when it was not.
+        self.discarded: str | None = None
         try:
-            self._conn = _connect(directory / DB_FILE)
-            self._conn.executescript(SCHEMA)
-            self._conn.execute("BEGIN IMMEDIATE")
-            old = dict(self._conn.execute("SELECT key, value FROM manifest"))
-        except sqlite3.DatabaseError as error:
-            self._release()
-            raise _damaged(directory, error) from error
+            try:
+                old = self._open(fingerprint, dim, rebuild)
+            except _Unusable as problem:
+                self.discarded = str(problem)
+                self._close_connection()
+                _discard_index_files(directory)
+                old = self._open(fingerprint, dim, rebuild)
+        except BaseException:
+            self._abort()
+            raise
         self._old_manifest = old
         self.manifest = {
             **manifest,
@@ -92,13 +104,8 @@ class IndexWriter:
             "dim": str(dim),
             "schema_version": SCHEMA_VERSION,
         }
-        compatible = (
-            old.get("fingerprint") == fingerprint and old.get("schema_version") == SCHEMA_VERSION
-        )
-        # A new model or new chunk settings make every stored vector meaningless.
-        self.rebuilt = bool(old) and (rebuild or not compatible)
-        self._vectors = self._load_vectors(old, dim, fresh=self.rebuilt or not old)
         if self.rebuilt:
+            self._lexical.remove(row[0] for row in self._conn.execute("SELECT id FROM chunks"))
             for table in (
                 "files",
                 "skipped",
@@ -112,17 +119,55 @@ class IndexWriter:
         self._added_ids: list[int] = []
         self._added_vectors: list[np.ndarray] = []
 
-    def _load_vectors(self, old: dict[str, str], dim: int, fresh: bool) -> FlatVectors:
-        if fresh:
-            return FlatVectors.empty(dim)
+    def _open(self, fingerprint: str, dim: int, rebuild: bool) -> dict[str, str]:
+        """Start the transaction and load the vectors; returns the old manifest.
+
+        Raises _Unusable for an index to throw away, StoreError for one to leave alone."""
         try:
-            return FlatVectors.load(self.directory / old["vectors_file"], writable=True)
-        except (KeyError, VectorFileError) as error:
-            self._abort()
-            raise StoreError(
-                f"the vectors of the index in {self.directory} are missing or damaged; "
-                f"run `askseed index --rebuild --index {self.directory}`"
-            ) from error
+            self._conn = _connect(self.directory / DB_FILE)
+            # The commit must be on disk before the old vectors file is deleted.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            # Read before the schema is touched: another version's tables may differ.
+            old = read_manifest(self._conn)
+            if old and old.get("schema_version") != SCHEMA_VERSION:
+                version = old.get("schema_version")
+                raise _Unusable(f"made by another version of askseed, format {version!r}")
+            if old:
+                (verdict,) = self._conn.execute("PRAGMA quick_check(1)").fetchone()
+                if verdict != "ok":
+                    raise _Unusable(f"its database fails SQLite's check: {verdict}")
+            self._conn.executescript(SCHEMA)
+            self._conn.execute("BEGIN IMMEDIATE")
+            # Keyword search over the same chunks, changed in the same transaction.
+            self._lexical = open_lexical(self._conn)
+            # A new model or new chunk settings make every stored vector meaningless.
+            self.rebuilt = bool(old) and (rebuild or old.get("fingerprint") != fingerprint)
+            if old and not self.rebuilt:
+                self._vectors = self._load_vectors(old, dim)
+            else:
+                self._vectors = FlatVectors.empty(dim)
+            return old
+        except sqlite3.DatabaseError as error:
+            if is_damage(error):
+                raise _Unusable(_first_line(error)) from error
+            raise _damaged(self.directory, error) from error
+
+    def _load_vectors(self, old: dict[str, str], dim: int) -> FlatVectors:
+        name = old.get("vectors_file")
+        if not name:
+            raise _Unusable("its manifest names no vectors file")
+        try:
+            vectors = FlatVectors.load(
+                self.directory / name, writable=True, sha256=old.get("vectors_sha256")
+            )
+        except FileNotFoundError:
+            raise _Unusable(f"its vectors file {name} is missing") from None
+        except VectorFileError as error:
+            raise _Unusable(str(error)) from error
+        (rows,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        if vectors.count != rows or vectors.dim != dim:
+            raise _Unusable(f"{name} holds {vectors.count} vectors for {rows} chunks")
+        return vectors
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -166,6 +211,7 @@ class IndexWriter:
         for table in ("chunks", "sentence_keys", "dropped_keys"):
             self._conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
         self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        self._lexical.remove(ids)
         self._removed_ids.extend(ids)
         return ids
 
@@ -196,6 +242,7 @@ class IndexWriter:
             )
             ids.append(cursor.lastrowid)
         self._conn.execute("UPDATE files SET chunks = ? WHERE id = ?", (len(ids), file_id))
+        self._lexical.add((chunk_id, row[0]) for chunk_id, row in zip(ids, chunk_rows, strict=True))
         self._conn.executemany(
             "INSERT INTO dropped_keys (file_id, key) VALUES (?, ?)",
             [(file_id, key) for key in set(dropped_keys)],
@@ -226,10 +273,12 @@ class IndexWriter:
             else np.zeros((0, self._vectors.dim), np.float32)
         )
         self._vectors.apply(self._removed_ids, self._added_ids, added)
-        self._vectors.save(self.directory / vectors_file)
+        digest = self._vectors.save(self.directory / vectors_file)
         values = {
             **self.manifest,
             "vectors_file": vectors_file,
+            "vectors_sha256": digest,
+            "vectors_size": str((self.directory / vectors_file).stat().st_size),
             "generation": str(generation),
             "built_at": f"{time.time():.3f}",
         }
@@ -240,17 +289,16 @@ class IndexWriter:
         self._release()
 
     def _abort(self) -> None:
-        try:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-        finally:
-            self._release()
+        # Closing the connection rolls back everything this run wrote.
+        self._release()
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _release(self) -> None:
-        conn = getattr(self, "_conn", None)
-        if conn is not None:
-            conn.close()
-            self._conn = None
+        self._close_connection()
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -261,6 +309,23 @@ class IndexWriter:
     def __exit__(self, exc_type, exc, traceback) -> None:
         if self._conn is not None:
             self._abort()
+
+
+class _Unusable(Exception):
+    """The index cannot be used and may be replaced; str() says why, for the user."""
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:160] if lines else type(error).__name__
+
+
+def _discard_index_files(directory: Path) -> None:
+    """Delete an unusable index (the lock stays: this process holds it)."""
+    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+        (directory / name).unlink(missing_ok=True)
+    for path in directory.glob("vectors-*.faiss*"):
+        path.unlink(missing_ok=True)
 
 
 def _acquire_lock(path: Path) -> int:

@@ -66,7 +66,9 @@ class ContextScreen(Screen[None]):
     def read_context(self) -> None:
         passage = self.passage
         try:
-            lines = self.engine.context(passage.source, passage.start_line, passage.end_line)
+            lines = self.engine.context(
+                passage.source, passage.start_line, passage.end_line, page=passage.page
+            )
         except Exception as error:  # a missing or unreadable file must not end the chat
             self.post_message(self.Failed(f"Could not open {passage.source}: {error}"))
             return
