@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-COMMANDS = ("ask", "index", "chat")
+COMMANDS = ("ask", "index", "chat", "eval")
 EXIT_ANSWERED, EXIT_NOT_ANSWERED, EXIT_USAGE = 0, 1, 2
 
 
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ask questions of a folder of documents; answers are quoted passages.",
         epilog='Run `askseed "your question"` for a one-shot answer, or `askseed` for the chat.',
     )
-    commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat}")
+    commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat,eval}")
 
     ask = commands.add_parser("ask", help="answer one question and exit (the default command)")
     ask.add_argument("question", help="the question, in quotes")
@@ -55,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="open the chat (also: askseed with no arguments)")
     _add_location_flags(chat)
+
+    evaluate = commands.add_parser(
+        "eval", help="measure retrieval and answers on a benchmark folder (BEIR layout)"
+    )
+    evaluate.add_argument("folder", type=Path, help="holds corpus.jsonl, queries.jsonl, qrels/")
+    evaluate.add_argument(
+        "--index", type=Path, help="index folder (default: a cache folder keyed by the corpus)"
+    )
+    evaluate.add_argument("--max-queries", type=int, metavar="N", help="only the first N queries")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -70,13 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else 0
     try:
-        settings = _settings(args)
+        settings = _settings(args) if args.command != "eval" else None
         if args.command == "ask":
             return _ask(args, settings)
         if args.command == "index":
             return _index(args, settings)
         if args.command == "chat":
             return _chat(settings)
+        if args.command == "eval":
+            return _eval(args)
+    except BrokenPipeError:
+        # The reader went away (`askseed "q" | head`): like grep, stop quietly.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("askseed: interrupted; the index is unchanged", file=sys.stderr)
         return 130
@@ -169,6 +185,25 @@ def _refresh_if_needed(engine) -> bool:
         return False
     print(f"askseed: {report.summary()}", file=sys.stderr)
     return True
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from askseed.config import load_settings
+    from askseed.evaluate import QueryProgress, prepare_corpus, run_queries
+    from askseed.progress import ProgressLine
+
+    if args.max_queries is not None and args.max_queries < 1:
+        raise UsageError(f"--max-queries must be at least 1, not {args.max_queries}")
+    corpus = prepare_corpus(args.folder, args.index)
+    engine = _make_engine(load_settings(seeds=corpus.documents, index=corpus.index))
+    with ProgressLine("indexing") as progress:
+        report = engine.refresh(on_progress=progress.update, on_warning=progress.warn)
+    print(f"askseed: {report.summary()}", file=sys.stderr)
+    result = run_queries(
+        engine, corpus, args.max_queries, on_progress=QueryProgress(sys.stderr), name="askseed"
+    )
+    print(json.dumps(result.to_json()) if args.json else result.summary())
+    return 0
 
 
 def _chat(settings) -> int:

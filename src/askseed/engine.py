@@ -13,10 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from askseed.answer import ANSWER_THRESHOLD, Answer, IndexInfo
 from askseed.config import Settings
+
+# Whether the documents answer is judged on this many top passages (search.answer_support).
+# Their sentences are embedded; quotes of passages further down (an evaluation asks for 200)
+# are chosen by the question's words alone.
+SUPPORT_PASSAGES = 5
 
 
 @dataclass(frozen=True)
@@ -44,15 +50,19 @@ class IndexReport:
     def summary(self) -> str:
         if self.embedded_files == 0 and self.removed_files == 0:
             return (
-                f"index up to date: {self.files} files, {self.chunks} chunks, nothing re-embedded "
-                f"({self.skipped_files} skipped, {self.seconds:.1f}s)"
+                f"index up to date: {_count(self.files, 'file')}, {_count(self.chunks, 'chunk')}, "
+                f"nothing re-embedded ({self.skipped_files} skipped, {self.seconds:.1f}s)"
             )
         return (
-            f"indexed {self.files} files, {self.chunks} chunks "
-            f"({self.embedded_files} files re-embedded, {self.removed_files} removed), "
-            f"{self.duplicates_dropped} duplicates dropped, {self.skipped_files} skipped, "
-            f"{self.seconds:.1f}s"
+            f"indexed {_count(self.files, 'file')}, {_count(self.chunks, 'chunk')} "
+            f"({_count(self.embedded_files, 'file')} re-embedded, {self.removed_files} removed), "
+            f"{_count(self.duplicates_dropped, 'duplicate')} dropped, "
+            f"{self.skipped_files} skipped, {self.seconds:.1f}s"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 class Engine:
@@ -87,9 +97,9 @@ class Engine:
     @property
     def embedder(self):
         if self._embedder is None:
-            from askseed.embed import SentenceTransformerEmbedder
+            from askseed.embed import OnnxEmbedder
 
-            self._embedder = SentenceTransformerEmbedder()
+            self._embedder = OnnxEmbedder(self.settings.index)
         return self._embedder
 
     @property
@@ -132,38 +142,84 @@ class Engine:
 
     # -- asking ---------------------------------------------------------------------------
     def ask(
-        self, question: str, k: int | None = None, query: str | None = None, refreshed: bool = False
+        self,
+        question: str,
+        k: int | None = None,
+        query: str | None = None,
+        refreshed: bool = False,
+        retrieval=None,
     ) -> Answer:
-        from askseed.answer import pick_passages
-        from askseed.search import dense_candidates, score_sentences
+        """The best `k` passages for the question, or an abstention with the nearest miss.
+
+        `retrieval` (a search.Retrieval) picks the ranking; evaluations pass the baselines.
+        """
+        from askseed.answer import pick_passages, promote_answer
+        from askseed.search import (
+            ASKSEED,
+            answer_support,
+            load_candidates,
+            rank_chunks,
+            score_sentences,
+        )
 
         k = k or self.settings.top_k
+        retrieval = retrieval or ASKSEED
         query = query or question
         with self._lock:
             reader = self._open_reader()
             query_vector = self.query_encoder.encode([query])[0]
-            candidates = dense_candidates(reader, query_vector, limit=max(4 * k, 12))
+            ranked, cosines = rank_chunks(reader, query, query_vector, retrieval)
+            # Neighbouring chunks share a sentence, so a few more than k make k passages.
+            candidates = load_candidates(reader, ranked[: 2 * k + 8], cosines)
+            # The answer and the abstention depend on a fixed number of top passages, so that
+            # -k changes how much is shown, never what is answered.
+            pool = max(retrieval.answer_pool, SUPPORT_PASSAGES)
             sentence_scores = score_sentences(
-                self.query_encoder, query, query_vector, candidates[: 2 * k]
+                self.query_encoder,
+                query,
+                query_vector,
+                candidates,
+                embedded=pool,
+                cache=self._sentence_vectors,
             )
             info = IndexInfo(reader.documents, reader.chunks, refreshed)
+        support = answer_support(query, candidates[:SUPPORT_PASSAGES], sentence_scores)
+        candidates = promote_answer(
+            candidates,
+            sentence_scores,
+            retrieval.answer_pool,
+            retrieval.answer_prior,
+            retrieval.answer_measure,
+        )
         passages = pick_passages(candidates, sentence_scores, k)
-        support = max(sentence_scores.values(), default=0.0)
         answered = bool(passages) and support >= ANSWER_THRESHOLD
         if not answered:
             passages = passages[:1]
         return Answer(question, query, answered, passages, info, support)
 
+    @cached_property
+    def _sentence_vectors(self):
+        from askseed.search import SentenceVectors
+
+        return SentenceVectors()
+
     def context(
-        self, source: str, start_line: int, end_line: int, margin: int = 8
+        self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None
     ) -> list[tuple[int, str]]:
-        """The passage's lines with `margin` lines around them, numbered from 1."""
+        """The passage's lines with `margin` lines around them, numbered from 1.
+
+        For a PDF, lines are counted from the top of `page`, as passages show them.
+        """
         from askseed.sources import SourceFile, read_document
 
         path = Path(self.settings.seeds) / source
         stat = path.stat()
         document = read_document(SourceFile(path, source, stat.st_size, stat.st_mtime_ns))
-        lines = document.text.splitlines()
+        text = document.text
+        if page is not None and document.page_starts:
+            starts = (*document.page_starts, len(text))
+            text = text[starts[page - 1] : starts[page]]
+        lines = text.splitlines()
         first = max(1, start_line - margin)
         last = min(len(lines), end_line + margin)
         return [(number, lines[number - 1]) for number in range(first, last + 1)]

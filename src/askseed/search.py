@@ -1,14 +1,59 @@
-"""Retrieval: from a question to scored candidate passages and sentence scores."""
+"""Retrieval: from a question to ranked candidate passages and scored sentences.
+
+Two rankings of the chunks are fused: dense (cosine of the embeddings) and lexical (BM25 over
+Porter stems, lexical.py). Reciprocal-rank fusion adds 1 / (rrf_k + rank) from each ranking,
+so neither ranking's score scale matters. A document is as good as its best chunk: documents
+are ranked by the first appearance of any of their chunks.
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from askseed.answer import Candidate
+from askseed.answer import Candidate, SentenceScore
 from askseed.lexical import terms
 from askseed.store import IndexReader
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """How chunks are found, ranked and quoted. The defaults are askseed's, chosen on SciFact
+    (see BENCHMARKS.md); the variants below are the baselines it is measured against."""
+
+    name: str = "askseed"
+    dense: bool = True
+    lexical: bool = True
+    # "scores": cosine + lexical_weight * BM25 / the query's best BM25.
+    # "rrf": reciprocal-rank fusion, sum of weight / (rrf_k + rank); the dense ranking weighs 1.
+    fusion: str = "scores"
+    lexical_weight: float = 0.22
+    rrf_k: float = 60.0
+    depth: int = 200  # chunks taken from each ranking before fusion
+    # The answer comes from one of this many top passages, which then goes first (see
+    # answer.promote_answer): the one with the best answer_prior * retrieval score + the
+    # answer_measure of its best sentence. 0 keeps the retrieval order.
+    answer_pool: int = 5
+    answer_prior: float = 1.0
+    answer_measure: str = "cosine"
+
+
+ASKSEED = Retrieval()
+PLAIN_RRF = Retrieval(name="plain RRF", fusion="rrf", lexical_weight=1.0, answer_pool=0)
+DENSE_ONLY = Retrieval(name="dense only", lexical=False, answer_pool=0)
+LEXICAL_ONLY = Retrieval(name="lexical only", dense=False, answer_pool=0)
+# The issue's answer baseline: the best sentence (by `support`) of plain RRF's top 3 passages.
+PLAIN_RRF_BEST_SENTENCE = Retrieval(
+    name="plain RRF, best sentence of top 3",
+    fusion="rrf",
+    lexical_weight=1.0,
+    answer_pool=3,
+    answer_prior=0.0,
+    answer_measure="support",
+)
 
 # Question words say what kind of answer is wanted, not what it is about.
 _QUESTION_WORDS = frozenset(
@@ -47,49 +92,167 @@ def _question_terms() -> frozenset[str]:
     return frozenset(terms(" ".join(_QUESTION_WORDS))) | _QUESTION_WORDS
 
 
-def dense_candidates(reader: IndexReader, query_vector: np.ndarray, limit: int) -> list[Candidate]:
-    hits = reader.search(query_vector.reshape(1, -1), limit)[0]
-    chunks = reader.chunks_by_id([chunk_id for chunk_id, _ in hits])
+def content_terms(text: str) -> set[str]:
+    """Stemmed words that carry the topic: no stopwords, no question words."""
+    return {term for term in terms(text) if term not in _question_terms()}
+
+
+# --- ranking chunks -------------------------------------------------------------------------
+
+
+def fuse_ranks(
+    rankings: list[list[int]], weights: list[float], rrf_k: float
+) -> list[tuple[int, float]]:
+    """Weighted reciprocal-rank fusion: (chunk id, fused score), best first.
+
+    Ties go to the smaller chunk id, so the order never depends on dict or SQLite order.
+    """
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, chunk_id in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse_scores(
+    cosines: dict[int, float], keyword_scores: dict[int, float], lexical_weight: float
+) -> list[tuple[int, float]]:
+    """cosine + lexical_weight * BM25 / the best BM25 of this query: (chunk id, score), best first.
+
+    Dividing by the best BM25 puts keyword scores, which grow with the query's length and
+    rarity, on the cosine's 0-1 scale. Every chunk needs its cosine: the dense search's, or one
+    computed for a chunk only the keywords found. Ties go to the smaller chunk id.
+    """
+    best = max(keyword_scores.values(), default=0.0)
+    fused = {}
+    for chunk_id, cosine in cosines.items():
+        keyword = keyword_scores.get(chunk_id, 0.0) / best if best > 0 else 0.0
+        fused[chunk_id] = cosine + lexical_weight * keyword
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def rank_chunks(
+    reader: IndexReader, query: str, query_vector: np.ndarray, retrieval: Retrieval
+) -> tuple[list[tuple[int, float]], dict[int, float]]:
+    """(chunk id, retrieval score) best first, and the cosine of every ranked chunk."""
+    dense_hits: list[tuple[int, float]] = []
+    keyword_hits: list[tuple[int, float]] = []
+    if retrieval.dense:
+        dense_hits = reader.search(query_vector.reshape(1, -1), retrieval.depth)[0]
+    if retrieval.lexical:
+        keyword_hits = reader.lexical_search(query, retrieval.depth)
+    cosines = dict(dense_hits)
+    only_keywords = [chunk_id for chunk_id, _ in keyword_hits if chunk_id not in cosines]
+    cosines.update(reader.similarities(query_vector, only_keywords))
+    if not retrieval.dense:
+        return keyword_hits, cosines
+    if retrieval.fusion == "rrf":
+        rankings = [[chunk_id for chunk_id, _ in hits] for hits in (dense_hits, keyword_hits)]
+        return fuse_ranks(rankings, [1.0, retrieval.lexical_weight], retrieval.rrf_k), cosines
+    return fuse_scores(cosines, dict(keyword_hits), retrieval.lexical_weight), cosines
+
+
+def load_candidates(
+    reader: IndexReader, ranked: list[tuple[int, float]], cosines: dict[int, float]
+) -> list[Candidate]:
+    """The chunks as candidates, in the given order, each scored by its cosine to the query."""
+    chunks = reader.chunks_by_id([chunk_id for chunk_id, _ in ranked])
     candidates = []
-    for chunk_id, score in hits:
+    for chunk_id, retrieval_score in ranked:
         chunk = chunks.get(chunk_id)
         if chunk is None:
             continue
         sentences = tuple(
             (chunk.text[s.start : s.end], s.raw_start, s.line, s.end_line) for s in chunk.sentences
         )
-        candidates.append(Candidate(chunk.source, score, sentences, chunk.page_starts))
+        candidates.append(
+            Candidate(
+                chunk.source,
+                cosines.get(chunk_id, 0.0),
+                sentences,
+                chunk.page_starts,
+                retrieval_score,
+            )
+        )
     return candidates
 
 
-def content_terms(text: str) -> set[str]:
-    """Stemmed words that carry the topic: no stopwords, no question words."""
-    return {term for term in terms(text) if term not in _question_terms()}
+# --- scoring sentences ----------------------------------------------------------------------
+
+
+class SentenceVectors:
+    """Embeddings of recently scored sentences: asking about the same documents again (the
+    chat, an evaluation run) re-embeds nothing."""
+
+    def __init__(self, size: int = 20_000):
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, encoder, texts: list[str]) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, encoder.encode(missing), strict=True):
+                self._vectors[text] = vector
+        for text in texts:
+            self._vectors.move_to_end(text)
+        while len(self._vectors) > self._size:
+            self._vectors.popitem(last=False)
+        return np.stack([self._vectors[text] for text in texts])
 
 
 def score_sentences(
-    encoder, query: str, query_vector: np.ndarray, candidates: list[Candidate]
-) -> dict[tuple[str, int], float]:
-    """How well each sentence supports an answer: its cosine to the query plus the share of
-    the query's content terms it contains.
+    encoder,
+    query: str,
+    query_vector: np.ndarray,
+    candidates: list[Candidate],
+    embedded: int,
+    cache: SentenceVectors | None = None,
+) -> dict[tuple[str, int], SentenceScore]:
+    """Each sentence's cosine to the query and share of the query's content terms it holds.
 
-    Cosine alone cannot tell "Who led the trial?" (short, low cosine to the sentence that
-    answers it) from "What is the best treatment for diabetes?" asked of a text about lupus
-    (on topic, so a fair cosine); the words the question is about can.
+    Only the sentences of the first `embedded` candidates are embedded (that is the cost of
+    a question); the others get cosine 0 and are compared by their terms alone. Cosine alone
+    cannot tell "Who led the trial?" (short, low cosine to the sentence that answers it) from
+    "What is the best treatment for diabetes?" asked of a text about lupus (on topic, so a
+    fair cosine); the words the question is about can.
     """
-    keys, texts = [], []
-    for candidate in candidates:
+    query_terms = content_terms(query)
+    scores: dict[tuple[str, int], SentenceScore] = {}
+    to_embed: dict[tuple[str, int], str] = {}
+    for position, candidate in enumerate(candidates):
         for text, raw_start, _, _ in candidate.sentences:
             key = (candidate.source, raw_start)
-            if key not in keys:
-                keys.append(key)
-                texts.append(text)
-    if not texts:
-        return {}
-    cosines = encoder.encode(texts) @ query_vector.reshape(-1)
-    query_terms = content_terms(query)
-    scores = {}
-    for key, text, cosine in zip(keys, texts, cosines, strict=True):
-        coverage = len(query_terms & content_terms(text)) / len(query_terms) if query_terms else 0.0
-        scores[key] = float(cosine) + coverage
+            if key in scores:
+                continue
+            found = len(query_terms & content_terms(text))
+            scores[key] = SentenceScore(0.0, found / len(query_terms) if query_terms else 0.0)
+            if position < embedded:
+                to_embed[key] = text
+    if to_embed:
+        texts = list(to_embed.values())
+        vectors = cache.encode(encoder, texts) if cache is not None else encoder.encode(texts)
+        for key, cosine in zip(to_embed, vectors @ query_vector.reshape(-1), strict=True):
+            scores[key] = SentenceScore(float(cosine), scores[key].coverage)
     return scores
+
+
+def answer_support(
+    query: str, candidates: list[Candidate], sentence_scores: dict[tuple[str, int], SentenceScore]
+) -> float:
+    """Whether these passages answer the question at all: the best sentence's cosine to the
+    question + the share of the question's content terms found anywhere in them.
+
+    The terms are counted over all the passages, not one sentence: a long claim spreads its
+    terms over an abstract, while a question on a topic the documents lack ("the boiling point
+    of mercury") finds its words nowhere.
+    """
+    keys = [(candidate.source, s[1]) for candidate in candidates for s in candidate.sentences]
+    cosines = [sentence_scores[key].cosine for key in keys if key in sentence_scores]
+    if not cosines:
+        return 0.0
+    query_terms = content_terms(query)
+    found = set()
+    for candidate in candidates:
+        for text, _, _, _ in candidate.sentences:
+            found |= content_terms(text) & query_terms
+    return max(cosines) + (len(found) / len(query_terms) if query_terms else 0.0)

@@ -231,8 +231,10 @@ class IndexWriter:
         chunk_rows: list[tuple],
         vectors: np.ndarray,
         dropped_keys: Iterable[str],
+        search_texts: list[str] | None = None,
     ) -> list[int]:
-        """chunk_rows: (text, start, end, start_line, end_line, sentences_json) each."""
+        """chunk_rows: (text, start, end, start_line, end_line, sentences_json) each;
+        search_texts: what the keyword index holds for each chunk (default: its text)."""
         ids = []
         for row in chunk_rows:
             cursor = self._conn.execute(
@@ -242,7 +244,8 @@ class IndexWriter:
             )
             ids.append(cursor.lastrowid)
         self._conn.execute("UPDATE files SET chunks = ? WHERE id = ?", (len(ids), file_id))
-        self._lexical.add((chunk_id, row[0]) for chunk_id, row in zip(ids, chunk_rows, strict=True))
+        searched = search_texts or [row[0] for row in chunk_rows]
+        self._lexical.add(zip(ids, searched, strict=True))
         self._conn.executemany(
             "INSERT INTO dropped_keys (file_id, key) VALUES (?, ?)",
             [(file_id, key) for key in set(dropped_keys)],

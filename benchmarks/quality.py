@@ -1,0 +1,184 @@
+"""Answer quality: askseed against lexical only, dense only and plain RRF, on SciFact and SQuAD-A.
+
+Every system runs through the same harness as `askseed eval` (askseed.evaluate.run_queries,
+which asks each judged query through Engine.ask) on the same index; only the
+askseed.search.Retrieval differs. The askseed row is `askseed eval`'s own default.
+
+Also times the one-shot `askseed "question"` on the seed, whole process, with and without the
+keyword half of the search, and writes everything to the "## Answer quality" section of
+BENCHMARKS.md (other sections are left alone).
+
+    .venv/bin/python benchmarks/quality.py                    # both sets, all queries
+    .venv/bin/python benchmarks/quality.py --max-queries 50   # a quick look, not for the table
+
+The first run indexes each corpus into askseed's cache (SciFact: ~20 to 50 minutes on two
+busy cores); later runs re-embed nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from askseed.config import load_settings
+from askseed.engine import Engine
+from askseed.evaluate import EvalReport, QueryProgress, prepare_corpus, run_queries
+from askseed.search import (
+    ASKSEED,
+    DENSE_ONLY,
+    LEXICAL_ONLY,
+    PLAIN_RRF,
+    PLAIN_RRF_BEST_SENTENCE,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "eval"
+SETS = ("scifact", "squad-a")
+SECTION = "## Answer quality"
+LATENCY_QUESTION = "How many lupus patients went into remission?"
+
+# From ../shared/eval/README.md ("Published figures"): SciFact test split.
+PUBLISHED = [
+    ("BM25, BEIR paper (Table 2)", "0.665", "", ""),
+    ("BM25, Anserini flat (k1 0.9, b 0.4)", "0.679", "", "0.925"),
+    ("all-MiniLM-L6-v2, MTEB", "0.645", "0.783", "0.925"),
+    ("BM25 + cross-encoder rerank, BEIR paper", "0.688", "", ""),
+]
+
+
+def systems(has_answers: bool):
+    chosen = [ASKSEED, LEXICAL_ONLY, DENSE_ONLY, PLAIN_RRF]
+    return chosen + [PLAIN_RRF_BEST_SENTENCE] if has_answers else chosen
+
+
+def evaluate_set(folder: Path, max_queries: int | None) -> list[EvalReport]:
+    corpus = prepare_corpus(folder)
+    engine = Engine(load_settings(seeds=corpus.documents, index=corpus.index))
+    started = time.perf_counter()
+    report = engine.refresh(on_warning=lambda message: print(message, file=sys.stderr))
+    print(f"{folder.name}: {report.summary()} ({time.perf_counter() - started:.0f}s)")
+    has_answers = (folder / "answers.jsonl").exists()
+    reports = []
+    for retrieval in systems(has_answers):
+        progress = QueryProgress(sys.stderr, f"{folder.name} / {retrieval.name}")
+        result = run_queries(engine, corpus, max_queries, retrieval, progress)
+        print(result.summary(), flush=True)
+        reports.append(result)
+    return reports
+
+
+def one_shot_seconds(mode: str, index: Path) -> float:
+    """Wall time of one whole `askseed "question"` process; mode "dense" drops the keywords."""
+    driver = (
+        "import sys, askseed.search as search\n"
+        "if sys.argv[1] == 'dense':\n"
+        "    search.ASKSEED = search.Retrieval(name='dense', lexical=False)\n"
+        "from askseed.cli import main\n"
+        "sys.exit(main(sys.argv[2:]))\n"
+    )
+    command = [sys.executable, "-c", driver, mode, LATENCY_QUESTION, "--index", str(index)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"one-shot ask failed ({mode}): {done.stderr.strip()}")
+    return seconds
+
+
+def measure_latency(runs: int) -> dict[str, float]:
+    """Median whole-process seconds of the one-shot ask on the seed, runs interleaved."""
+    with tempfile.TemporaryDirectory() as work:
+        index = Path(work) / "index"
+        one_shot_seconds("hybrid", index)  # builds the index and the model export
+        times: dict[str, list[float]] = {"hybrid": [], "dense": []}
+        for _ in range(runs):
+            for mode in times:
+                times[mode].append(one_shot_seconds(mode, index))
+    return {mode: statistics.median(values) for mode, values in times.items()}
+
+
+def _answer(report: EvalReport) -> str:
+    return "" if report.answer_sentence_1 is None else f"{report.answer_sentence_1:.4f}"
+
+
+def render(results: dict[str, list[EvalReport]], latency: dict[str, float], command: str) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}, "
+        f"with the judged test queries of `../shared/eval/`.",
+        "Every row goes through the same harness as `askseed eval`, on the same index: only the",
+        "retrieval differs (`askseed.search.Retrieval`). Documents are ranked by their best chunk.",
+        "",
+        "| set | system | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | answer-sentence@1 "
+        "| abstained | queries/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, reports in results.items():
+        for report in reports:
+            lines.append(
+                f"| {name} | {report.name} | {report.ndcg_10:.4f} | {report.recall_10:.4f} | "
+                f"{report.recall_100:.4f} | {report.mrr_10:.4f} | {_answer(report)} | "
+                f"{report.abstained:.2%} | {report.queries_per_second:.1f} |"
+            )
+        if name == "scifact":
+            for label, ndcg, recall_10, recall_100 in PUBLISHED:
+                lines.append(
+                    f"| scifact | published: {label} | {ndcg} | {recall_10} | {recall_100} "
+                    "| | | | |"
+                )
+    if latency:
+        hybrid, dense = latency["hybrid"], latency["dense"]
+        lines += [
+            "",
+            f'One-shot `askseed "{LATENCY_QUESTION}"` on the seed, whole process, median of '
+            f"{latency['runs']:.0f} interleaved runs each: {hybrid:.2f} s with the keyword search, "
+            f"{dense:.2f} s without it ({(hybrid / dense - 1):+.1%}).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's section of BENCHMARKS.md, keeping every other section."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find(SECTION)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        rest = text[end + 1 :] if end != -1 else ""
+        text = text[:start] + section + ("\n" + rest if rest else "")
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="folder holding the sets")
+    parser.add_argument("--sets", nargs="+", default=list(SETS), help="which sets to run")
+    parser.add_argument("--max-queries", type=int, help="a quick subset (not for the table)")
+    parser.add_argument("--latency-runs", type=int, default=7, help="0 skips the timing")
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    results = {name: evaluate_set(args.data / name, args.max_queries) for name in args.sets}
+    latency: dict[str, float] = {}
+    if args.latency_runs:
+        latency = {**measure_latency(args.latency_runs), "runs": args.latency_runs}
+        print(f"one-shot ask: {latency}")
+    command = "python benchmarks/quality.py " + " ".join(sys.argv[1:])
+    section = render(results, latency, command.strip())
+    print(section)
+    if args.max_queries is None:
+        write_section(args.out, section)
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
