@@ -212,14 +212,10 @@ class IndexReader:
             self._conn = None
 
     def files(self) -> dict[str, FileRecord]:
-        rows = self._conn.execute(
-            "SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files"
-        )
-        return {row[0]: _file_record(row) for row in rows}
+        return read_files(self._conn)
 
     def skipped(self) -> dict[str, tuple[int, int, str]]:
-        rows = self._conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
-        return {path: (size, mtime, reason) for path, size, mtime, reason in rows}
+        return read_skipped(self._conn)
 
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         return self.vectors.search(query_vectors, k)
@@ -270,6 +266,18 @@ class IndexReader:
         self.close()
 
 
+def read_files(conn: sqlite3.Connection) -> dict[str, FileRecord]:
+    """The indexed files by path, as the connection's snapshot sees them."""
+    rows = conn.execute("SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files")
+    return {row[0]: _file_record(row) for row in rows}
+
+
+def read_skipped(conn: sqlite3.Connection) -> dict[str, tuple[int, int, str]]:
+    """Files that could not be read: path -> (size, mtime_ns, reason)."""
+    rows = conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
+    return {path: (size, mtime, reason) for path, size, mtime, reason in rows}
+
+
 def _file_record(row) -> FileRecord:
     path, size, mtime_ns, sha256, chunks, page_starts = row
     pages = tuple(json.loads(page_starts)) if page_starts else None
@@ -296,17 +304,7 @@ def read_catalogue(directory: Path) -> tuple[dict[str, str], dict[str, FileRecor
             if not manifest:
                 return {}, {}, {}
             check_version(directory, manifest)
-            rows = conn.execute(
-                "SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files"
-            )
-            files = {row[0]: _file_record(row) for row in rows}
-            skipped = {
-                p: (size, mtime, reason)
-                for p, size, mtime, reason in conn.execute(
-                    "SELECT path, size, mtime_ns, reason FROM skipped"
-                )
-            }
-            return manifest, files, skipped
+            return manifest, read_files(conn), read_skipped(conn)
         finally:
             conn.close()
     except (sqlite3.DatabaseError, ValueError) as error:

@@ -29,9 +29,10 @@ from askseed.store import (
     IndexBusyError,
     _connect,
     _damaged,
-    _file_record,
     is_damage,
+    read_files,
     read_manifest,
+    read_skipped,
 )
 from askseed.vectors import FlatVectors, VectorFileError
 
@@ -174,14 +175,10 @@ class IndexWriter:
         return self._conn
 
     def files(self) -> dict[str, FileRecord]:
-        rows = self._conn.execute(
-            "SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files"
-        )
-        return {row[0]: _file_record(row) for row in rows}
+        return read_files(self._conn)
 
     def skipped(self) -> dict[str, tuple[int, int, str]]:
-        rows = self._conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
-        return {path: (size, mtime, reason) for path, size, mtime, reason in rows}
+        return read_skipped(self._conn)
 
     def dependents_of(self, path: str) -> set[str]:
         """Files that dropped a sentence as a duplicate of one this file holds."""
