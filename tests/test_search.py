@@ -165,3 +165,40 @@ def test_engine_answers_are_deterministic(fake_engine_factory, make_settings):
     answers = [engine.ask("How high do the lava fountains on Io reach?", k=3) for _ in range(3)]
     assert answers[0] == answers[1] == answers[2]
     assert answers[0].answered and answers[0].passages[0].source == "io.txt"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_quote"),
+    [
+        # the title holds only question words: the sentence with something new is quoted
+        ("Who won Super Bowl 50?", "The Denver Broncos won the game."),
+        # a sentence holding every question word may be quoted back (searching for a line)
+        ("Super Bowl 50", "Super Bowl 50"),
+    ],
+)
+def test_a_sentence_must_add_to_the_question_to_be_quoted(question, expected_quote):
+    passage = candidate(
+        "sb.txt", "Super Bowl 50", "The Denver Broncos won the game.", "It was played in 2016."
+    )
+    scores = score_sentences(WordEncoder(), question, np.zeros(8), [passage], embedded=1)
+    [shown] = pick_passages([passage], scores, k=1)
+    assert shown.quote == expected_quote
+
+
+def test_rare_question_words_weigh_more():
+    passage = candidate(
+        "sb.txt",
+        "Super Bowl 50 was a football game.",
+        "Super Bowl 50 drew a record audience.",
+        "The AFC champion played in Super Bowl 50.",
+    )
+    question = "Which team represented the AFC at Super Bowl 50?"
+    weighted = score_sentences(WordEncoder(), question, np.zeros(8), [passage], embedded=1)
+    plain = score_sentences(
+        WordEncoder(), question, np.zeros(8), [passage], embedded=1, weighted=False
+    )
+    afc_sentence = ("sb.txt", passage.sentences[2][1])
+    first = ("sb.txt", 0)
+    # every sentence says "Super Bowl 50"; only one says "AFC", and that is what decides
+    assert weighted[afc_sentence].coverage > 2 * weighted[first].coverage
+    assert plain[afc_sentence].coverage == pytest.approx(4 / 6)

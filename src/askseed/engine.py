@@ -20,7 +20,7 @@ from askseed.answer import ANSWER_THRESHOLD, Answer, IndexInfo
 from askseed.config import Settings
 
 # Whether the documents answer is judged on this many top passages (search.answer_support).
-# Their sentences are embedded; quotes of passages further down (an evaluation asks for 200)
+# Their sentences are embedded; quotes of passages further down (an evaluation asks for 500)
 # are chosen by the question's words alone.
 SUPPORT_PASSAGES = 5
 
@@ -181,15 +181,12 @@ class Engine:
                 candidates,
                 embedded=pool,
                 cache=self._sentence_vectors,
+                weighted=retrieval.sentence_rule == "weighted",
             )
             info = IndexInfo(reader.documents, reader.chunks, refreshed)
         support = answer_support(query, candidates[:SUPPORT_PASSAGES], sentence_scores)
         candidates = promote_answer(
-            candidates,
-            sentence_scores,
-            retrieval.answer_pool,
-            retrieval.answer_prior,
-            retrieval.answer_measure,
+            candidates, sentence_scores, retrieval.answer_pool, retrieval.answer_prior
         )
         passages = pick_passages(candidates, sentence_scores, k)
         answered = bool(passages) and support >= ANSWER_THRESHOLD

@@ -28,7 +28,7 @@ from askseed.metrics import answer_found, mean, mrr_at_k, ndcg_at_k, recall_at_k
 
 # Passages asked for per query: enough distinct documents for Recall@100 even when several
 # chunks of one document rank high.
-EVAL_PASSAGES = 200
+EVAL_PASSAGES = 500
 RANKED_DOCUMENTS = 100
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")

@@ -1,13 +1,17 @@
 """Retrieval: from a question to ranked candidate passages and scored sentences.
 
-Two rankings of the chunks are fused: dense (cosine of the embeddings) and lexical (BM25 over
-Porter stems, lexical.py). Reciprocal-rank fusion adds 1 / (rrf_k + rank) from each ranking,
-so neither ranking's score scale matters. A document is as good as its best chunk: documents
-are ranked by the first appearance of any of their chunks.
+Two searches run over the chunks: dense (cosine of the embeddings) and keyword (BM25 over
+Porter stems, lexical.py). askseed adds their scores, the keyword one scaled to the query's
+best: on SciFact that beat reciprocal-rank fusion, which is kept as a baseline (`Retrieval`).
+A document is as good as its best chunk: documents rank by the first of their chunks.
+
+Then the sentences of the top passages are scored (score_sentences), the passage holding the
+answer goes first (answer.promote_answer) and answer_support decides whether to abstain.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,21 +34,26 @@ class Retrieval:
     # "scores": cosine + lexical_weight * BM25 / the query's best BM25.
     # "rrf": reciprocal-rank fusion, sum of weight / (rrf_k + rank); the dense ranking weighs 1.
     fusion: str = "scores"
-    lexical_weight: float = 0.22
+    lexical_weight: float = 0.2
     rrf_k: float = 60.0
-    depth: int = 200  # chunks taken from each ranking before fusion
-    # The answer comes from one of this many top passages, which then goes first (see
-    # answer.promote_answer): the one with the best answer_prior * retrieval score + the
-    # answer_measure of its best sentence. 0 keeps the retrieval order.
+    depth: int = 500  # chunks taken from each ranking: enough for 100 distinct documents
+    # The answer sentence comes from one of this many top passages, which then goes first:
+    # the sentence with the best answer_prior * its passage's retrieval score + its support
+    # (answer.promote_answer). 0 keeps the retrieval order.
     answer_pool: int = 5
     answer_prior: float = 1.0
-    answer_measure: str = "cosine"
+    # "weighted": a question word weighs more the rarer it is among the top passages, and a
+    # sentence that only repeats the question's words is never the quote. "plain": every
+    # question word weighs the same and any sentence may be quoted (askseed's first rule).
+    sentence_rule: str = "weighted"
 
 
 ASKSEED = Retrieval()
-PLAIN_RRF = Retrieval(name="plain RRF", fusion="rrf", lexical_weight=1.0, answer_pool=0)
-DENSE_ONLY = Retrieval(name="dense only", lexical=False, answer_pool=0)
-LEXICAL_ONLY = Retrieval(name="lexical only", dense=False, answer_pool=0)
+PLAIN_RRF = Retrieval(
+    name="plain RRF", fusion="rrf", lexical_weight=1.0, answer_pool=0, sentence_rule="plain"
+)
+DENSE_ONLY = Retrieval(name="dense only", lexical=False, answer_pool=0, sentence_rule="plain")
+LEXICAL_ONLY = Retrieval(name="lexical only", dense=False, answer_pool=0, sentence_rule="plain")
 # The issue's answer baseline: the best sentence (by `support`) of plain RRF's top 3 passages.
 PLAIN_RRF_BEST_SENTENCE = Retrieval(
     name="plain RRF, best sentence of top 3",
@@ -52,7 +61,7 @@ PLAIN_RRF_BEST_SENTENCE = Retrieval(
     lexical_weight=1.0,
     answer_pool=3,
     answer_prior=0.0,
-    answer_measure="support",
+    sentence_rule="plain",
 )
 
 # Question words say what kind of answer is wanted, not what it is about.
@@ -207,33 +216,57 @@ def score_sentences(
     candidates: list[Candidate],
     embedded: int,
     cache: SentenceVectors | None = None,
+    weighted: bool = True,
 ) -> dict[tuple[str, int], SentenceScore]:
-    """Each sentence's cosine to the query and share of the query's content terms it holds.
+    """Each sentence's cosine to the query and weighted share of the query's content terms.
+
+    Cosine alone cannot tell "Who led the trial?" (short, low cosine to the sentence that
+    answers it) from "What is the best treatment for diabetes?" asked of a text about lupus
+    (on topic, so a fair cosine); the words the question is about can. A word weighs more the
+    fewer sentences of the first `embedded` candidates hold it, as in BM25: when every passage
+    is about "Super Bowl 50", the sentence that also says "AFC" is the one asked about.
 
     Only the sentences of the first `embedded` candidates are embedded (that is the cost of
-    a question); the others get cosine 0 and are compared by their terms alone. Cosine alone
-    cannot tell "Who led the trial?" (short, low cosine to the sentence that answers it) from
-    "What is the best treatment for diabetes?" asked of a text about lupus (on topic, so a
-    fair cosine); the words the question is about can.
+    a question); the others get cosine 0 and are compared by their terms alone. With
+    weighted=False every term weighs 1 and every sentence counts as adding something.
     """
     query_terms = content_terms(query)
-    scores: dict[tuple[str, int], SentenceScore] = {}
+    terms_of: dict[tuple[str, int], set[str]] = {}
     to_embed: dict[tuple[str, int], str] = {}
     for position, candidate in enumerate(candidates):
         for text, raw_start, _, _ in candidate.sentences:
             key = (candidate.source, raw_start)
-            if key in scores:
-                continue
-            found = len(query_terms & content_terms(text))
-            scores[key] = SentenceScore(0.0, found / len(query_terms) if query_terms else 0.0)
-            if position < embedded:
-                to_embed[key] = text
+            if key not in terms_of:
+                terms_of[key] = content_terms(text)
+                if position < embedded:
+                    to_embed[key] = text
+    if weighted:
+        weights = term_weights(query_terms, [terms_of[key] for key in to_embed])
+    else:
+        weights = dict.fromkeys(query_terms, 1.0)
+    total = sum(weights.values())
+    scores = {}
+    for key, words in terms_of.items():
+        coverage = sum(weights[term] for term in query_terms & words) / total if total else 0.0
+        # A sentence holding every question word may be the one the user is quoting back.
+        adds = bool(words - query_terms) or query_terms <= words or not weighted
+        scores[key] = SentenceScore(0.0, coverage, adds)
     if to_embed:
         texts = list(to_embed.values())
         vectors = cache.encode(encoder, texts) if cache is not None else encoder.encode(texts)
         for key, cosine in zip(to_embed, vectors @ query_vector.reshape(-1), strict=True):
-            scores[key] = SentenceScore(float(cosine), scores[key].coverage)
+            scores[key] = SentenceScore(float(cosine), scores[key].coverage, scores[key].adds)
     return scores
+
+
+def term_weights(query_terms: set[str], sentences: list[set[str]]) -> dict[str, float]:
+    """log((n + 1) / (sentences holding the term + 0.5)) for each query term: always above 0,
+    near 0 for a term every sentence holds."""
+    count = len(sentences)
+    return {
+        term: math.log((count + 1) / (sum(term in words for words in sentences) + 0.5))
+        for term in query_terms
+    }
 
 
 def answer_support(
