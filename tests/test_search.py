@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -60,14 +61,6 @@ def test_fusion_does_not_depend_on_input_order():
     assert fuse_scores(cosines, bm25, 0.2) == fuse_scores(shuffled_cosines, shuffled_bm25, 0.2)
 
 
-def candidate(source: str, *sentences: str, retrieval_score: float = 0.5) -> Candidate:
-    rows, offset = [], 0
-    for line, text in enumerate(sentences, start=1):
-        rows.append((text, offset, line, line))
-        offset += len(text) + 1
-    return Candidate(source, retrieval_score, tuple(rows), None, retrieval_score)
-
-
 class WordEncoder:
     """One dimension per word of a small vocabulary: cosines are easy to reason about."""
 
@@ -88,19 +81,29 @@ class WordEncoder:
         return vectors / np.maximum(norms, 1e-12)
 
 
+def candidate(source: str, *sentences: str, retrieval_score: float = 0.5) -> Candidate:
+    """A passage with its sentence vectors, as the indexer stores them."""
+    rows, offset = [], 0
+    for line, text in enumerate(sentences, start=1):
+        rows.append((text, offset, line, line))
+        offset += len(text) + 1
+    vectors = WordEncoder().encode(list(sentences))
+    return Candidate(source, retrieval_score, tuple(rows), None, retrieval_score, vectors)
+
+
 IO = candidate("io.txt", "Io has lava.", "The fountains reach high above Io.")
 EUROPA = candidate("europa.txt", "Europa has ice.", "An ocean lies under the ice.")
 
 
-def test_sentence_scores_embed_only_the_first_candidates():
-    encoder = WordEncoder()
+def test_sentence_scores_use_the_stored_vectors():
     query = "How high do the fountains on Io reach?"
-    vector = encoder.encode([query])[0]
-    scores = score_sentences(encoder, query, vector, [IO, EUROPA], embedded=1)
+    vector = WordEncoder().encode([query])[0]
+    scores = score_sentences(query, vector, [IO, EUROPA], pool=1)
     best = scores[("io.txt", IO.sentences[1][1])]
-    assert best.cosine > 0.8 and best.coverage == 1.0
-    assert scores[("europa.txt", 0)].cosine == 0.0  # not embedded: terms only
-    assert encoder.calls == 2  # the query, then one batch of sentences
+    assert best.cosine > 0.8 and best.coverage == pytest.approx(1.0)
+    assert scores[("europa.txt", 0)].cosine == 0.0  # no word in common with the question
+    bare = dataclasses.replace(IO, sentence_vectors=None)
+    assert score_sentences(query, vector, [bare], pool=1)[("io.txt", 0)].cosine == 0.0
 
 
 def test_sentence_choice_is_deterministic_and_quotes_the_answer():
@@ -109,7 +112,7 @@ def test_sentence_choice_is_deterministic_and_quotes_the_answer():
     vector = encoder.encode([query])[0]
     runs = []
     for _ in range(3):
-        scores = score_sentences(encoder, query, vector, [EUROPA, IO], embedded=2)
+        scores = score_sentences(query, vector, [EUROPA, IO], pool=2)
         ordered = promote_answer([EUROPA, IO], scores, pool=2)
         runs.append(pick_passages(ordered, scores, k=2))
     assert runs[0] == runs[1] == runs[2]
@@ -180,7 +183,7 @@ def test_a_sentence_must_add_to_the_question_to_be_quoted(question, expected_quo
     passage = candidate(
         "sb.txt", "Super Bowl 50", "The Denver Broncos won the game.", "It was played in 2016."
     )
-    scores = score_sentences(WordEncoder(), question, np.zeros(8), [passage], embedded=1)
+    scores = score_sentences(question, np.zeros(8), [passage], pool=1)
     [shown] = pick_passages([passage], scores, k=1)
     assert shown.quote == expected_quote
 
@@ -193,10 +196,8 @@ def test_rare_question_words_weigh_more():
         "The AFC champion played in Super Bowl 50.",
     )
     question = "Which team represented the AFC at Super Bowl 50?"
-    weighted = score_sentences(WordEncoder(), question, np.zeros(8), [passage], embedded=1)
-    plain = score_sentences(
-        WordEncoder(), question, np.zeros(8), [passage], embedded=1, weighted=False
-    )
+    weighted = score_sentences(question, np.zeros(8), [passage], pool=1)
+    plain = score_sentences(question, np.zeros(8), [passage], pool=1, weighted=False)
     afc_sentence = ("sb.txt", passage.sentences[2][1])
     first = ("sb.txt", 0)
     # every sentence says "Super Bowl 50"; only one says "AFC", and that is what decides

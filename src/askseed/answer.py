@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class Candidate:
     sentences: tuple[tuple[str, int, int, int], ...]
     page_starts: tuple[int, ...] | None = None
     retrieval_score: float = 0.0  # what ranked it: the fused score (search.rank_chunks)
+    # one unit vector per sentence, stored at index time (store.StoredChunk)
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from askseed.answer import ANSWER_THRESHOLD, Answer, IndexInfo
 from askseed.config import Settings
 
-# Whether the documents answer is judged on this many top passages (search.answer_support).
-# Their sentences are embedded; quotes of passages further down (an evaluation asks for 500)
-# are chosen by the question's words alone.
+# Whether the documents answer is judged on this many top passages (search.answer_support),
+# whose sentences also set how much each question word weighs (search.score_sentences).
 SUPPORT_PASSAGES = 5
 
 
@@ -175,12 +173,10 @@ class Engine:
             # -k changes how much is shown, never what is answered.
             pool = max(retrieval.answer_pool, SUPPORT_PASSAGES)
             sentence_scores = score_sentences(
-                self.query_encoder,
                 query,
                 query_vector,
                 candidates,
-                embedded=pool,
-                cache=self._sentence_vectors,
+                pool,
                 weighted=retrieval.sentence_rule == "weighted",
             )
             info = IndexInfo(reader.documents, reader.chunks, refreshed)
@@ -193,12 +189,6 @@ class Engine:
         if not answered:
             passages = passages[:1]
         return Answer(question, query, answered, passages, info, support)
-
-    @cached_property
-    def _sentence_vectors(self):
-        from askseed.search import SentenceVectors
-
-        return SentenceVectors()
 
     def context(
         self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None

@@ -16,10 +16,15 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from askseed.onnx_export import ENCODER_CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, WEIGHTS_FILE
-
 if TYPE_CHECKING:
     import numpy as np
+
+# The folder onnx_export writes. Named here, on the lean side, so that loading it never
+# imports the exporter's own modules.
+ONNX_FILE = "model.onnx"
+WEIGHTS_FILE = "model.onnx.data"
+TOKENIZER_FILE = "tokenizer.json"
+ENCODER_CONFIG_FILE = "encoder_config.json"
 
 
 class OnnxEncoder:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from askseed.chunk import Chunk, make_chunks
 from askseed.clean import Sentence, split_sentences
 from askseed.config import Settings
@@ -19,12 +21,13 @@ from askseed.engine import IndexReport
 from askseed.errors import NoDocumentsError
 from askseed.freshness import file_sha256, plan_update
 from askseed.sources import SkipFile, SourceFile, read_document
-from askseed.store import FileRecord
+from askseed.store import FileRecord, sentence_vectors_blob
 from askseed.store_writer import IndexWriter
 
 # Bump when cleaning, dedup or chunking rules change: stored chunks would no longer match.
 # 2: chunks are embedded and keyword-indexed after their document's heading.
-PIPELINE_VERSION = "2"
+# 3: each sentence is embedded too, so that a question embeds nothing but itself.
+PIPELINE_VERSION = "3"
 # A chunk is searched (embedded and keyword-indexed) after its document's heading, so that a
 # passage deep in a document still says what the document is about: on SciFact this lifts
 # nDCG@10 by about 0.01 (BENCHMARKS.md). The stored text, which is what gets quoted, stays
@@ -53,6 +56,7 @@ class _PendingFile:
     rows: list[tuple]
     texts: list[str]  # what is embedded and keyword-indexed (see _search_text)
     dropped_keys: list[str]
+    sentences: list[list[str]]  # each chunk's sentences, embedded one by one
 
 
 @dataclass
@@ -212,7 +216,8 @@ def _prepare_file(
     rows = [_chunk_row(chunk, line_of) for chunk in chunks]
     heading = kept[0] if kept and len(kept[0].text) <= HEADING_MAX_CHARS else None
     texts = [_search_text(chunk, heading) for chunk in chunks]
-    return _PendingFile(file_id, rows, texts, dropped_keys)
+    sentence_texts = [[chunk.text[a:b] for a, b in chunk.sentences] for chunk in chunks]
+    return _PendingFile(file_id, rows, texts, dropped_keys, sentence_texts)
 
 
 def _search_text(chunk: Chunk, heading: Sentence | None) -> str:
@@ -237,14 +242,28 @@ def _digest_of_what_was_read(source: SourceFile) -> str:
 
 
 def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder, run: _Run) -> None:
+    """Embed the chunks, and each sentence once (neighbouring chunks share one), then store.
+
+    Sentence vectors are what picks the quote and decides whether to abstain; computing them
+    here, not per question, is what keeps a one-shot question to one small inference.
+    """
     texts = [text for item in pending for text in item.texts]
-    vectors = embedder.encode(texts) if texts else None
+    sentences = list(
+        dict.fromkeys(text for item in pending for chunk in item.sentences for text in chunk)
+    )
+    # One call: the encoder batches texts of similar length together, whatever their kind.
+    vectors = embedder.encode(texts + sentences) if texts else None
+    vector_of = dict(zip(sentences, vectors[len(texts) :], strict=True)) if texts else {}
     offset = 0
     for item in pending:
         count = len(item.texts)
+        rows = [
+            (*row, _sentence_blob([vector_of[text] for text in chunk], embedder.dim))
+            for row, chunk in zip(item.rows, item.sentences, strict=True)
+        ]
         writer.finish_file(
             item.file_id,
-            item.rows,
+            rows,
             vectors[offset : offset + count] if count else None,
             item.dropped_keys,
             search_texts=item.texts,
@@ -252,6 +271,10 @@ def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder,
         offset += count
         run.embedded_files += 1
         run.embedded_chunks += count
+
+
+def _sentence_blob(vectors: list[np.ndarray], dim: int) -> bytes:
+    return sentence_vectors_blob(np.stack(vectors) if vectors else np.zeros((0, dim)))
 
 
 def _cached_counter(embedder, texts: list[str]) -> Callable[[str], int]:

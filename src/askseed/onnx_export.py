@@ -23,10 +23,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-ONNX_FILE = "model.onnx"
-WEIGHTS_FILE = "model.onnx.data"
-TOKENIZER_FILE = "tokenizer.json"
-ENCODER_CONFIG_FILE = "encoder_config.json"
+from askseed.fast_encoder import ENCODER_CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, WEIGHTS_FILE
 
 # Inputs a BERT-style transformer may take, in the order the exported graph expects them.
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")

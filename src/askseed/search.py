@@ -12,7 +12,6 @@ answer goes first (answer.promote_answer) and answer_support decides whether to 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -181,6 +180,7 @@ def load_candidates(
                 sentences,
                 chunk.page_starts,
                 retrieval_score,
+                chunk.sentence_vectors,
             )
         )
     return candidates
@@ -189,33 +189,11 @@ def load_candidates(
 # --- scoring sentences ----------------------------------------------------------------------
 
 
-class SentenceVectors:
-    """Embeddings of recently scored sentences: asking about the same documents again (the
-    chat, an evaluation run) re-embeds nothing."""
-
-    def __init__(self, size: int = 20_000):
-        self._size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-
-    def encode(self, encoder, texts: list[str]) -> np.ndarray:
-        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
-        if missing:
-            for text, vector in zip(missing, encoder.encode(missing), strict=True):
-                self._vectors[text] = vector
-        for text in texts:
-            self._vectors.move_to_end(text)
-        while len(self._vectors) > self._size:
-            self._vectors.popitem(last=False)
-        return np.stack([self._vectors[text] for text in texts])
-
-
 def score_sentences(
-    encoder,
     query: str,
     query_vector: np.ndarray,
     candidates: list[Candidate],
-    embedded: int,
-    cache: SentenceVectors | None = None,
+    pool: int,
     weighted: bool = True,
 ) -> dict[tuple[str, int], SentenceScore]:
     """Each sentence's cosine to the query and weighted share of the query's content terms.
@@ -223,39 +201,36 @@ def score_sentences(
     Cosine alone cannot tell "Who led the trial?" (short, low cosine to the sentence that
     answers it) from "What is the best treatment for diabetes?" asked of a text about lupus
     (on topic, so a fair cosine); the words the question is about can. A word weighs more the
-    fewer sentences of the first `embedded` candidates hold it, as in BM25: when every passage
-    is about "Super Bowl 50", the sentence that also says "AFC" is the one asked about.
+    fewer sentences of the first `pool` candidates hold it, as in BM25: when every passage is
+    about "Super Bowl 50", the sentence that also says "AFC" is the one asked about.
 
-    Only the sentences of the first `embedded` candidates are embedded (that is the cost of
-    a question); the others get cosine 0 and are compared by their terms alone. With
-    weighted=False every term weighs 1 and every sentence counts as adding something.
+    The sentence vectors were computed at index time; a candidate without them scores by its
+    terms alone (cosine 0). With weighted=False every term weighs 1 and every sentence counts
+    as adding something.
     """
     query_terms = content_terms(query)
     terms_of: dict[tuple[str, int], set[str]] = {}
-    to_embed: dict[tuple[str, int], str] = {}
+    cosine_of: dict[tuple[str, int], float] = {}
+    pooled: list[set[str]] = []
     for position, candidate in enumerate(candidates):
-        for text, raw_start, _, _ in candidate.sentences:
+        vectors = candidate.sentence_vectors
+        cosines = vectors @ query_vector.reshape(-1) if vectors is not None else None
+        for index, (text, raw_start, _, _) in enumerate(candidate.sentences):
             key = (candidate.source, raw_start)
-            if key not in terms_of:
-                terms_of[key] = content_terms(text)
-                if position < embedded:
-                    to_embed[key] = text
-    if weighted:
-        weights = term_weights(query_terms, [terms_of[key] for key in to_embed])
-    else:
-        weights = dict.fromkeys(query_terms, 1.0)
+            if key in terms_of:
+                continue
+            terms_of[key] = content_terms(text)
+            cosine_of[key] = float(cosines[index]) if cosines is not None else 0.0
+            if position < pool:
+                pooled.append(terms_of[key])
+    weights = term_weights(query_terms, pooled) if weighted else dict.fromkeys(query_terms, 1.0)
     total = sum(weights.values())
     scores = {}
     for key, words in terms_of.items():
         coverage = sum(weights[term] for term in query_terms & words) / total if total else 0.0
         # A sentence holding every question word may be the one the user is quoting back.
         adds = bool(words - query_terms) or query_terms <= words or not weighted
-        scores[key] = SentenceScore(0.0, coverage, adds)
-    if to_embed:
-        texts = list(to_embed.values())
-        vectors = cache.encode(encoder, texts) if cache is not None else encoder.encode(texts)
-        for key, cosine in zip(to_embed, vectors @ query_vector.reshape(-1), strict=True):
-            scores[key] = SentenceScore(float(cosine), scores[key].coverage, scores[key].adds)
+        scores[key] = SentenceScore(cosine_of[key], coverage, adds)
     return scores
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,8 @@ import numpy as np
 from askseed.vectors import FlatVectors, VectorFileError
 
 # 2: chunks are also indexed for keyword search (lexical.py), in the same transaction.
-SCHEMA_VERSION = "2"
+# 3: each chunk stores its sentences' vectors, so that a question embeds only itself.
+SCHEMA_VERSION = "3"
 DB_FILE = "meta.sqlite"
 LOCK_FILE = "write.lock"
 
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS skipped (
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, text TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
-    end_line INTEGER NOT NULL, sentences TEXT NOT NULL);
+    end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
 CREATE TABLE IF NOT EXISTS sentence_keys (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
@@ -103,6 +104,9 @@ class StoredChunk:
     end_line: int
     sentences: tuple[SentenceSpan, ...]
     page_starts: tuple[int, ...] | None = None
+    # One row per sentence, float32 unit vectors (stored as float16: half the disk, and the
+    # cosines move by under 0.001).
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -250,12 +254,12 @@ class IndexReader:
         marks = ",".join("?" * len(ids))
         rows = self._conn.execute(
             f'SELECT c.id, f.path, c.text, c.start, c."end", c.start_line, c.end_line, '
-            f"c.sentences, f.page_starts FROM chunks c JOIN files f ON f.id = c.file_id "
-            f"WHERE c.id IN ({marks})",
+            f"c.sentences, f.page_starts, c.sentence_vectors "
+            f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
             ids,
         )
         try:
-            return {row[0]: _stored_chunk(row) for row in rows}
+            return {row[0]: _stored_chunk(row, self.vectors.dim) for row in rows}
         except (ValueError, TypeError) as error:  # a damaged row: bad JSON or wrong shape
             raise _damaged(self.directory, error) from error
 
@@ -284,11 +288,20 @@ def _file_record(row) -> FileRecord:
     return FileRecord(path, size, mtime_ns, sha256, chunks, pages)
 
 
-def _stored_chunk(row) -> StoredChunk:
-    chunk_id, source, text, start, end, start_line, end_line, sentences, page_starts = row
+def _stored_chunk(row, dim: int) -> StoredChunk:
+    chunk_id, source, text, start, end, start_line, end_line, sentences, page_starts, blob = row
     spans = tuple(SentenceSpan(*values) for values in json.loads(sentences))
     pages = tuple(json.loads(page_starts)) if page_starts else None
-    return StoredChunk(chunk_id, source, text, start, end, start_line, end_line, spans, pages)
+    # reshape raises ValueError (read as damage) when the blob does not fit the sentences
+    vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(spans), dim).astype(np.float32)
+    return StoredChunk(
+        chunk_id, source, text, start, end, start_line, end_line, spans, pages, vectors
+    )
+
+
+def sentence_vectors_blob(vectors: np.ndarray) -> bytes:
+    """How a chunk's sentence vectors are stored (StoredChunk.sentence_vectors)."""
+    return np.ascontiguousarray(vectors, dtype=np.float16).tobytes()
 
 
 def read_catalogue(directory: Path) -> tuple[dict[str, str], dict[str, FileRecord], dict]:

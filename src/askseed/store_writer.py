@@ -230,13 +230,14 @@ class IndexWriter:
         dropped_keys: Iterable[str],
         search_texts: list[str] | None = None,
     ) -> list[int]:
-        """chunk_rows: (text, start, end, start_line, end_line, sentences_json) each;
-        search_texts: what the keyword index holds for each chunk (default: its text)."""
+        """chunk_rows: (text, start, end, start_line, end_line, sentences_json,
+        sentence_vectors_blob) each; search_texts: what the keyword index holds for each chunk
+        (default: its text)."""
         ids = []
         for row in chunk_rows:
             cursor = self._conn.execute(
-                'INSERT INTO chunks (file_id, text, start, "end", start_line, end_line, sentences) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                'INSERT INTO chunks (file_id, text, start, "end", start_line, end_line, sentences, '
+                "sentence_vectors) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (file_id, *row),
             )
             ids.append(cursor.lastrowid)
