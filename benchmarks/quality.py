@@ -1,7 +1,7 @@
 """Answer quality: askseed against lexical only, dense only and plain RRF, on SciFact and SQuAD-A.
 
-Every system runs through the same harness as `askseed eval` (askseed.evaluate.run_queries,
-which asks each judged query through Engine.ask) on the same index; only the
+Every system is a run of `askseed eval DIR --system NAME --json` (which asks each judged query
+through Engine.ask, as `askseed ask` does) on the same index; only the
 askseed.search.Retrieval differs. The askseed row is `askseed eval`'s own default.
 
 Also times the one-shot `askseed "question"` on the seed, whole process, with and without the
@@ -18,26 +18,24 @@ busy cores); later runs re-embed nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from askseed.config import load_settings
 from askseed.engine import Engine
-from askseed.evaluate import EvalReport, QueryProgress, prepare_corpus, run_queries
-from askseed.search import (
-    ASKSEED,
-    DENSE_ONLY,
-    LEXICAL_ONLY,
-    PLAIN_RRF,
-    PLAIN_RRF_BEST_SENTENCE,
-)
+from askseed.evaluate import EvalReport, prepare_corpus
+from askseed.search import SYSTEMS
 
 REPO = Path(__file__).resolve().parent.parent
+ASKSEED_SCRIPT = Path(sys.executable).with_name("askseed")
+DISPLAY_NAMES = {name: retrieval.name for name, retrieval in SYSTEMS.items()}
 DATA = REPO.parent / "shared" / "eval"
 SETS = ("scifact", "squad-a")
 SECTION = "## Answer quality"
@@ -52,25 +50,50 @@ PUBLISHED = [
 ]
 
 
-def systems(has_answers: bool):
-    chosen = [ASKSEED, LEXICAL_ONLY, DENSE_ONLY, PLAIN_RRF]
-    return chosen + [PLAIN_RRF_BEST_SENTENCE] if has_answers else chosen
+def systems(has_answers: bool) -> list[str]:
+    """`askseed eval --system` names: askseed, then the baselines."""
+    chosen = ["askseed", "lexical", "dense", "rrf"]
+    return chosen + ["rrf-best-sentence"] if has_answers else chosen
 
 
-def evaluate_set(folder: Path, max_queries: int | None) -> list[EvalReport]:
+def evaluate_set(folder: Path, max_queries: int | None, jobs: int) -> list[EvalReport]:
+    """Index once here, then run each system as its own `askseed eval` process, `jobs` at once:
+    the queries are Python-bound, so processes use the cores that threads could not."""
     corpus = prepare_corpus(folder)
     engine = Engine(load_settings(seeds=corpus.documents, index=corpus.index))
     started = time.perf_counter()
     report = engine.refresh(on_warning=lambda message: print(message, file=sys.stderr))
     print(f"{folder.name}: {report.summary()} ({time.perf_counter() - started:.0f}s)")
-    has_answers = (folder / "answers.jsonl").exists()
-    reports = []
-    for retrieval in systems(has_answers):
-        progress = QueryProgress(sys.stderr, f"{folder.name} / {retrieval.name}")
-        result = run_queries(engine, corpus, max_queries, retrieval, progress)
+    engine.close()
+    names = systems((folder / "answers.jsonl").exists())
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        reports = list(pool.map(lambda name: run_system(folder, name, max_queries), names))
+    for result in reports:
         print(result.summary(), flush=True)
-        reports.append(result)
     return reports
+
+
+def run_system(folder: Path, name: str, max_queries: int | None) -> EvalReport:
+    command = [str(ASKSEED_SCRIPT), "eval", str(folder), "--system", name, "--json"]
+    if max_queries is not None:
+        command += ["--max-queries", str(max_queries)]
+    print(f"{folder.name} / {name}: running", file=sys.stderr, flush=True)
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {done.stderr.strip()}")
+    figures = json.loads(done.stdout)
+    queries = figures["queries"]
+    return EvalReport(
+        name=DISPLAY_NAMES[name],
+        queries=queries,
+        ndcg_10=figures["ndcg@10"],
+        recall_10=figures["recall@10"],
+        recall_100=figures["recall@100"],
+        mrr_10=figures["mrr@10"],
+        answer_sentence_1=figures["answer_sentence@1"],
+        abstained=figures["abstained"],
+        seconds=queries / figures["queries_per_second"] if figures["queries_per_second"] else 0,
+    )
 
 
 def one_shot_seconds(mode: str, index: Path) -> float:
@@ -164,9 +187,12 @@ def main() -> int:
     parser.add_argument("--max-queries", type=int, help="a quick subset (not for the table)")
     parser.add_argument("--latency-runs", type=int, default=7, help="0 skips the timing")
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="systems at once")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    results = {name: evaluate_set(args.data / name, args.max_queries) for name in args.sets}
+    results = {
+        name: evaluate_set(args.data / name, args.max_queries, args.jobs) for name in args.sets
+    }
     latency: dict[str, float] = {}
     if args.latency_runs:
         latency = {**measure_latency(args.latency_runs), "runs": args.latency_runs}

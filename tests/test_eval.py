@@ -87,6 +87,16 @@ def test_eval_json_has_every_key_and_finds_the_documents(beir, fake_cli, capsys)
     assert figures["answer_sentence@1"] == pytest.approx(1.0)
 
 
+def test_every_system_runs_through_the_same_harness(beir, fake_cli, capsys):
+    from askseed.search import SYSTEMS
+
+    assert set(SYSTEMS) == set(cli.EVAL_SYSTEMS)
+    for system in cli.EVAL_SYSTEMS:
+        code, out, err = run(capsys, "eval", beir, "--json", "--system", system)
+        assert code == 0, err
+        assert set(json.loads(out)) == KEYS
+
+
 def test_second_run_re_embeds_nothing(beir, fake_cli, capsys):
     assert run(capsys, "eval", beir, "--json")[0] == 0
     documents = prepare_corpus(beir).documents
@@ -145,6 +155,7 @@ def test_long_ids_are_shortened_but_stay_distinct():
     [
         (["eval", "no-such-folder"], "no-such-folder"),
         (["eval", "{beir}", "--max-queries", "0"], "--max-queries"),
+        (["eval", "{beir}", "--system", "bm25"], "--system"),
     ],
 )
 def test_bad_input_is_one_line(beir, fake_cli, capsys, argv, message):

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 COMMANDS = ("ask", "index", "chat", "eval")
+# search.SYSTEMS, named here so that building the parser imports nothing heavy
+EVAL_SYSTEMS = ("askseed", "lexical", "dense", "rrf", "rrf-best-sentence")
 EXIT_ANSWERED, EXIT_NOT_ANSWERED, EXIT_USAGE = 0, 1, 2
 
 
@@ -65,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--max-queries", type=int, metavar="N", help="only the first N queries")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--system",
+        choices=EVAL_SYSTEMS,
+        default="askseed",
+        help="askseed (default) or a baseline: keywords only, dense only, plain RRF of the two, "
+        "or plain RRF quoting the best sentence of its top 3 passages",
+    )
     return parser
 
 
@@ -191,16 +200,28 @@ def _eval(args: argparse.Namespace) -> int:
     from askseed.config import load_settings
     from askseed.evaluate import QueryProgress, prepare_corpus, run_queries
     from askseed.progress import ProgressLine
+    from askseed.search import SYSTEMS
 
     if args.max_queries is not None and args.max_queries < 1:
         raise UsageError(f"--max-queries must be at least 1, not {args.max_queries}")
     corpus = prepare_corpus(args.folder, args.index)
     engine = _make_engine(load_settings(seeds=corpus.documents, index=corpus.index))
-    with ProgressLine("indexing") as progress:
-        report = engine.refresh(on_progress=progress.update, on_warning=progress.warn)
-    print(f"askseed: {report.summary()}", file=sys.stderr)
+    # A fresh index is only read, so that several evaluations (one per system) can share it.
+    status = engine.status()
+    if status.fresh:
+        summary = f"index up to date: {status.documents} files, {status.chunks} chunks, "
+        print(f"askseed: {summary}nothing re-embedded", file=sys.stderr)
+    else:
+        with ProgressLine("indexing") as progress:
+            report = engine.refresh(on_progress=progress.update, on_warning=progress.warn)
+        print(f"askseed: {report.summary()}", file=sys.stderr)
     result = run_queries(
-        engine, corpus, args.max_queries, on_progress=QueryProgress(sys.stderr), name="askseed"
+        engine,
+        corpus,
+        args.max_queries,
+        SYSTEMS[args.system],
+        on_progress=QueryProgress(sys.stderr),
+        name=args.system,
     )
     print(json.dumps(result.to_json()) if args.json else result.summary())
     return 0

@@ -21,6 +21,8 @@ from askseed.config import Settings
 # Whether the documents answer is judged on this many top passages (search.answer_support),
 # whose sentences also set how much each question word weighs (search.score_sentences).
 SUPPORT_PASSAGES = 5
+# Query vectors kept: an evaluation asks each query once per system compared.
+QUERY_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Engine:
         self._query_encoder = query_encoder or embedder
         self._reader = None
         self._lock = threading.RLock()
+        self._query_vectors: dict = {}  # query text -> vector, for questions asked again
 
     # -- status ---------------------------------------------------------------------------
     def status(self) -> IndexStatus:
@@ -165,7 +168,7 @@ class Engine:
         query = query or question
         with self._lock:
             reader = self._open_reader()
-            query_vector = self.query_encoder.encode([query])[0]
+            query_vector = self._query_vector(query)
             ranked, cosines = rank_chunks(reader, query, query_vector, retrieval)
             # Neighbouring chunks share a sentence, so a few more than k make k passages.
             candidates = load_candidates(reader, ranked[: 2 * k + 8], cosines)
@@ -189,6 +192,14 @@ class Engine:
         if not answered:
             passages = passages[:1]
         return Answer(question, query, answered, passages, info, support)
+
+    def _query_vector(self, query: str):
+        vector = self._query_vectors.get(query)
+        if vector is None:
+            vector = self._query_vectors[query] = self.query_encoder.encode([query])[0]
+            if len(self._query_vectors) > QUERY_CACHE_SIZE:
+                del self._query_vectors[next(iter(self._query_vectors))]  # the oldest
+        return vector
 
     def context(
         self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None

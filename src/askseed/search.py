@@ -63,6 +63,15 @@ PLAIN_RRF_BEST_SENTENCE = Retrieval(
     sentence_rule="plain",
 )
 
+# What `askseed eval --system NAME` runs: askseed and the baselines it is measured against.
+SYSTEMS = {
+    "askseed": ASKSEED,
+    "lexical": LEXICAL_ONLY,
+    "dense": DENSE_ONLY,
+    "rrf": PLAIN_RRF,
+    "rrf-best-sentence": PLAIN_RRF_BEST_SENTENCE,
+}
+
 # Question words say what kind of answer is wanted, not what it is about.
 _QUESTION_WORDS = frozenset(
     {
@@ -103,6 +112,13 @@ def _question_terms() -> frozenset[str]:
 def content_terms(text: str) -> set[str]:
     """Stemmed words that carry the topic: no stopwords, no question words."""
     return {term for term in terms(text) if term not in _question_terms()}
+
+
+@lru_cache(maxsize=100_000)
+def sentence_terms(text: str) -> frozenset[str]:
+    """content_terms of a stored sentence, remembered: an evaluation, or a chat, meets the same
+    sentences question after question, and stemming them was most of its time."""
+    return frozenset(content_terms(text))
 
 
 # --- ranking chunks -------------------------------------------------------------------------
@@ -209,9 +225,9 @@ def score_sentences(
     as adding something.
     """
     query_terms = content_terms(query)
-    terms_of: dict[tuple[str, int], set[str]] = {}
+    terms_of: dict[tuple[str, int], frozenset[str]] = {}
     cosine_of: dict[tuple[str, int], float] = {}
-    pooled: list[set[str]] = []
+    pooled: list[frozenset[str]] = []
     for position, candidate in enumerate(candidates):
         vectors = candidate.sentence_vectors
         cosines = vectors @ query_vector.reshape(-1) if vectors is not None else None
@@ -219,7 +235,7 @@ def score_sentences(
             key = (candidate.source, raw_start)
             if key in terms_of:
                 continue
-            terms_of[key] = content_terms(text)
+            terms_of[key] = sentence_terms(text)
             cosine_of[key] = float(cosines[index]) if cosines is not None else 0.0
             if position < pool:
                 pooled.append(terms_of[key])
@@ -262,5 +278,5 @@ def answer_support(
     found = set()
     for candidate in candidates:
         for text, _, _, _ in candidate.sentences:
-            found |= content_terms(text) & query_terms
+            found |= sentence_terms(text) & query_terms
     return max(cosines) + (len(found) / len(query_terms) if query_terms else 0.0)

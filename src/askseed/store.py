@@ -35,6 +35,8 @@ from askseed.vectors import FlatVectors, VectorFileError
 # 3: each chunk stores its sentences' vectors, so that a question embeds only itself.
 SCHEMA_VERSION = "3"
 DB_FILE = "meta.sqlite"
+# Chunks an IndexReader keeps once read: ~8 KB each with their sentence vectors.
+CHUNK_CACHE_SIZE = 10_000
 LOCK_FILE = "write.lock"
 
 SCHEMA = """
@@ -162,6 +164,7 @@ class IndexReader:
     def __init__(self, directory: Path):
         self.directory = directory
         self._lexical = None
+        self._chunk_cache: dict[int, StoredChunk] = {}
         path = directory / DB_FILE
         if not path.exists():
             raise IndexMissingError(f"no index in {directory}: run `askseed index` first")
@@ -234,34 +237,30 @@ class IndexReader:
 
     def similarities(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Cosine of the query to each of these chunks, for chunks the dense search left out."""
-        if not ids:
-            return {}
-        import faiss
-
-        # Exact search restricted to the given ids: the flat index cannot hand vectors back.
-        # (It belongs in vectors.FlatVectors; kept here while that file has another owner.)
-        selector = faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))
-        scores, found = self.vectors._index.search(
-            np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32),
-            len(ids),
-            params=faiss.SearchParameters(sel=selector),
-        )
-        return {int(i): float(s) for i, s in zip(found[0], scores[0], strict=True) if i >= 0}
+        return self.vectors.similarities(query_vector, ids)
 
     def chunks_by_id(self, ids: list[int]) -> dict[int, StoredChunk]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
+        # The snapshot never changes, so chunks read once stay right: a chat or an evaluation
+        # meets the same chunks question after question.
+        found = {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
+        missing = [i for i in ids if i not in found]
+        if not missing:
+            return found
+        marks = ",".join("?" * len(missing))
         rows = self._conn.execute(
             f'SELECT c.id, f.path, c.text, c.start, c."end", c.start_line, c.end_line, '
             f"c.sentences, f.page_starts, c.sentence_vectors "
             f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
-            ids,
+            missing,
         )
         try:
-            return {row[0]: _stored_chunk(row, self.vectors.dim) for row in rows}
+            read = {row[0]: _stored_chunk(row, self.vectors.dim) for row in rows}
         except (ValueError, TypeError) as error:  # a damaged row: bad JSON or wrong shape
             raise _damaged(self.directory, error) from error
+        self._chunk_cache.update(read)
+        while len(self._chunk_cache) > CHUNK_CACHE_SIZE:
+            del self._chunk_cache[next(iter(self._chunk_cache))]  # the oldest
+        return found | read
 
     def __enter__(self) -> IndexReader:
         return self
