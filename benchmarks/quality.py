@@ -116,6 +116,8 @@ def one_shot_seconds(mode: str, index: Path) -> float:
 
 def measure_latency(runs: int) -> dict[str, float]:
     """Median whole-process seconds of the one-shot ask on the seed, runs interleaved."""
+    # As an install does (this environment may forbid writing bytecode at run time).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "askseed")])
     with tempfile.TemporaryDirectory() as work:
         index = Path(work) / "index"
         one_shot_seconds("hybrid", index)  # builds the index and the model export

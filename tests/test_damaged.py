@@ -177,10 +177,19 @@ def test_damage_sqlite_only_finds_by_reading_every_page(built, capsys):
     assert run(capsys, QUESTION)[0] == 0
 
 
-def test_a_damaged_row_is_reported_and_rebuild_repairs_it(built, capsys):
+@pytest.mark.parametrize(
+    "damage_row",
+    [
+        "UPDATE chunks SET sentences = '{not json'",
+        # sentence vectors that do not fit the sentences: cut short, or not a blob at all
+        "UPDATE chunks SET sentence_vectors = substr(sentence_vectors, 1, 100)",
+        "UPDATE chunks SET sentence_vectors = 'text'",
+    ],
+)
+def test_a_damaged_row_is_reported_and_rebuild_repairs_it(built, capsys, damage_row):
     conn = sqlite3.connect(built / "meta.sqlite")
     with conn:
-        conn.execute("UPDATE chunks SET sentences = '{not json'")
+        conn.execute(damage_row)
     conn.close()
 
     code, _, err = run(capsys, QUESTION)
