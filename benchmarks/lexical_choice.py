@@ -28,6 +28,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from record import record_section  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "eval" / "scifact"
 OPTIONS = ("own", "fts5", "bm25s")
 COLD_QUERY = "0-dimensional biomaterials show inductive properties."
@@ -168,23 +172,43 @@ def main() -> None:
         sys.exit(f"{args.data}: no corpus.jsonl (pass --data DIR with the BEIR SciFact folder)")
     work = args.work or Path(tempfile.mkdtemp(prefix="lexical-choice-"))
     work.mkdir(parents=True, exist_ok=True)
-    columns = ("ndcg@10", "recall@100", "build s", "warm query ms", "cold query ms")
-    print(f"{'option':8}" + "".join(f"{column:>16}" for column in (*columns, "cold process ms")))
+    rows = [
+        "| option | nDCG@10 | Recall@100 | build s | warm query ms | cold query ms "
+        "| cold process ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
     try:
         for name in args.only or OPTIONS:
             result = evaluate(name, args.data, work)
-            print(
-                f"{name:8}"
-                + "".join(f"{result[column]:16.3f}" for column in columns)
-                + f"{result['cold process ms']:16.0f}",
-                flush=True,
+            rows.append(
+                f"| {name} | {result['ndcg@10']:.3f} | {result['recall@100']:.3f} | "
+                f"{result['build s']:.1f} | {result['warm query ms']:.1f} | "
+                f"{result['cold query ms']:.0f} | {result['cold process ms']:.0f} |"
             )
+            print(rows[-1], flush=True)
     finally:
         if not args.work:
             shutil.rmtree(work)
-    print(f"\nopen_lexical() uses {chosen_name()}. {WHY}")
+    report = "\n".join(
+        [
+            "Command: `.venv/bin/python benchmarks/lexical_choice.py`. Each SciFact abstract is "
+            "one row (no chunks), over the 300 judged test queries. Options: " + OPTION_NOTES,
+            "",
+            *rows,
+            "",
+            f"`open_lexical()` uses {chosen_name()}. {WHY}",
+        ]
+    )
+    print(report)
+    if not args.only:
+        record_section("Lexical retrieval choice", report)
 
 
+OPTION_NOTES = (
+    "`own` askseed.lexical.Bm25Index (k1 0.9, b 0.4, Porter stems, English stopwords); "
+    "`fts5` SQLite FTS5 `porter unicode61` with bm25() (k1 1.2, b 0.75, fixed by SQLite); "
+    "`bm25s` the bm25s package (k1 0.9, b 0.4, Lucene method, PyStemmer, its stopwords)."
+)
 WHY = (
     "FTS5 matched or beat the others on nDCG@10 (the gap to own BM25 is within the noise of 300"
     " queries), builds fastest, needs no package beyond sqlite3 and updates inside the store's"

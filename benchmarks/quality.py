@@ -28,6 +28,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from record import record_section  # noqa: E402
+
 from askseed.config import load_settings
 from askseed.engine import Engine
 from askseed.evaluate import EvalReport, prepare_corpus
@@ -169,19 +173,6 @@ def render(results: dict[str, list[EvalReport]], latency: dict[str, float], comm
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace this benchmark's section of BENCHMARKS.md, keeping every other section."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        rest = text[end + 1 :] if end != -1 else ""
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="folder holding the sets")
@@ -203,7 +194,7 @@ def main() -> int:
     section = render(results, latency, command.strip())
     print(section)
     if args.max_queries is None:
-        write_section(args.out, section)
+        record_section(SECTION.removeprefix("## "), section.split("\n", 1)[1], args.out)
         print(f"wrote {args.out}")
     return 0
 

@@ -12,6 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from record import record_section  # noqa: E402
+
 from askseed.answer import ANSWER_THRESHOLD
 from askseed.config import Settings
 from askseed.engine import Engine
@@ -74,6 +78,15 @@ def main() -> int:
             print(f"  {score:.3f}  {question}")
     print(f"\nlowest answered {min(answered):.3f}, highest not answered {max(unanswered):.3f}")
     print(f"threshold in askseed.answer: {ANSWER_THRESHOLD}")
+    record_section(
+        "Abstain threshold",
+        "Command: `.venv/bin/python benchmarks/threshold.py`. The support askseed compares with "
+        "its threshold (best sentence's cosine to the question + share of the question's "
+        f"content words the top passages hold), on the seed: the {len(ANSWERED)} questions it "
+        f"answers score {min(answered):.3f} and up, the {len(NOT_ANSWERED)} it does not "
+        f"{max(unanswered):.3f} and below. The threshold is {ANSWER_THRESHOLD}; how often "
+        "judged benchmark queries fall below it is in the answer quality table.",
+    )
     return 0
 
 
