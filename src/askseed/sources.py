@@ -78,7 +78,7 @@ class _Walk:
     def run(self) -> Iterator[SourceFile]:
         self.walked = {str(self.root)}  # real paths of folders walked so far
         # Depth-first over a stack rather than recursion: no depth limit, sorted output.
-        stack = list(reversed(self._children(self.root, "")))
+        stack = list(reversed(self._children(str(self.root), "")))
         while stack:
             path, rel, is_link = stack.pop()
             kind = self._classify(path, rel, is_link)
@@ -90,11 +90,12 @@ class _Walk:
     def _skip(self, rel: str, reason: str) -> None:
         self.on_skip(_printable(rel), reason)
 
-    def _children(self, folder: Path, rel: str) -> list[tuple[Path, str, bool]]:
+    def _children(self, folder: str, rel: str) -> list[tuple[str, str, bool]]:
         """(path, rel, is a symlink) of each visible entry, sorted by name.
 
-        The directory entry already knows whether it is a link, which saves a system call
-        per file: the freshness check before every question walks the whole folder.
+        Paths stay strings and the directory entry already knows whether it is a link: the
+        freshness check before every question walks the whole folder, and pathlib objects
+        and extra system calls made that walk several times slower.
         """
         try:
             with os.scandir(folder) as entries:
@@ -107,18 +108,20 @@ class _Walk:
             self._skip(rel, f"cannot open folder: {_os_reason(error)}")
             return []
         prefix = f"{rel}/" if rel else ""
-        return [(folder / name, prefix + name, is_link) for name, is_link in found]
+        return [(os.path.join(folder, name), prefix + name, is_link) for name, is_link in found]
 
-    def _classify(self, path: Path, rel: str, is_link: bool) -> SourceFile | str | None:
+    def _classify(self, path: str, rel: str, is_link: bool) -> SourceFile | str | None:
         """'folder' to walk into, a SourceFile to yield, or None (reported or silently left)."""
-        supported = path.suffix.lower() in READERS
+        name = os.path.basename(path)
+        suffix = os.path.splitext(name)[1]
+        supported = suffix.lower() in READERS
         try:
             info = os.stat(path)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 self._skip(rel, "symlink loop")
             elif error.errno == errno.ENOENT and is_link:
-                if supported or not path.suffix:
+                if supported or not suffix:
                     self._skip(rel, "broken symlink (its target does not exist)")
             elif error.errno != errno.ENOENT:  # ENOENT alone: deleted while listing, nothing left
                 self._skip(rel, _os_reason(error))
@@ -126,7 +129,7 @@ class _Walk:
         is_folder = stat.S_ISDIR(info.st_mode)
         if not is_folder and not supported:
             return None
-        if problem := _name_problem(path.name):
+        if problem := _name_problem(name):
             self._skip(rel, problem)
             return None
         if is_link and not self._may_follow(path, rel, is_folder):
@@ -136,16 +139,16 @@ class _Walk:
         if not stat.S_ISREG(info.st_mode):
             self._skip(rel, "not a regular file (named pipe, socket or device)")
             return None
-        return SourceFile(path=path, rel=rel, size=info.st_size, mtime_ns=info.st_mtime_ns)
+        return SourceFile(path=Path(path), rel=rel, size=info.st_size, mtime_ns=info.st_mtime_ns)
 
-    def _may_follow(self, link: Path, rel: str, is_folder: bool) -> bool:
+    def _may_follow(self, link: str, rel: str, is_folder: bool) -> bool:
         target = Path(os.path.realpath(link))
         inside = target.is_relative_to(self.root)
         if not is_folder:
             if not inside and not self.follow_links:
                 self._skip(rel, "symlink to a file outside the documents folder (not followed)")
             return inside or self.follow_links
-        if Path(os.path.realpath(link.parent)).is_relative_to(target):
+        if Path(os.path.realpath(os.path.dirname(link))).is_relative_to(target):
             self._skip(rel, "symlink loop (points to a folder that contains it)")
             return False
         if inside or str(target) in self.walked:
