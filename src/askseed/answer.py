@@ -88,7 +88,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class SentenceScore:
-    cosine: float  # to the question; 0.0 for sentences that were not embedded
+    cosine: float  # to the question; 0.0 for a candidate without sentence vectors
     coverage: float  # weighted share of the question's content terms the sentence contains
     # Whether the sentence has a content word the question lacks, or all of the question's.
     # One that only repeats some of the question's words (a title, a heading) cannot hold the
