@@ -297,4 +297,4 @@ def test_read_document_names_an_unsupported_type(tmp_path):
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8")
     with pytest.raises(SkipFile, match=r"unsupported file type \.jpg"):
-        read_document(SourceFile(path, "photo.jpg", 2, path.stat().st_mtime_ns))
+        read_document(SourceFile(str(path), "photo.jpg", 2, path.stat().st_mtime_ns))

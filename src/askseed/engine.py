@@ -212,7 +212,7 @@ class Engine:
 
         path = Path(self.settings.seeds) / source
         stat = path.stat()
-        document = read_document(SourceFile(path, source, stat.st_size, stat.st_mtime_ns))
+        document = read_document(SourceFile(str(path), source, stat.st_size, stat.st_mtime_ns))
         text = document.text
         if page is not None and document.page_starts:
             starts = (*document.page_starts, len(text))

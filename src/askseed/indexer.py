@@ -156,7 +156,7 @@ def update_index(
 def _restat(root: Path, rel: str) -> SourceFile:
     path = root / rel
     stat = path.stat()
-    return SourceFile(path=path.resolve(), rel=rel, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+    return SourceFile(str(path.resolve()), rel, stat.st_size, stat.st_mtime_ns)
 
 
 def _index_files(

@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from askseed import readers
 from askseed.readers import READERS, Document, SkipFile
@@ -33,12 +34,19 @@ class SourcesError(ValueError):
     """The documents folder itself cannot be used."""
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    path: Path  # absolute path to read
+class SourceFile(NamedTuple):
+    """A document found in the folder. A named tuple holding a string path, not a dataclass
+    holding a Path: the freshness check before every question makes one per file, and those
+    cost more than the stat calls themselves."""
+
+    location: str  # absolute path to read
     rel: str  # posix path relative to the documents folder: what users see
     size: int
     mtime_ns: int
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 def _ignore_skip(rel: str, reason: str) -> None:
@@ -80,8 +88,8 @@ class _Walk:
         # Depth-first over a stack rather than recursion: no depth limit, sorted output.
         stack = list(reversed(self._children(str(self.root), "")))
         while stack:
-            path, rel, is_link = stack.pop()
-            kind = self._classify(path, rel, is_link)
+            name, path, rel, is_link = stack.pop()
+            kind = self._classify(name, path, rel, is_link)
             if kind == "folder":
                 stack.extend(reversed(self._children(path, rel)))
             elif isinstance(kind, SourceFile):
@@ -90,8 +98,8 @@ class _Walk:
     def _skip(self, rel: str, reason: str) -> None:
         self.on_skip(_printable(rel), reason)
 
-    def _children(self, folder: str, rel: str) -> list[tuple[str, str, bool]]:
-        """(path, rel, is a symlink) of each visible entry, sorted by name.
+    def _children(self, folder: str, rel: str) -> list[tuple[str, str, str, bool]]:
+        """(name, path, rel, is a symlink) of each visible entry, sorted by name.
 
         Paths stay strings and the directory entry already knows whether it is a link: the
         freshness check before every question walks the whole folder, and pathlib objects
@@ -108,12 +116,13 @@ class _Walk:
             self._skip(rel, f"cannot open folder: {_os_reason(error)}")
             return []
         prefix = f"{rel}/" if rel else ""
-        return [(os.path.join(folder, name), prefix + name, is_link) for name, is_link in found]
+        folder = folder.rstrip("/") + "/"
+        return [(name, folder + name, prefix + name, is_link) for name, is_link in found]
 
-    def _classify(self, path: str, rel: str, is_link: bool) -> SourceFile | str | None:
+    def _classify(self, name: str, path: str, rel: str, is_link: bool) -> SourceFile | str | None:
         """'folder' to walk into, a SourceFile to yield, or None (reported or silently left)."""
-        name = os.path.basename(path)
-        suffix = os.path.splitext(name)[1]
+        dot = name.rfind(".")
+        suffix = name[dot:] if dot > 0 else ""  # as os.path.splitext, for a name without "/"
         supported = suffix.lower() in READERS
         try:
             info = os.stat(path)
@@ -139,7 +148,7 @@ class _Walk:
         if not stat.S_ISREG(info.st_mode):
             self._skip(rel, "not a regular file (named pipe, socket or device)")
             return None
-        return SourceFile(path=Path(path), rel=rel, size=info.st_size, mtime_ns=info.st_mtime_ns)
+        return SourceFile(path, rel, info.st_size, info.st_mtime_ns)
 
     def _may_follow(self, link: str, rel: str, is_folder: bool) -> bool:
         target = Path(os.path.realpath(link))
@@ -187,13 +196,14 @@ def _os_reason(error: OSError) -> str:
 
 def read_document(source: SourceFile) -> Document:
     """The file's text; raises SkipFile (one-line reason) for anything that makes it unusable."""
-    reader = READERS.get(source.path.suffix.lower())
+    path = source.path
+    reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise SkipFile(f"unsupported file type {source.path.suffix or '(no extension)'}")
+        raise SkipFile(f"unsupported file type {path.suffix or '(no extension)'}")
     if source.size > readers.MAX_FILE_BYTES:
         raise SkipFile(readers.too_large_reason(source.size))
     try:
-        document = reader(source.path)
+        document = reader(path)
     except SkipFile:
         raise
     except FileNotFoundError as error:
@@ -205,7 +215,7 @@ def read_document(source: SourceFile) -> Document:
     except Exception as error:
         raise SkipFile(f"could not read it ({type(error).__name__}: {error})") from error
     try:
-        after = os.stat(source.path)
+        after = os.stat(path)
     except FileNotFoundError as error:
         raise SkipFile("deleted while reading") from error
     except OSError as error:

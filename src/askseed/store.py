@@ -26,6 +26,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -75,8 +76,10 @@ class IndexBusyError(StoreError):
     pass
 
 
-@dataclass(frozen=True)
-class FileRecord:
+class FileRecord(NamedTuple):
+    """An indexed file, as the manifest knows it (a named tuple: one per file is read before
+    every question, for the freshness check)."""
+
     path: str
     size: int
     mtime_ns: int
