@@ -37,27 +37,41 @@ def _add_location_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` one command's part of it: building all four
+    took several milliseconds of every one-shot question."""
     parser = argparse.ArgumentParser(
         prog="askseed",
         description="Ask questions of a folder of documents; answers are quoted passages.",
         epilog='Run `askseed "your question"` for a one-shot answer, or `askseed` for the chat.',
     )
     commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat,eval}")
+    for name, add_command in _COMMAND_PARSERS.items():
+        if only is None or name == only:
+            add_command(commands)
+    return parser
 
+
+def _add_ask(commands) -> None:
     ask = commands.add_parser("ask", help="answer one question and exit (the default command)")
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("-k", type=int, default=None, metavar="N", help="passages to show (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     _add_location_flags(ask)
 
+
+def _add_index(commands) -> None:
     index = commands.add_parser("index", help="build the index or bring it up to date")
     index.add_argument("--rebuild", action="store_true", help="start from scratch")
     _add_location_flags(index)
 
+
+def _add_chat(commands) -> None:
     chat = commands.add_parser("chat", help="open the chat (also: askseed with no arguments)")
     _add_location_flags(chat)
 
+
+def _add_eval(commands) -> None:
     evaluate = commands.add_parser(
         "eval", help="measure retrieval and answers on a benchmark folder (BEIR layout)"
     )
@@ -74,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="askseed (default) or a baseline: keywords only, dense only, plain RRF of the two, "
         "or plain RRF quoting the best sentence of its top 3 passages",
     )
-    return parser
+
+
+_COMMAND_PARSERS = {"ask": _add_ask, "index": _add_index, "chat": _add_chat, "eval": _add_eval}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["chat"]
     elif argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["ask", *argv]
-    parser = build_parser()
+    parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
