@@ -19,6 +19,10 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_SEQ_LENGTH = 256
 
 
+# Up to this many texts are embedded with the quick-to-open session: a question, a warm-up.
+QUESTION_TEXTS = 8
+
+
 class ModelMissingError(RuntimeError):
     """The packaged model cannot be found; the message says how to install it."""
 
@@ -163,15 +167,24 @@ class OnnxEmbedder:
 
     @cached_property
     def _encoder(self):
+        """For questions: quick to open."""
+        return self._open_encoder(prepack=False)
+
+    @cached_property
+    def _batch_encoder(self):
+        """For indexing: slower to open, faster per text."""
+        return self._open_encoder(prepack=True)
+
+    def _open_encoder(self, prepack: bool):
         from askseed.fast_encoder import OnnxEncoder
 
         if not self.export_dir.is_dir():
             self.export()
         try:
-            return OnnxEncoder(self.export_dir, max_seq_length=MAX_SEQ_LENGTH)
+            return OnnxEncoder(self.export_dir, max_seq_length=MAX_SEQ_LENGTH, prepack=prepack)
         except FileNotFoundError:  # an interrupted or damaged export: make it again
             self.export()
-            return OnnxEncoder(self.export_dir, max_seq_length=MAX_SEQ_LENGTH)
+            return OnnxEncoder(self.export_dir, max_seq_length=MAX_SEQ_LENGTH, prepack=prepack)
 
     def export(self) -> Path:
         import shutil
@@ -191,4 +204,5 @@ class OnnxEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._encoder.encode(list(texts), batch_size=self.batch_size)
+        encoder = self._batch_encoder if len(texts) > QUESTION_TEXTS else self._encoder
+        return encoder.encode(list(texts), batch_size=self.batch_size)
