@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from collections.abc import Callable
@@ -35,8 +36,6 @@ class UpdatePlan:
 
 
 def file_sha256(path: Path) -> str:
-    import hashlib  # not needed to answer from a fresh index
-
     digest = hashlib.sha256()
     # O_NONBLOCK: a file swapped for a named pipe since it was listed must not hang the run.
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

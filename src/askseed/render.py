@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -19,7 +19,7 @@ BOLD_YELLOW, DIM, RESET = "\x1b[1;33m", "\x1b[2m", "\x1b[0m"
 def render_answer(
     answer: Answer, seeds: Path, color: bool = False, width: int | None = None
 ) -> str:
-    width = width or min(_terminal_columns(), 100)
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 100)
     lines: list[str] = []
     if not answer.answered:
         lines.append("The documents do not answer this question.")
@@ -57,15 +57,3 @@ def _render_passage(
     if color:
         header = f"{DIM}{header}{RESET}"
     return [header, body]
-
-
-def _terminal_columns() -> int:
-    # shutil.get_terminal_size, without importing shutil (and with it bz2 and lzma) per query
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns
-    except (AttributeError, ValueError, OSError):
-        return 100

@@ -12,6 +12,7 @@ that a query otherwise barely touches (1.5 GB at a million chunks).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -117,8 +118,6 @@ class FlatVectors:
 
 
 def file_sha256(path: Path) -> str:
-    import hashlib  # not needed to answer from a fresh index
-
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
