@@ -183,12 +183,20 @@ def _ask(args: argparse.Namespace, settings) -> int:
     return EXIT_ANSWERED if answer.answered else EXIT_NOT_ANSWERED
 
 
-def _refresh_if_needed(engine) -> bool:
-    """A stale or missing index is brought up to date first, and we say so on stderr."""
+def _refresh_if_needed(engine, say_fresh: bool = False) -> bool:
+    """A stale or missing index is brought up to date first, and we say so on stderr.
+
+    A fresh index is only read, never locked, so that several processes can share it."""
     from askseed.store import IndexBusyError
 
     status = engine.status()
     if status.exists and status.fresh:
+        if say_fresh:
+            print(
+                f"askseed: index up to date: {status.documents} files, {status.chunks} chunks, "
+                "nothing re-embedded",
+                file=sys.stderr,
+            )
         return False
     if status.exists:
         reason = f"{status.changed_files} file(s) changed"
@@ -215,22 +223,13 @@ def _refresh_if_needed(engine) -> bool:
 def _eval(args: argparse.Namespace) -> int:
     from askseed.config import load_settings
     from askseed.evaluate import QueryProgress, prepare_corpus, run_queries
-    from askseed.progress import ProgressLine
     from askseed.search import SYSTEMS
 
     if args.max_queries is not None and args.max_queries < 1:
         raise UsageError(f"--max-queries must be at least 1, not {args.max_queries}")
     corpus = prepare_corpus(args.folder, args.index)
     engine = _make_engine(load_settings(seeds=corpus.documents, index=corpus.index))
-    # A fresh index is only read, so that several evaluations (one per system) can share it.
-    status = engine.status()
-    if status.fresh:
-        summary = f"index up to date: {status.documents} files, {status.chunks} chunks, "
-        print(f"askseed: {summary}nothing re-embedded", file=sys.stderr)
-    else:
-        with ProgressLine("indexing") as progress:
-            report = engine.refresh(on_progress=progress.update, on_warning=progress.warn)
-        print(f"askseed: {report.summary()}", file=sys.stderr)
+    _refresh_if_needed(engine, say_fresh=True)  # several evaluations may share one index
     result = run_queries(
         engine,
         corpus,
