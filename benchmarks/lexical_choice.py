@@ -1,8 +1,8 @@
 """Choose askseed's lexical retrieval: measure three BM25 options on SciFact.
 
 Options:
-  own    askseed.lexical.Bm25Index: k1=0.9 b=0.4, Porter stems, Lucene stopwords, in SQLite
-  fts5   askseed.lexical.Fts5Index: SQLite FTS5 'porter unicode61', bm25() with k1=1.2 b=0.75
+  own    askseed.store.keyword.Bm25Index: k1=0.9 b=0.4, Porter stems, Lucene stopwords, in SQLite
+  fts5   askseed.store.keyword.Fts5Index: SQLite FTS5 'porter unicode61', bm25() with k1=1.2 b=0.75
   bm25s  the bm25s package (k1=0.9 b=0.4, method "lucene", Porter stems via PyStemmer,
          its English stopwords), saved as .npy + .json files outside SQLite
 
@@ -38,7 +38,7 @@ COLD_QUERY = "0-dimensional biomaterials show inductive properties."
 
 
 def open_sqlite_index(name: str, conn: sqlite3.Connection):
-    from askseed.lexical import Bm25Index, Fts5Index
+    from askseed.store.keyword import Bm25Index, Fts5Index
 
     return Bm25Index(conn) if name == "own" else Fts5Index(conn)
 
@@ -128,8 +128,8 @@ def run_cold(name: str, work: Path) -> None:
 
 
 def evaluate(name: str, data: Path, work: Path) -> dict[str, float]:
-    from askseed.beir import judged_queries, read_corpus, read_qrels
-    from askseed.metrics import mean, ndcg_at_k, recall_at_k
+    from askseed.eval.beir import judged_queries, read_corpus, read_qrels
+    from askseed.eval.metrics import mean, ndcg_at_k, recall_at_k
 
     doc_ids = []
     rows = []
@@ -196,7 +196,7 @@ def main() -> None:
             "",
             *rows,
             "",
-            f"`open_lexical()` uses {chosen_name()}. {WHY}",
+            f"`open_keyword_index()` uses {chosen_name()}. {WHY}",
         ]
     )
     print(report)
@@ -205,7 +205,7 @@ def main() -> None:
 
 
 OPTION_NOTES = (
-    "`own` askseed.lexical.Bm25Index (k1 0.9, b 0.4, Porter stems, English stopwords); "
+    "`own` askseed.store.keyword.Bm25Index (k1 0.9, b 0.4, Porter stems, English stopwords); "
     "`fts5` SQLite FTS5 `porter unicode61` with bm25() (k1 1.2, b 0.75, fixed by SQLite); "
     "`bm25s` the bm25s package (k1 0.9, b 0.4, Lucene method, PyStemmer, its stopwords)."
 )
@@ -217,9 +217,9 @@ WHY = (
 
 
 def chosen_name() -> str:
-    from askseed.lexical import open_lexical
+    from askseed.store.keyword import open_keyword_index
 
-    return type(open_lexical(sqlite3.connect(":memory:"))).__name__
+    return type(open_keyword_index(sqlite3.connect(":memory:"))).__name__
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Every system is a run of `askseed eval DIR --system NAME --json` (which asks each judged query
 through Engine.ask, as `askseed ask` does) on the same index; only the
-askseed.search.Retrieval differs. The askseed row is `askseed eval`'s own default.
+askseed.query.retrieve.Retrieval differs. The askseed row is `askseed eval`'s own default.
 
 Also times the one-shot `askseed "question"` on the seed, whole process, with and without the
 keyword half of the search, and writes everything to the "## Answer quality" section of
@@ -35,8 +35,8 @@ from record import record_section  # noqa: E402
 
 from askseed.config import load_settings
 from askseed.engine import Engine
-from askseed.evaluate import EvalReport, QueryProgress, prepare_corpus, run_queries
-from askseed.search import ASKSEED, SYSTEMS
+from askseed.eval.runner import EvalReport, QueryProgress, prepare_corpus, run_queries
+from askseed.query.retrieve import ASKSEED, SYSTEMS
 
 REPO = Path(__file__).resolve().parent.parent
 ASKSEED_SCRIPT = Path(sys.executable).with_name("askseed")
@@ -121,10 +121,10 @@ def weight_sweep(folder: Path, max_queries: int | None) -> list[EvalReport]:
 def one_shot_seconds(mode: str, index: Path) -> float:
     """Wall time of one whole `askseed "question"` process; mode "dense" drops the keywords."""
     driver = (
-        "import sys, askseed.search as search\n"
+        "import sys, askseed.query.retrieve as search\n"
         "if sys.argv[1] == 'dense':\n"
         "    search.ASKSEED = search.Retrieval(name='dense', lexical=False)\n"
-        "from askseed.cli import main\n"
+        "from askseed.ui.cli import main\n"
         "sys.exit(main(sys.argv[2:]))\n"
     )
     command = [sys.executable, "-c", driver, mode, LATENCY_QUESTION, "--index", str(index)]
@@ -166,7 +166,8 @@ def render(
         f"Produced by `{command}` on {time.strftime('%Y-%m-%d')}, "
         f"with the judged test queries of `../shared/eval/`.",
         "Every row goes through the same harness as `askseed eval`, on the same index: only the",
-        "retrieval differs (`askseed.search.Retrieval`). Documents are ranked by their best chunk.",
+        "retrieval differs (`askseed.query.retrieve.Retrieval`). Documents are ranked by their",
+        "best chunk.",
         "Lexical only is askseed's keyword index, SQLite FTS5, whose bm25() fixes k1 1.2 and",
         "b 0.75 (BM25 with k1 0.9, b 0.4 is in the lexical choice table). Two systems ran at",
         "once on two cores, so queries/s is a rough guide.",

@@ -1,7 +1,7 @@
 """Where to draw the line between "answered" and "the documents do not answer this".
 
 Prints the support of the best sentence for questions the seed answers and for questions
-it does not, so the threshold in askseed.answer can be chosen between the two groups.
+it does not, so the threshold in askseed.query.answer can be chosen between the two groups.
 
     python benchmarks/threshold.py
 """
@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from record import record_section  # noqa: E402
 
-from askseed.answer import ANSWER_THRESHOLD
 from askseed.config import Settings
 from askseed.engine import Engine
+from askseed.query.answer import ANSWER_THRESHOLD
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def main() -> int:
         for question, score in sorted(zip(questions, scores, strict=True), key=lambda x: x[1]):
             print(f"  {score:.3f}  {question}")
     print(f"\nlowest answered {min(answered):.3f}, highest not answered {max(unanswered):.3f}")
-    print(f"threshold in askseed.answer: {ANSWER_THRESHOLD}")
+    print(f"threshold in askseed.query.answer: {ANSWER_THRESHOLD}")
     record_section(
         "Abstain threshold",
         "Command: `.venv/bin/python benchmarks/threshold.py`. The support askseed compares with "

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from askseed.model.embedder import Embedder
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SHARED_EVAL = REPO.parent / "shared" / "eval"
 
 
-class FakeEmbedder:
+class FakeEmbedder(Embedder):
     """Deterministic bag-of-words embedder: texts sharing words get similar vectors."""
 
     name = "fake-bow"

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from askseed.beir import (
+from askseed.errors import AskseedError
+from askseed.eval.beir import (
     BeirError,
     BeirQuery,
     judged_queries,
@@ -158,7 +159,7 @@ def test_judged_query_missing_from_queries(folder):
 
 
 def test_beir_error_is_a_value_error():
-    assert issubclass(BeirError, ValueError)
+    assert issubclass(BeirError, AskseedError)
 
 
 def shared_set(name: str) -> Path:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from askseed.chunk import Chunk, make_chunks
-from askseed.clean import Sentence, normalise, split_sentences
+from askseed.ingest.chunk import Chunk, make_chunks
+from askseed.ingest.sentences import Sentence, normalise, split_sentences
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_f4df355921fbd67a.txt"

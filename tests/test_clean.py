@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from askseed.clean import Sentence, normalise, split_sentences
+from askseed.ingest.sentences import Sentence, normalise, split_sentences
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_f4df355921fbd67a.txt"

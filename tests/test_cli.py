@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from askseed import cli
 from askseed.config import Settings
+from askseed.ui import cli
 
 ARTICLE = (
     "Menu | Home | News | Sport\n"

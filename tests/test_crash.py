@@ -80,7 +80,7 @@ def corpus(tmp_path_factory):
     write_folder(root / "before" / "docs", before)
     write_folder(root / "after" / "docs", after)
     from askseed.config import Settings
-    from askseed.indexer import update_index
+    from askseed.ingest.indexer import update_index
     from conftest import FakeEmbedder
 
     update_index(
@@ -127,7 +127,7 @@ def state(folder: Path) -> tuple[frozenset, tuple]:
     """What the index holds (file digests) and what it answers (top source and quote)."""
     from askseed.config import Settings
     from askseed.engine import Engine
-    from askseed.store import IndexReader
+    from askseed.store.reader import IndexReader
     from conftest import FakeEmbedder
 
     with IndexReader(folder / "index") as reader:
@@ -144,8 +144,8 @@ def state(folder: Path) -> tuple[frozenset, tuple]:
 
 def cli_with_fake_embedder(folder: Path, *argv: str) -> int:
     """cli.main in this process, on the trial's folders, with the fake embedder."""
-    from askseed import cli
     from askseed.engine import Engine
+    from askseed.ui import cli
     from conftest import FakeEmbedder
 
     original = cli._make_engine
@@ -272,8 +272,8 @@ def test_an_open_reader_keeps_its_snapshot_while_an_update_commits(corpus, fake_
     """The old vectors file is deleted under a reader that has it open: it keeps answering
     from the old index, and a reader opened afterwards sees only the new one."""
     from askseed.config import Settings
-    from askseed.indexer import update_index
-    from askseed.store import IndexReader
+    from askseed.ingest.indexer import update_index
+    from askseed.store.reader import IndexReader
 
     folder = trial(corpus, "snapshot")
     old_reader = IndexReader(folder / "index")
@@ -303,9 +303,11 @@ def run_indexer_with_hooks(argv: list[str]) -> int:
     writing every point passed to CRASH_TRACE."""
     import faiss
 
-    from askseed import cli, indexer, store_writer
     from askseed.engine import Engine
-    from askseed.vectors import FlatVectors
+    from askseed.ingest import indexer
+    from askseed.store import writer as store_writer
+    from askseed.store.vectors import FlatVectors
+    from askseed.ui import cli
     from conftest import FakeEmbedder
 
     pause_at = os.environ.get("CRASH_PAUSE_AT", "")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from askseed import cli
+from askseed.ui import cli
 
 QUESTION = "How far does the Io lava fountain reach?"
 DOCUMENTS = {
@@ -212,7 +212,7 @@ def test_an_interrupted_first_build_is_no_index_not_a_damaged_one(built, capsys)
 
 
 def test_a_busy_database_is_not_mistaken_for_damage(built, capsys, monkeypatch):
-    from askseed.store import IndexReader
+    from askseed.store.reader import IndexReader
 
     error = sqlite3.OperationalError("database is locked")
     error.sqlite_errorname = "SQLITE_BUSY"
@@ -235,7 +235,7 @@ def test_a_busy_database_is_not_mistaken_for_damage(built, capsys, monkeypatch):
 def test_faiss_refuses_a_truncated_file_even_without_a_checksum(tmp_path, cut):
     import numpy as np
 
-    from askseed.vectors import FlatVectors, VectorFileError
+    from askseed.store.vectors import FlatVectors, VectorFileError
 
     vectors = FlatVectors.empty(8)
     vectors.apply([], [1, 2, 3], np.eye(3, 8, dtype=np.float32))

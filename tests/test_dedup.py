@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from askseed.clean import Sentence, split_sentences
-from askseed.dedup import (
+from askseed.ingest.dedup import (
     NUM_BANDS,
     MemorySeen,
     drop_duplicates,
@@ -16,6 +15,7 @@ from askseed.dedup import (
     sentence_key,
     similarity,
 )
+from askseed.ingest.sentences import Sentence, split_sentences
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_f4df355921fbd67a.txt"
 

@@ -70,7 +70,12 @@ def test_questions_the_seed_does_not_answer_abstain(seed_engine, question):
 def test_one_shot_command_in_a_fresh_process(tmp_path):
     """What the README's first command does, with the index kept out of the repo."""
     env = {**os.environ, "ASKSEED_INDEX": str(tmp_path / "index")}
-    command = [sys.executable, "-m", "askseed.cli", "How many lupus patients went into remission?"]
+    command = [
+        sys.executable,
+        "-m",
+        "askseed.ui.cli",
+        "How many lupus patients went into remission?",
+    ]
     first = subprocess.run([*command, "--json"], cwd=REPO, env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     assert "building it" in first.stderr

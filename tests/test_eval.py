@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from askseed import cli
-from askseed.evaluate import file_name, prepare_corpus, run_queries
+from askseed.eval.runner import file_name, prepare_corpus, run_queries
+from askseed.ui import cli
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_EVAL = REPO.parent / "shared" / "eval"
@@ -88,7 +88,7 @@ def test_eval_json_has_every_key_and_finds_the_documents(beir, fake_cli, capsys)
 
 
 def test_every_system_runs_through_the_same_harness(beir, fake_cli, capsys):
-    from askseed.search import SYSTEMS
+    from askseed.query.retrieve import SYSTEMS
 
     assert set(SYSTEMS) == set(cli.EVAL_SYSTEMS)
     for system in cli.EVAL_SYSTEMS:

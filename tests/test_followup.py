@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from askseed.followup import is_follow_up, rewrite, words_of
+from askseed.query.followup import is_follow_up, rewrite, words_of
 
 
 @pytest.mark.parametrize(

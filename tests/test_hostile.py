@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from askseed import cli
+from askseed.ui import cli
 from hostile import GOOD_SENTENCES, SILENT, build_hostile_folder, make_pdf
 
 WARNING = re.compile(r"askseed: warning: (?:skipped )?(?P<rel>.+?): (?P<reason>.+)")
@@ -93,7 +93,7 @@ def test_every_good_file_is_answerable(hostile_run, rel):
 
 
 def test_hidden_files_boilerplate_and_outside_links_never_reach_the_index(hostile_run):
-    from askseed.store import IndexReader
+    from askseed.store.reader import IndexReader
     from hostile import ARTICLE_BOILERPLATE
 
     _, index, _, _ = hostile_run
@@ -134,23 +134,25 @@ def test_a_second_run_re_reads_nothing_and_repeats_only_the_folder_warnings(host
 
 
 def test_a_huge_file_is_skipped_without_being_read(tmp_path, monkeypatch, fake_embedder):
-    from askseed import freshness, indexer
+    from askseed.ingest import readers
 
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "note.txt").write_text("A small note about herons.\n")
     with open(docs / "huge.txt", "wb") as handle:
         handle.truncate(100 * 1024 * 1024)
-    hashed = []
-    monkeypatch.setattr(indexer, "file_sha256", lambda path: hashed.append(path.name) or "x")
-    monkeypatch.setattr(freshness, "file_sha256", indexer.file_sha256)
+    read = []  # a file is read, and hashed, once: by readers.read_bytes
+    real_read_bytes = readers.read_bytes
+    monkeypatch.setattr(
+        readers, "read_bytes", lambda path: read.append(path.name) or real_read_bytes(path)
+    )
 
     with engine_with(fake_embedder):
         code, _, err = run_cli("index", "--seeds", docs, "--index", tmp_path / "index")
 
     assert code == 0
     assert "skipped huge.txt: file too large (100 MB; the limit is 64 MB)" in err
-    assert hashed == ["note.txt"]
+    assert read == ["note.txt"]
 
 
 # --- PDF: page and line within the page ------------------------------------------------------

@@ -8,8 +8,8 @@ import pytest
 
 from askseed.engine import Engine
 from askseed.errors import NoDocumentsError
-from askseed.indexer import update_index
-from askseed.store import IndexReader
+from askseed.ingest.indexer import update_index
+from askseed.store.reader import IndexReader
 
 ALPHA = "Alpha reactors run on thorium salt. They were first tested in the desert.\n"
 BETA = "Beta gardens grow purple carrots in winter. Frost makes the carrots sweeter.\n"

@@ -1,5 +1,5 @@
 """The one-shot query stays lean: no torch, transformers, sentence-transformers, textual,
-or indexer on the path of `askseed "question"` against a fresh index."""
+or chat on the path of `askseed "question"` against a fresh index."""
 
 from __future__ import annotations
 
@@ -14,12 +14,21 @@ from askseed.config import Settings
 from askseed.engine import Engine
 
 REPO = Path(__file__).resolve().parent.parent
-HEAVY = ("torch", "transformers", "sentence_transformers", "textual", "rich", "click")
-LAZY_OWN = ("askseed.indexer", "askseed.store_writer", "askseed.tui")
+HEAVY = (
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "textual",
+    "rich",
+    "click",
+    "trafilatura",
+    "pypdf",
+)
+LAZY_OWN = ("askseed.ui.tui",)
 
 PROBE = """
 import json, sys
-from askseed import cli
+from askseed.ui import cli
 code = cli.main(sys.argv[1:])
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
 """

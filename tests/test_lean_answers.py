@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from askseed.beir import read_corpus, read_qrels, read_queries
 from askseed.config import Settings
 from askseed.engine import Engine
+from askseed.eval.beir import read_corpus, read_qrels, read_queries
 
 pytestmark = pytest.mark.model
 
@@ -47,7 +47,7 @@ def _assert_same(lean: list, reference: list) -> None:
 
 
 def _answers_both_ways(documents: Path, index_root: Path, questions: list[str]) -> tuple:
-    from askseed.embed import SentenceTransformerEmbedder
+    from askseed.model.reference import SentenceTransformerEmbedder
 
     torch_path = SentenceTransformerEmbedder()
     reference = Engine(Settings(seeds=documents, index=index_root / "torch"), embedder=torch_path)

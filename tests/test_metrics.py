@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from askseed.metrics import answer_found, mean, mrr_at_k, ndcg_at_k, recall_at_k
+from askseed.eval.metrics import answer_found, mean, mrr_at_k, ndcg_at_k, recall_at_k
 
 # Discounts: rank r is divided by log2(r + 1).
 D1, D2, D3, D4 = 1.0, 1 / math.log2(3), 1 / math.log2(4), 1 / math.log2(5)  # D3 = 0.5

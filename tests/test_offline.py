@@ -70,8 +70,8 @@ def test_the_blocker_blocks(monkeypatch):
 
 def test_indexing_and_asking_make_no_connection(tmp_path, monkeypatch, fake_embedder):
     """Everything but the model (which the next test covers): readers, store, search."""
-    from askseed import cli
     from askseed.engine import Engine
+    from askseed.ui import cli
 
     make_documents(tmp_path / "docs")
     monkeypatch.setattr(cli, "_make_engine", lambda s: Engine(s, embedder=fake_embedder))
@@ -105,7 +105,7 @@ def test_the_real_model_indexes_and_answers_with_no_connection(tmp_path):
 
 
 def index_and_ask_offline(docs: str, index: str) -> int:
-    from askseed import cli
+    from askseed.ui import cli
 
     with pytest.MonkeyPatch.context() as patch:
         attempts = block_network(patch)

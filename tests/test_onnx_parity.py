@@ -1,4 +1,4 @@
-"""The ONNX export and OnnxEncoder reproduce sentence-transformers, without importing torch."""
+"""The ONNX export and OnnxModel reproduce sentence-transformers, without importing torch."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askseed.fast_encoder import OnnxEncoder
-from askseed.onnx_export import (
+from askseed.model.onnx_export import (
     ENCODER_CONFIG_FILE,
     ONNX_FILE,
     TOKENIZER_FILE,
@@ -22,6 +21,7 @@ from askseed.onnx_export import (
     export_onnx,
     read_encoder_config,
 )
+from askseed.model.onnx_runtime import OnnxModel
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_TEXT = (SEEDS / "000_f4df355921fbd67a.txt").read_text()
@@ -138,8 +138,8 @@ def sentence_transformer(model_dir):
 
 
 @pytest.fixture(scope="session")
-def onnx_encoder(onnx_dir) -> OnnxEncoder:
-    return OnnxEncoder(onnx_dir)
+def onnx_encoder(onnx_dir) -> OnnxModel:
+    return OnnxModel(onnx_dir)
 
 
 @pytest.mark.model
@@ -209,8 +209,8 @@ def test_encode_edge_cases(onnx_encoder):
 HEAVY_MODULES = ("torch", "transformers", "sentence_transformers")
 IMPORT_PROBE = """
 import json, sys
-from askseed.fast_encoder import OnnxEncoder
-encoder = OnnxEncoder(sys.argv[1])
+from askseed.model.onnx_runtime import OnnxModel
+encoder = OnnxModel(sys.argv[1])
 vector = encoder.encode(["how long did remission last?"])
 heavy = sorted({name.split(".")[0] for name in sys.modules} & set(json.loads(sys.argv[2])))
 print(json.dumps({"shape": list(vector.shape), "heavy": heavy}))
@@ -294,7 +294,7 @@ def test_read_encoder_config_names_a_folder_that_is_not_a_model(tmp_path):
 
 def test_encoder_names_a_missing_export(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"{tmp_path}.*missing {ONNX_FILE}"):
-        OnnxEncoder(tmp_path)
+        OnnxModel(tmp_path)
 
 
 @pytest.mark.parametrize("target_exists", [True, False])

@@ -13,9 +13,9 @@ import bisect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from askseed.chunk import make_chunks
-from askseed.clean import normalise, split_sentences
-from askseed.dedup import MemorySeen, drop_duplicates, sentence_key
+from askseed.ingest.chunk import make_chunks
+from askseed.ingest.dedup import MemorySeen, drop_duplicates, sentence_key
+from askseed.ingest.sentences import normalise, split_sentences
 
 PIECES = (
     ". ",
@@ -139,8 +139,8 @@ def test_chunk_offsets_point_at_the_source(raw, max_tokens, overlap):
 @FUZZ
 @given(st.lists(st.text(alphabet="ab \n", max_size=30), min_size=1, max_size=5))
 def test_pdf_lines_count_from_the_top_of_each_page(pages):
-    from askseed.indexer import _line_finder
-    from askseed.readers import PAGE_SEPARATOR
+    from askseed.ingest.chunk import line_finder as _line_finder
+    from askseed.ingest.readers import PAGE_SEPARATOR
 
     text = PAGE_SEPARATOR.join(pages)
     starts = [sum(len(page) + len(PAGE_SEPARATOR) for page in pages[:n]) for n in range(len(pages))]

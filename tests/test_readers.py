@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from askseed import readers
-from askseed.readers import (
+from askseed.ingest import readers
+from askseed.ingest.readers import (
     READERS,
     Document,
     SkipFile,
@@ -152,13 +152,15 @@ def test_read_text_skips_generated_data_with_an_endless_line(tmp_path, monkeypat
     path = tmp_path / "minified.txt"
     path.write_text("short line\n" + "x" * 101)
     with pytest.raises(SkipFile, match="101 characters"):
-        read_text(path)
+        read_text(path.read_bytes())
 
 
 def test_read_text_returns_text_and_encoding_warning(tmp_path):
     path = tmp_path / "legacy.txt"
     path.write_bytes(SMART.encode("cp1252"))
-    assert read_text(path) == Document(SMART, warnings=("not valid UTF-8; decoded as cp1252",))
+    assert read_text(path.read_bytes()) == Document(
+        SMART, warnings=("not valid UTF-8; decoded as cp1252",)
+    )
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -167,7 +169,7 @@ def test_read_text_returns_text_and_encoding_warning(tmp_path):
 def html_file(tmp_path, content: str | bytes):
     path = tmp_path / "page.html"
     path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return path
+    return path.read_bytes()
 
 
 def test_html_keeps_the_article_and_drops_navigation_and_banners(tmp_path):
@@ -224,9 +226,10 @@ def test_html_without_main_text_is_skipped_quietly(tmp_path, caplog):
 
 
 def pdf_file(tmp_path, data: bytes):
+    """The bytes a reader gets, after a round trip through a file."""
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    return path
+    return path.read_bytes()
 
 
 def test_pdf_text_per_page_with_page_starts(tmp_path):

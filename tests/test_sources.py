@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from askseed import readers
-from askseed.sources import (
+from askseed.errors import AskseedError
+from askseed.ingest import readers
+from askseed.ingest.sources import (
     SkipFile,
     SourceFile,
     SourcesError,
@@ -138,7 +139,7 @@ def test_unusable_root_raises_a_one_line_sources_error(tmp_path, monkeypatch, ma
         monkeypatch.setattr(os, "scandir", refuse_to_open("notes"))
     with pytest.raises(SourcesError, match="notes") as caught:
         iter_source_files(root)  # fails at the call, before any iteration
-    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, AskseedError)
     assert "\n" not in str(caught.value)
 
 
@@ -227,11 +228,12 @@ def one_file(tmp_path):
     return path, source
 
 
-def patch_txt_reader(monkeypatch, side_effect):
+def patch_txt_reader(monkeypatch, path, side_effect):
+    """Readers get the bytes, already read: `side_effect(path)` runs as if during the read."""
     real_reader = readers.READERS[".txt"]
 
-    def reader(path):
-        document = real_reader(path)
+    def reader(data):
+        document = real_reader(data)
         side_effect(path)
         return document
 
@@ -240,14 +242,16 @@ def patch_txt_reader(monkeypatch, side_effect):
 
 def test_file_changed_while_reading(one_file, monkeypatch):
     path, source = one_file
-    patch_txt_reader(monkeypatch, lambda p: p.write_text("Something much longer than before."))
+    patch_txt_reader(
+        monkeypatch, path, lambda p: p.write_text("Something much longer than before.")
+    )
     with pytest.raises(SkipFile, match=r"^changed while reading; will retry next run$"):
         read_document(source)
 
 
 def test_file_deleted_while_reading(one_file, monkeypatch):
     path, source = one_file
-    patch_txt_reader(monkeypatch, Path.unlink)
+    patch_txt_reader(monkeypatch, path, Path.unlink)
     with pytest.raises(SkipFile, match="deleted while reading"):
         read_document(source)
 

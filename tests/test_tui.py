@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from askseed.answer import Answer, IndexInfo, Passage
 from askseed.config import Settings
-from askseed.engine import IndexReport, IndexStatus
-from askseed.tui.app import AskseedApp, make_app
-from askseed.tui.context import ContextScreen
-from askseed.tui.transcript import (
+from askseed.engine import AskEngine
+from askseed.query.answer import Answer, IndexInfo, Passage
+from askseed.reports import Freshness, IndexReport, IndexStatus
+from askseed.ui.tui.app import AskseedApp, make_app
+from askseed.ui.tui.context import ContextScreen
+from askseed.ui.tui.transcript import (
     NO_ANSWER,
     Exchange,
     locate_quote,
@@ -23,7 +24,7 @@ from askseed.tui.transcript import (
     to_markdown,
     transcript_path,
 )
-from askseed.tui.widgets import ExchangeView, PassageView, describe_status
+from askseed.ui.tui.widgets import ExchangeView, PassageView, describe_status
 
 pytestmark = pytest.mark.anyio  # the async tests run on asyncio, through anyio's plugin
 
@@ -76,13 +77,15 @@ def _sentences(text: str) -> list[str]:
     return [sentence.strip() for sentence in re.findall(r"[^.]+\.", text)]
 
 
-class FakeEngine:
+class FakeEngine(AskEngine):
     """A keyword matcher over two passages of DOCUMENT, honouring the Engine contract."""
 
     SOURCE = "lupus.txt"
     PASSAGES = [(3, 6), (8, 10)]  # (start_line, end_line)
 
-    def __init__(self, fresh: bool = True, exists: bool = True) -> None:
+    def __init__(self, fresh: bool = True, exists: bool = True, busy: bool = False) -> None:
+        self.settings = Settings(seeds=Path("docs"), index=Path("index"))
+        self.busy = busy  # another process holds the index's write lock
         self.fresh = fresh
         self.exists = exists
         self.load_gate = threading.Event()
@@ -107,7 +110,16 @@ class FakeEngine:
         if self.load_error:
             raise self.load_error
 
-    def refresh(self, on_progress=None, rebuild=False) -> IndexReport:
+    def ensure_fresh(self, on_notice=None, on_progress=None, on_warning=None) -> Freshness:
+        if self.fresh and self.exists:
+            return Freshness(refreshed=False)
+        if self.busy:
+            return Freshness(refreshed=False, busy=True)
+        if on_notice:
+            on_notice("updating the index")
+        return Freshness(refreshed=True, report=self.refresh(on_progress))
+
+    def refresh(self, on_progress=None, rebuild=False, on_warning=None) -> IndexReport:
         for done in range(1, 4):
             self.progress.append((done, 3))
             if on_progress:
@@ -116,7 +128,8 @@ class FakeEngine:
         self.fresh = self.exists = True
         return IndexReport(1, 2, 1, 2, 0, 0, 0, 0.1)
 
-    def ask(self, question: str, k: int = 3, query: str | None = None) -> Answer:
+    def ask(self, question, k=None, query=None, refreshed=False, retrieval=None) -> Answer:
+        k = k or 3
         self.asked.append((question, query))
         if "explode" in question:
             raise RuntimeError("the index is corrupt")
@@ -140,7 +153,7 @@ class FakeEngine:
             query=query or question,
             answered=answered,
             passages=passages if answered else passages[:1],
-            index=IndexInfo(1, len(self.PASSAGES), refreshed=False),
+            index=IndexInfo(1, len(self.PASSAGES), refreshed=refreshed),
         )
 
     def context(self, source, start_line, end_line, margin=8, page=None):
@@ -229,18 +242,28 @@ async def test_follow_up_is_searched_with_the_previous_question():
         assert [exchange.rewritten for exchange in app.exchanges] == [False, True]
 
 
-async def test_stale_index_is_shown_and_ctrl_r_makes_it_fresh():
+async def test_stale_index_is_updated_before_answering_and_ctrl_r_forces_it():
     engine = FakeEngine(fresh=False)
     app = chat(engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "stale" in header(app)
         await ask(pilot, "How many patients achieved remission?")
-        assert "Answered from a stale index" in transcript_text(app)
-        await pilot.press("ctrl+r")
-        await settle(pilot)
         assert engine.refreshes == 1 and engine.progress[-1] == (3, 3)
         assert "fresh" in header(app) and "stale" not in header(app)
+        assert "five out of six" in transcript_text(app)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert engine.refreshes == 2
+
+
+async def test_stale_index_being_updated_elsewhere_answers_from_the_current_one():
+    app = chat(FakeEngine(fresh=False, busy=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How many patients achieved remission?")
+        assert "Another process is updating the index" in transcript_text(app)
+        assert "five out of six" in transcript_text(app)
 
 
 async def test_question_asked_while_loading_is_queued_then_answered():

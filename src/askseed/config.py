@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from askseed.errors import UsageError
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -46,5 +48,5 @@ def load_settings(environ: dict[str, str] | None = None, **flags: object) -> Set
                 from_env[field.name] = _coerce(field.type, raw)
             except ValueError as error:
                 message = f"ASKSEED_{field.name.upper()}={raw!r} is not valid: {error}"
-                raise ValueError(message) from None
+                raise UsageError(message) from None
     return Settings().with_overrides(**from_env).with_overrides(**flags)

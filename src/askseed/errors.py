@@ -1,4 +1,9 @@
-"""Turning failures into the one line a user reads. Tracebacks only with ASKSEED_DEBUG=1."""
+"""Turning failures into the one line a user reads. Tracebacks only with ASKSEED_DEBUG=1.
+
+An AskseedError is one the user can fix (a bad flag, a missing folder, a damaged index): its
+message says what to do, and it prints as is. Anything else is a bug in askseed or a library,
+and says so, so that it is never mistaken for the user's mistake.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,37 @@ import sqlite3
 import traceback
 
 
-class NoDocumentsError(ValueError):
+class AskseedError(Exception):
+    """A problem the user can fix; str(error) says what is wrong and what to do."""
+
+
+class UsageError(AskseedError):
+    """Bad input from the user on the command line: printed as one line, exit code 2."""
+
+
+class NoDocumentsError(AskseedError):
     """The documents folder holds nothing askseed can read."""
+
+
+def is_damage(error: sqlite3.DatabaseError) -> bool:
+    """A damaged database, as opposed to a busy, read-only or full one."""
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
+def user_line(error: BaseException) -> str:
+    """user_message cut to its first line, for a status line or a transcript entry."""
+    lines = user_message(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def user_message(error: BaseException) -> str:
     if os.environ.get("ASKSEED_DEBUG"):
         traceback.print_exception(error)
-    from askseed.cli import UsageError
-    from askseed.embed import ModelMissingError
-    from askseed.store import StoreError
-
-    if isinstance(error, UsageError | StoreError | ModelMissingError | ValueError):
+    if isinstance(error, AskseedError):
         return str(error)
     if isinstance(error, sqlite3.DatabaseError):
         # Only from a query the store does not wrap: damage it came across after opening.
-        from askseed.store import is_damage
-
         if is_damage(error):
             return f"the index is damaged ({error}); run `askseed index --rebuild`"
         return f"the index cannot be used: {error}"

@@ -1,0 +1,214 @@
+"""Drop repeated sentences: exact repeats by a normalised key, near repeats by MinHash + LSH.
+
+Scraped pages repeat themselves (the same article twice, the same paragraph on every page);
+indexing each copy wastes space and fills the top results with the same passage. The first
+occurrence wins, within one document and across every document sharing one `SeenSentences`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from askseed.ingest.sentences import Sentence
+
+_WORD = re.compile(r"\w+")
+
+# Near-duplicate tuning, checked against the pairs in tests/test_dedup.py.
+# Shingles are word pairs: single words ignore order and make "X beat Y" equal to "Y beat X";
+# pairs keep some order and still leave most shingles of a long sentence intact after an edit.
+# One inserted word in an n-word sentence keeps n-2 of n+1 distinct pairs (Jaccard 0.8 at
+# 14 words); one replaced word keeps n-3 of n+1 (0.8 at 19 words). A one-word change can flip
+# a claim ("revenue rose" / "revenue fell", Jaccard 0.75 at 15 words) and dropping a contrary
+# claim is worse than indexing a near copy, so the threshold stays at a conservative 0.8:
+# re-published copies with a word inserted, dropped or replaced in a long sentence go, while
+# sentences differing in two places ("five" -> "none", "UK" -> "US": 0.5-0.6) stay. Below 8
+# words one edit already moves Jaccard under 0.6, so short sentences only get exact dedup
+# (titles and "Yes." repeat legitimately anyway).
+MIN_NEAR_WORDS = 8
+DEFAULT_NEAR_THRESHOLD = 0.8
+# 64 hashes estimate Jaccard within about +-0.05 (one standard deviation at 0.8).
+# 10 bands of 6 rows (60 of the 64 hashes) make a pair a candidate with probability
+# 1 - (1 - J**6)**10: 0.95 at J=0.8, 0.99 at 0.85, but only 0.03 at 0.37, a typical pair of
+# templated sentences ("Room 12 is on floor 3" / "Room 40 is on floor 2"). Fewer, wider
+# bands keep candidate lists short on templated text and the band table small.
+NUM_HASHES = 64
+NUM_BANDS = 10
+_ROWS_PER_BAND = 6
+# Signatures are computed for this many sentences at a time to bound the memory of the
+# (shingles x hashes) table: about 20 shingles x 64 hashes x 8 bytes per sentence.
+_BATCH_SENTENCES = 512
+
+
+def _seeded_uint64(label: str, count: int) -> np.ndarray:
+    # Derived from blake2b rather than a random generator so signatures stay identical across
+    # numpy versions and machines: stored signatures must remain comparable.
+    values = [_hash64(f"{label}:{i}") for i in range(count)]
+    return np.array(values, dtype=np.uint64)
+
+
+@lru_cache(maxsize=1 << 17)
+def _hash64(word: str) -> int:
+    # Cached: words follow Zipf's law, so most lookups are repeats.
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+# Multiply-add hashing modulo 2**64 with odd multipliers: a universal family; the high 32 bits
+# of each minimum form the signature.
+_MULTIPLIERS = _seeded_uint64("askseed-minhash-a", NUM_HASHES) | np.uint64(1)
+_INCREMENTS = _seeded_uint64("askseed-minhash-b", NUM_HASHES)
+_PAIR_MIX = np.uint64(0x9E3779B97F4A7C15)  # combines the two word hashes of a shingle
+_BAND_MIX = _seeded_uint64("askseed-band", NUM_BANDS * _ROWS_PER_BAND).reshape(NUM_BANDS, -1)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def sentence_key(text: str) -> str:
+    """Exact-duplicate key: ignores case, punctuation and whitespace differences."""
+    canonical = " ".join(_words(text))
+    return hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest()
+
+
+def minhash_signature(text: str) -> bytes | None:
+    """NUM_HASHES little-endian uint32 minima over word-pair shingles; None when too short."""
+    return _signatures([text])[0]
+
+
+def _signatures(texts: list[str]) -> list[bytes | None]:
+    """minhash_signature for many texts, with one numpy pass per batch."""
+    result: list[bytes | None] = [None] * len(texts)
+    for batch_start in range(0, len(texts), _BATCH_SENTENCES):
+        rows, word_hashes, shingle_starts = [], [], []
+        total_shingles = 0
+        for row in range(batch_start, min(batch_start + _BATCH_SENTENCES, len(texts))):
+            words = _words(texts[row])
+            if len(words) < MIN_NEAR_WORDS:
+                continue
+            rows.append(row)
+            shingle_starts.append(total_shingles)
+            total_shingles += len(words)
+            word_hashes.extend(map(_hash64, words))
+        if not rows:
+            continue
+        hashes = np.array(word_hashes, dtype=np.uint64)
+        # Pair each word with the next; the pair spanning two sentences is the last of each
+        # sentence's run and is overwritten by repeating its neighbour (a min is unaffected).
+        shingles = np.empty_like(hashes)
+        shingles[:-1] = (hashes[:-1] * _PAIR_MIX) ^ hashes[1:]
+        ends = np.array(shingle_starts[1:] + [total_shingles]) - 1
+        shingles[ends] = shingles[ends - 1]
+        mixed = np.multiply.outer(shingles, _MULTIPLIERS)
+        mixed += _INCREMENTS  # uint64 arithmetic wraps modulo 2**64, which is the point
+        minima = np.minimum.reduceat(mixed, shingle_starts, axis=0) >> np.uint64(32)
+        packed = minima.astype("<u4")
+        for index, row in enumerate(rows):
+            result[row] = packed[index].tobytes()
+    return result
+
+
+def lsh_bands(signature: bytes) -> list[int]:
+    """One key per band: sentences sharing any key are near-duplicate candidates.
+
+    Keys are signed 64-bit so they fit an SQLite INTEGER; each band mixes its rows with its own
+    constants so equal rows in different bands do not collide."""
+    used = np.frombuffer(signature, dtype="<u4")[: NUM_BANDS * _ROWS_PER_BAND]
+    rows = used.astype(np.uint64).reshape(NUM_BANDS, _ROWS_PER_BAND)
+    keys = (rows * _BAND_MIX).sum(axis=1, dtype=np.uint64)  # wraps modulo 2**64
+    return keys.view(np.int64).tolist()
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of two signatures' shingle sets."""
+    left = np.frombuffer(a, dtype="<u4")
+    right = np.frombuffer(b, dtype="<u4")
+    if left.shape != right.shape:
+        raise ValueError(f"signatures differ in size: {len(a)} and {len(b)} bytes")
+    return float(np.count_nonzero(left == right)) / len(left)
+
+
+def _any_similar(signature: bytes, candidates: Iterable[bytes], threshold: float) -> bool:
+    """similarity(signature, c) >= threshold for some candidate, checked in one numpy pass:
+    templated text ("Room 1 is free", "Room 2 is free") can yield thousands of candidates."""
+    joined = b"".join(candidates)
+    if not joined:
+        return False
+    others = np.frombuffer(joined, dtype="<u4").reshape(-1, NUM_HASHES)
+    matches = np.count_nonzero(others == np.frombuffer(signature, dtype="<u4"), axis=1)
+    return bool(matches.max() >= threshold * NUM_HASHES)
+
+
+class SeenSentences(Protocol):
+    """What deduplication needs from storage."""
+
+    def has_key(self, key: str) -> bool: ...
+
+    def near_candidates(self, bands: list[int]) -> Iterable[bytes]:
+        """Signatures of stored sentences sharing at least one band key."""
+        ...
+
+    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None: ...
+
+
+class MemorySeen:
+    """SeenSentences kept in memory: for tests and one-off runs."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._by_band: dict[int, list[bytes]] = {}
+
+    def has_key(self, key: str) -> bool:
+        return key in self._keys
+
+    def near_candidates(self, bands: list[int]) -> Iterable[bytes]:
+        found: dict[bytes, None] = {}  # ordered and without repeats
+        for band in bands:
+            for signature in self._by_band.get(band, ()):
+                found[signature] = None
+        return found.keys()
+
+    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None:
+        self._keys.add(key)
+        if signature is not None:
+            for band in bands:
+                self._by_band.setdefault(band, []).append(signature)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def drop_duplicates(
+    sentences: list[Sentence],
+    seen: SeenSentences,
+    near_threshold: float = DEFAULT_NEAR_THRESHOLD,
+) -> tuple[list[Sentence], int]:
+    """Sentences not seen before (exactly or nearly), and how many were dropped.
+
+    Kept sentences are recorded in `seen`, so later calls drop their repeats too."""
+    kept: list[Sentence] = []
+    dropped = 0
+    signatures = _signatures([sentence.text for sentence in sentences])
+    for sentence, signature in zip(sentences, signatures, strict=True):
+        key = sentence_key(sentence.text)
+        if seen.has_key(key):
+            dropped += 1
+            continue
+        bands = lsh_bands(signature) if signature is not None else []
+        if signature is not None and _any_similar(
+            signature, seen.near_candidates(bands), near_threshold
+        ):
+            # Remember the key alone: exact copies of this variant are then dropped cheaply,
+            # and the store keeps one signature per family of near-duplicates.
+            seen.add(key, None, [])
+            dropped += 1
+            continue
+        seen.add(key, signature, bands)
+        kept.append(sentence)
+    return kept, dropped

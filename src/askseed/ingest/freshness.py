@@ -1,0 +1,73 @@
+"""Is the index up to date with the documents? Stat data first; hash only what looks changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from askseed.checksum import file_sha256
+from askseed.ingest.sources import SourceFile, iter_source_files
+from askseed.store.schema import FileRecord, SkippedFile
+
+
+@dataclass
+class UpdatePlan:
+    new: list[SourceFile] = field(default_factory=list)
+    changed: list[SourceFile] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    # Same content under new stat data (touched, copied back): no re-embedding needed.
+    touched: list[tuple[SourceFile, str]] = field(default_factory=list)
+    # Files that failed to read before and are gone now: their skip records can go.
+    forgotten_skips: list[str] = field(default_factory=list)
+    walk_skips: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.new or self.changed or self.removed)
+
+    @property
+    def changed_files(self) -> int:
+        return len(self.new) + len(self.changed) + len(self.removed)
+
+
+def plan_update(
+    root: Path,
+    known: dict[str, FileRecord],
+    skipped: dict[str, SkippedFile],
+    follow_links: bool = False,
+    hash_file: Callable[[Path], str] = file_sha256,
+) -> UpdatePlan:
+    """Compare the documents folder with what the index holds."""
+    plan = UpdatePlan()
+    seen: set[str] = set()
+
+    def on_skip(rel: str, reason: str) -> None:
+        plan.walk_skips.append((rel, reason))
+
+    for source in iter_source_files(root, follow_links=follow_links, on_skip=on_skip):
+        seen.add(source.rel)
+        record = known.get(source.rel)
+        stat_data = (source.size, source.mtime_ns)
+        if record is None:
+            previous = skipped.get(source.rel)
+            # A file that failed before is retried only once it changes on disk.
+            if previous is None or (previous.size, previous.mtime_ns) != stat_data:
+                plan.new.append(source)
+        elif (record.size, record.mtime_ns) == stat_data:
+            continue
+        elif record.size != source.size:
+            plan.changed.append(source)  # no need to hash: the content cannot be the same
+        else:
+            try:
+                digest = hash_file(source.path)
+            except OSError:
+                plan.changed.append(source)
+                continue
+            if digest == record.sha256:
+                plan.touched.append((source, digest))
+            else:
+                plan.changed.append(source)
+    plan.removed = sorted(set(known) - seen)
+    plan.forgotten_skips = sorted(set(skipped) - seen)
+    return plan

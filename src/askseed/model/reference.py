@@ -1,0 +1,69 @@
+"""The reference embedder: all-MiniLM-L6-v2 through sentence-transformers and torch.
+
+askseed itself runs the ONNX export (embedder.MiniLMEmbedder); this is the library of record
+for the model, which the parity tests and the benchmarks compare it with. Importing it costs
+about 10 s of torch.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from askseed.model.embedder import (
+    MAX_SEQ_LENGTH,
+    MODEL_NAME,
+    WordPieceCounter,
+    model_dir,
+    model_fingerprint,
+)
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, the library of record for the model."""
+
+    name = MODEL_NAME
+    dim = 384
+
+    def __init__(self, directory: Path | None = None, batch_size: int = 32):
+        self.directory = directory or model_dir()
+        self.batch_size = batch_size
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return model_fingerprint(self.directory)
+
+    @cached_property
+    def _model(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # Library progress bars and notices would interleave with ours on stderr.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        model = SentenceTransformer(str(self.directory), device="cpu")
+        model.max_seq_length = MAX_SEQ_LENGTH
+        return model
+
+    @cached_property
+    def count_tokens(self) -> WordPieceCounter:
+        return WordPieceCounter(self.directory)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,66 @@
+"""What the index holds and what an update did, and the words askseed uses for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def count(number: int, noun: str) -> str:
+    """ "1 file", "3 files": the one pluralizer, for every message askseed prints."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    documents: int
+    chunks: int
+    fresh: bool  # False when files were added, changed or removed since the last build
+    exists: bool
+    built_at: float | None  # unix time of the last build
+    changed_files: int = 0
+
+    def update_notice(self, index: Path) -> str:
+        """Why the index is about to be built or updated, before a question is answered."""
+        if not self.exists:
+            return f"no index in {index} yet; building it"
+        return f"index is stale ({count(self.changed_files, 'file')} changed); updating it first"
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    files: int
+    chunks: int
+    embedded_files: int  # files (re-)embedded in this run: 0 when nothing changed
+    embedded_chunks: int
+    removed_files: int
+    duplicates_dropped: int
+    skipped_files: int
+    seconds: float
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        if self.embedded_files == 0 and self.removed_files == 0:
+            return (
+                f"index up to date: {count(self.files, 'file')}, {count(self.chunks, 'chunk')}, "
+                f"nothing re-embedded ({self.skipped_files} skipped, {self.seconds:.1f}s)"
+            )
+        return (
+            f"indexed {count(self.files, 'file')}, {count(self.chunks, 'chunk')} "
+            f"({count(self.embedded_files, 'file')} re-embedded, {self.removed_files} removed), "
+            f"{count(self.duplicates_dropped, 'duplicate')} dropped, "
+            f"{self.skipped_files} skipped, {self.seconds:.1f}s"
+        )
+
+
+# Said when the index is stale but another process is updating it.
+BUSY_NOTICE = "another process is updating the index; answering from the current one"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What engine.ensure_fresh did before a question."""
+
+    refreshed: bool  # the index was built or updated
+    report: IndexReport | None = None  # the update, when there was one
+    busy: bool = False  # stale, but another process holds the lock: the old snapshot answers

@@ -1,0 +1,171 @@
+"""Reading the index: one consistent snapshot, fixed at the moment it was opened.
+
+See schema.py for the layout and why the SQLite commit is the single switch point. Damage (a
+truncated or corrupt file, a vectors file gone missing, an index from another version of
+askseed) is reported as one StoreError naming the remedy; `askseed index` replaces such an
+index with a fresh build, since everything in it can be rebuilt from the documents.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+
+from askseed.store.keyword import open_keyword_index
+from askseed.store.schema import (
+    CHUNK_COLUMNS,
+    DB_FILE,
+    FileRecord,
+    IndexMissingError,
+    SkippedFile,
+    StoredChunk,
+    StoreError,
+    check_version,
+    connect,
+    damaged,
+    decode_chunk,
+    read_files,
+    read_manifest,
+    read_skipped,
+)
+from askseed.store.vectors import FlatVectors, VectorFileError
+
+# Chunks an IndexReader keeps once read: ~8 KB each with their sentence vectors.
+CHUNK_CACHE_SIZE = 10_000
+
+
+class _VectorsGone(Exception):
+    """The vectors file a snapshot names is not there (yet: a writer may have replaced it)."""
+
+
+class IndexReader:
+    """A consistent, read-only view of the index, fixed at the moment it was opened."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._keywords = None
+        self._chunk_cache: dict[int, StoredChunk] = {}
+        path = directory / DB_FILE
+        if not path.exists():
+            raise IndexMissingError(f"no index in {directory}: run `askseed index` first")
+        missing = None
+        for attempt in range(3):
+            try:
+                self._open(path)
+                return
+            except _VectorsGone as gone:
+                self.close()
+                # A committed snapshot only names a file written before the commit, so the
+                # same name missing twice means it was deleted, not replaced by a writer.
+                if str(gone) == missing:
+                    raise damaged(directory, f"its vectors file {gone} is missing") from None
+                missing = str(gone)
+                time.sleep(0.05 * (attempt + 1))
+            except (sqlite3.DatabaseError, VectorFileError, ValueError, KeyError) as error:
+                self.close()
+                raise damaged(directory, error) from error
+            except StoreError:
+                self.close()
+                raise
+        raise StoreError(f"the index in {directory} kept changing while being opened; try again")
+
+    def _open(self, path: Path) -> None:
+        self._conn = connect(path)
+        self._conn.execute("BEGIN")  # the snapshot: held until close()
+        self.manifest = read_manifest(self._conn)
+        if not self.manifest:  # the first build was interrupted
+            raise IndexMissingError(f"no index in {self.directory}: run `askseed index` first")
+        check_version(self.directory, self.manifest)
+        name = self.manifest["vectors_file"]
+        try:
+            size = self.manifest.get("vectors_size")
+            self.vectors = FlatVectors.load(
+                self.directory / name, size=int(size) if size is not None else None
+            )
+        except FileNotFoundError:
+            raise _VectorsGone(name) from None
+        documents, chunks = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(chunks), 0) FROM files"
+        ).fetchone()
+        self.documents, self.chunks = int(documents), int(chunks)
+        (rows,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        if not self.vectors.count == self.chunks == rows:
+            raise VectorFileError(f"{self.vectors.count} vectors for {rows} chunks")
+
+    def close(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+            self._conn = None
+
+    def files(self) -> dict[str, FileRecord]:
+        return read_files(self._conn)
+
+    def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        return self.vectors.search(query_vectors, k)
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Up to k (chunk id, keyword score) pairs, best first, from this snapshot."""
+        if self._keywords is None:
+            self._keywords = open_keyword_index(self._conn)
+        return self._keywords.search(query, k)
+
+    def similarities(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Cosine of the query to each of these chunks, for chunks the dense search left out."""
+        return self.vectors.similarities(query_vector, ids)
+
+    def chunks_by_id(self, ids: list[int]) -> dict[int, StoredChunk]:
+        # The snapshot never changes, so chunks read once stay right: a chat or an evaluation
+        # meets the same chunks question after question.
+        found = {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
+        missing = [i for i in ids if i not in found]
+        if not missing:
+            return found
+        marks = ",".join("?" * len(missing))
+        cursor = self._conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        columns = ", ".join(f"c.{column.strip()}" for column in CHUNK_COLUMNS.split(","))
+        rows = cursor.execute(
+            f"SELECT c.id, f.path, f.page_starts, {columns} "
+            f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+            missing,
+        )
+        try:
+            read = {row["id"]: decode_chunk(row, self.vectors.dim) for row in rows}
+        except (ValueError, TypeError) as error:  # a damaged row: bad JSON or wrong shape
+            raise damaged(self.directory, error) from error
+        self._chunk_cache.update(read)
+        while len(self._chunk_cache) > CHUNK_CACHE_SIZE:
+            del self._chunk_cache[next(iter(self._chunk_cache))]  # the oldest
+        return found | read
+
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def read_catalogue(
+    directory: Path,
+) -> tuple[dict[str, str], dict[str, FileRecord], dict[str, SkippedFile]]:
+    """Manifest, files and skipped files, without touching the vectors: for freshness checks."""
+    path = directory / DB_FILE
+    if not path.exists():
+        return {}, {}, {}
+    try:
+        conn = connect(path)
+        try:
+            conn.execute("BEGIN")
+            manifest = read_manifest(conn)
+            if not manifest:
+                return {}, {}, {}
+            check_version(directory, manifest)
+            return manifest, read_files(conn), read_skipped(conn)
+        finally:
+            conn.close()
+    except (sqlite3.DatabaseError, ValueError) as error:
+        raise damaged(directory, error) from error

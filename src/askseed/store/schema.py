@@ -1,0 +1,228 @@
+"""What the reader and the writer agree on: the tables, the connection, the version, the rows.
+
+Layout of the index directory:
+
+    meta.sqlite          chunks, files and the manifest, in WAL mode
+    vectors-<n>.faiss    the vectors generation named by the manifest key `vectors_file`
+    write.lock           held by the one process allowed to update the index
+
+The SQLite commit is the single switch point. A writer first saves the next vectors generation
+under a new name, then commits the metadata that names it, then deletes the old generation.
+A reader takes a SQLite snapshot and opens the vectors file that snapshot names, so it sees the
+old index or the new one, never a mix; a writer killed at any moment leaves the old one intact.
+The manifest lives in the same database for the same reason: it must change in that one commit.
+
+Nothing here can run code: the files are FAISS's own format, SQLite and JSON (no pickle), and
+SQLite is told not to trust functions named in the database's schema.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from askseed.errors import AskseedError, is_damage
+
+# Bump when the tables or the way a row is encoded change; an index of another version is
+# rebuilt by `askseed index`, and refused with the remedy by a question.
+# 2: chunks are also indexed for keyword search (keyword.py), in the same transaction.
+# 3: each chunk stores its sentences' vectors, so that a question embeds only itself.
+SCHEMA_VERSION = "3"
+DB_FILE = "meta.sqlite"
+LOCK_FILE = "write.lock"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, chunks INTEGER NOT NULL,
+    page_starts TEXT, warnings TEXT);
+CREATE TABLE IF NOT EXISTS skipped (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, text TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
+CREATE TABLE IF NOT EXISTS sentence_keys (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
+CREATE INDEX IF NOT EXISTS sentence_keys_by_key ON sentence_keys(key);
+CREATE INDEX IF NOT EXISTS sentence_keys_by_file ON sentence_keys(file_id);
+CREATE TABLE IF NOT EXISTS sentence_bands (band INTEGER NOT NULL, sentence_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sentence_bands_by_band ON sentence_bands(band);
+CREATE TABLE IF NOT EXISTS dropped_keys (file_id INTEGER NOT NULL, key TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS dropped_keys_by_key ON dropped_keys(key);
+"""
+
+
+class StoreError(AskseedError):
+    """The index cannot be used as it is; the message names the remedy."""
+
+
+class IndexMissingError(StoreError):
+    pass
+
+
+class IndexBusyError(StoreError):
+    pass
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+class FileRecord(NamedTuple):
+    """An indexed file, as the manifest knows it (a named tuple: one per file is read before
+    every question, for the freshness check)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    chunks: int = 0
+    page_starts: tuple[int, ...] | None = None
+
+
+class SkippedFile(NamedTuple):
+    """A file that could not be read, remembered so that it is retried only once it changes."""
+
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+class SentenceSpan(NamedTuple):
+    """One sentence of a chunk, where it sits in the chunk and in its source file."""
+
+    start: int  # in the chunk text
+    end: int
+    raw_start: int  # in the source file's decoded text
+    raw_end: int
+    line: int  # first line of the sentence in the source (counted from its page, for a PDF)
+    end_line: int
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk as the indexer writes it and the reader reads it back."""
+
+    text: str
+    start: int  # offsets of the chunk in the source file's decoded text
+    end: int
+    start_line: int
+    end_line: int
+    sentences: tuple[SentenceSpan, ...]
+    # One unit vector per sentence: float32 in memory, float16 on disk (half the bytes, and
+    # the cosines move by under 0.001).
+    sentence_vectors: np.ndarray = field(compare=False, repr=False)
+
+    def sentence_text(self, span: SentenceSpan) -> str:
+        return self.text[span.start : span.end]
+
+
+@dataclass(frozen=True)
+class StoredChunk(ChunkRow):
+    """A chunk read back from the index, with what its file adds."""
+
+    id: int = 0
+    source: str = ""  # the file's path relative to the documents folder
+    page_starts: tuple[int, ...] | None = None
+
+
+def encode_chunk(row: ChunkRow) -> tuple:
+    """The `chunks` columns after file_id, in CHUNK_COLUMNS order."""
+    spans = json.dumps([list(span) for span in row.sentences], separators=(",", ":"))
+    blob = np.ascontiguousarray(row.sentence_vectors, dtype=np.float16).tobytes()
+    return (row.text, row.start, row.end, row.start_line, row.end_line, spans, blob)
+
+
+CHUNK_COLUMNS = 'text, start, "end", start_line, end_line, sentences, sentence_vectors'
+
+
+def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:
+    """A row of `SELECT c.id, f.path, f.page_starts, <CHUNK_COLUMNS of c>`.
+
+    Raises ValueError or TypeError for a damaged row (bad JSON, vectors of the wrong shape).
+    """
+    spans = tuple(SentenceSpan(*values) for values in json.loads(row["sentences"]))
+    blob = row["sentence_vectors"]
+    vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(spans), dim).astype(np.float32)
+    return StoredChunk(
+        text=row["text"],
+        start=row["start"],
+        end=row["end"],
+        start_line=row["start_line"],
+        end_line=row["end_line"],
+        sentences=spans,
+        sentence_vectors=vectors,
+        id=row["id"],
+        source=row["path"],
+        page_starts=decode_pages(row["page_starts"]),
+    )
+
+
+def encode_pages(page_starts: tuple[int, ...] | None) -> str | None:
+    return json.dumps(list(page_starts)) if page_starts else None
+
+
+def decode_pages(value: str | None) -> tuple[int, ...] | None:
+    return tuple(json.loads(value)) if value else None
+
+
+# --- the connection ----------------------------------------------------------------------------
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    # A damaged or planted database could name functions with side effects in its schema.
+    conn.execute("PRAGMA trusted_schema=OFF")
+    return conn
+
+
+def damaged(directory: Path, error: Exception | str) -> StoreError:
+    """The one-line message for an index that cannot be used, with its remedy."""
+    if isinstance(error, sqlite3.DatabaseError) and not is_damage(error):
+        # Locked, read-only, out of space, no permission: rebuilding would not help.
+        return StoreError(f"cannot use the index in {directory}: {error}")
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    return StoreError(
+        f"the index in {directory} is damaged ({lines[0][:120]}); "
+        f"run `askseed index --rebuild --index {directory}`"
+    )
+
+
+def check_version(directory: Path, manifest: dict[str, str]) -> None:
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise StoreError(
+            f"the index in {directory} was made by another version of askseed (format "
+            f"{version!r}, this one reads {SCHEMA_VERSION!r}); "
+            f"run `askseed index --rebuild --index {directory}`"
+        )
+
+
+def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
+    """The manifest; empty for a database whose first build never finished."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'manifest'").fetchone()
+    return dict(conn.execute("SELECT key, value FROM manifest")) if exists else {}
+
+
+def read_files(conn: sqlite3.Connection) -> dict[str, FileRecord]:
+    """The indexed files by path, as the connection's snapshot sees them."""
+    rows = conn.execute("SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files")
+    return {
+        path: FileRecord(path, size, mtime_ns, sha256, chunks, decode_pages(pages))
+        for path, size, mtime_ns, sha256, chunks, pages in rows
+    }
+
+
+def read_skipped(conn: sqlite3.Connection) -> dict[str, SkippedFile]:
+    """Files that could not be read, by path."""
+    rows = conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
+    return {path: SkippedFile(size, mtime, reason) for path, size, mtime, reason in rows}

@@ -1,0 +1,348 @@
+"""Updating the index: one writer at a time, one SQLite transaction per run.
+
+See schema.py for the layout and why the SQLite commit is the single switch point.
+
+An index that cannot be used (damaged, its vectors file missing, or made by another version
+of askseed) is deleted and built afresh: it holds nothing that the documents cannot give
+back, and it was no use as it was. `IndexWriter.discarded` says why, so the user is told.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from askseed.errors import is_damage
+from askseed.store.keyword import open_keyword_index
+from askseed.store.schema import (
+    CHUNK_COLUMNS,
+    DB_FILE,
+    LOCK_FILE,
+    SCHEMA,
+    SCHEMA_VERSION,
+    ChunkRow,
+    FileRecord,
+    IndexBusyError,
+    SkippedFile,
+    connect,
+    damaged,
+    encode_chunk,
+    encode_pages,
+    read_files,
+    read_manifest,
+    read_skipped,
+)
+from askseed.store.vectors import FlatVectors, VectorFileError
+
+
+class SqliteSeen:
+    """The sentences already kept anywhere in the index, for dedup across files."""
+
+    def __init__(self, conn: sqlite3.Connection, file_id: int):
+        self._conn = conn
+        self._file_id = file_id
+
+    def has_key(self, key: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM sentence_keys WHERE key = ? LIMIT 1", (key,))
+        return row.fetchone() is not None
+
+    def near_candidates(self, bands: list[int]) -> Iterable[bytes]:
+        if not bands:
+            return []
+        marks = ",".join("?" * len(bands))
+        rows = self._conn.execute(
+            f"SELECT DISTINCT k.signature FROM sentence_bands b "
+            f"JOIN sentence_keys k ON k.id = b.sentence_id WHERE b.band IN ({marks})",
+            bands,
+        )
+        return [row[0] for row in rows if row[0] is not None]
+
+    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None:
+        cursor = self._conn.execute(
+            "INSERT INTO sentence_keys (key, file_id, signature) VALUES (?, ?, ?)",
+            (key, self._file_id, signature),
+        )
+        self._conn.executemany(
+            "INSERT INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
+            [(band, cursor.lastrowid) for band in bands],
+        )
+
+
+class IndexWriter:
+    """Holds the write lock and a transaction; nothing is visible to readers until commit()."""
+
+    def __init__(
+        self,
+        directory: Path,
+        fingerprint: str,
+        manifest: dict[str, str],
+        dim: int,
+        rebuild: bool = False,
+    ):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = _acquire_lock(directory / LOCK_FILE)
+        # Why an unusable index was replaced by a fresh build; None when it was not.
+        self.discarded: str | None = None
+        try:
+            try:
+                old = self._open(fingerprint, dim, rebuild)
+            except _Unusable as problem:
+                self.discarded = str(problem)
+                self._close_connection()
+                _discard_index_files(directory)
+                old = self._open(fingerprint, dim, rebuild)
+        except BaseException:
+            self._abort()
+            raise
+        self._old_manifest = old
+        self.manifest = {
+            **manifest,
+            "fingerprint": fingerprint,
+            "dim": str(dim),
+            "schema_version": SCHEMA_VERSION,
+        }
+        if self.rebuilt:
+            self._keywords.remove(row[0] for row in self._conn.execute("SELECT id FROM chunks"))
+            for table in (
+                "files",
+                "skipped",
+                "chunks",
+                "sentence_keys",
+                "sentence_bands",
+                "dropped_keys",
+            ):
+                self._conn.execute(f"DELETE FROM {table}")
+        self._removed_ids: list[int] = []
+        self._added_ids: list[int] = []
+        self._added_vectors: list[np.ndarray] = []
+
+    def _open(self, fingerprint: str, dim: int, rebuild: bool) -> dict[str, str]:
+        """Start the transaction and load the vectors; returns the old manifest.
+
+        Raises _Unusable for an index to throw away, StoreError for one to leave alone."""
+        try:
+            self._conn = connect(self.directory / DB_FILE)
+            # The commit must be on disk before the old vectors file is deleted.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            # Read before the schema is touched: another version's tables may differ.
+            old = read_manifest(self._conn)
+            if old and old.get("schema_version") != SCHEMA_VERSION:
+                version = old.get("schema_version")
+                raise _Unusable(f"made by another version of askseed, format {version!r}")
+            if old:
+                (verdict,) = self._conn.execute("PRAGMA quick_check(1)").fetchone()
+                if verdict != "ok":
+                    raise _Unusable(f"its database fails SQLite's check: {verdict}")
+            self._conn.executescript(SCHEMA)
+            self._conn.execute("BEGIN IMMEDIATE")
+            # Keyword search over the same chunks, changed in the same transaction.
+            self._keywords = open_keyword_index(self._conn)
+            # A new model or new chunk settings make every stored vector meaningless.
+            self.rebuilt = bool(old) and (rebuild or old.get("fingerprint") != fingerprint)
+            if old and not self.rebuilt:
+                self._vectors = self._load_vectors(old, dim)
+            else:
+                self._vectors = FlatVectors.empty(dim)
+            return old
+        except sqlite3.DatabaseError as error:
+            if is_damage(error):
+                raise _Unusable(_first_line(error)) from error
+            raise damaged(self.directory, error) from error
+
+    def _load_vectors(self, old: dict[str, str], dim: int) -> FlatVectors:
+        name = old.get("vectors_file")
+        if not name:
+            raise _Unusable("its manifest names no vectors file")
+        try:
+            vectors = FlatVectors.load(
+                self.directory / name, writable=True, sha256=old.get("vectors_sha256")
+            )
+        except FileNotFoundError:
+            raise _Unusable(f"its vectors file {name} is missing") from None
+        except VectorFileError as error:
+            raise _Unusable(str(error)) from error
+        (rows,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        if vectors.count != rows or vectors.dim != dim:
+            raise _Unusable(f"{name} holds {vectors.count} vectors for {rows} chunks")
+        return vectors
+
+    def files(self) -> dict[str, FileRecord]:
+        return read_files(self._conn)
+
+    def skipped(self) -> dict[str, SkippedFile]:
+        return read_skipped(self._conn)
+
+    def dependents_of(self, path: str) -> set[str]:
+        """Files that dropped a sentence as a duplicate of one this file holds."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT f.path FROM dropped_keys d JOIN files f ON f.id = d.file_id "
+            "WHERE d.key IN (SELECT k.key FROM sentence_keys k JOIN files o ON o.id = k.file_id "
+            "WHERE o.path = ?) AND f.path != ?",
+            (path, path),
+        )
+        return {row[0] for row in rows}
+
+    def remove_file(self, path: str) -> list[int]:
+        """Drop a file's chunks and dedup keys; returns the removed chunk ids."""
+        row = self._conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        self._conn.execute("DELETE FROM skipped WHERE path = ?", (path,))
+        if row is None:
+            return []
+        file_id = row[0]
+        ids = [
+            r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))
+        ]
+        self._conn.execute(
+            "DELETE FROM sentence_bands WHERE sentence_id IN "
+            "(SELECT id FROM sentence_keys WHERE file_id = ?)",
+            (file_id,),
+        )
+        for table in ("chunks", "sentence_keys", "dropped_keys"):
+            self._conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
+        self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        self._keywords.remove(ids)
+        self._removed_ids.extend(ids)
+        return ids
+
+    def begin_file(self, record: FileRecord) -> tuple[int, SqliteSeen]:
+        pages = encode_pages(record.page_starts)
+        cursor = self._conn.execute(
+            "INSERT INTO files (path, size, mtime_ns, sha256, chunks, page_starts) "
+            "VALUES (?, ?, ?, ?, 0, ?)",
+            (record.path, record.size, record.mtime_ns, record.sha256, pages),
+        )
+        file_id = cursor.lastrowid
+        return file_id, SqliteSeen(self._conn, file_id)
+
+    def finish_file(
+        self,
+        file_id: int,
+        chunks: list[ChunkRow],
+        vectors: np.ndarray | None,
+        dropped_keys: Iterable[str],
+        search_texts: list[str] | None = None,
+    ) -> list[int]:
+        """Store a file's chunks, their vectors (one row each) and the keys of the sentences it
+        dropped as duplicates; search_texts is what the keyword index holds for each chunk
+        (default: its text)."""
+        ids = []
+        marks = ", ".join("?" * (1 + len(CHUNK_COLUMNS.split(","))))
+        for chunk in chunks:
+            cursor = self._conn.execute(
+                f"INSERT INTO chunks (file_id, {CHUNK_COLUMNS}) VALUES ({marks})",
+                (file_id, *encode_chunk(chunk)),
+            )
+            ids.append(cursor.lastrowid)
+        self._conn.execute("UPDATE files SET chunks = ? WHERE id = ?", (len(ids), file_id))
+        searched = search_texts or [chunk.text for chunk in chunks]
+        self._keywords.add(zip(ids, searched, strict=True))
+        self._conn.executemany(
+            "INSERT INTO dropped_keys (file_id, key) VALUES (?, ?)",
+            [(file_id, key) for key in set(dropped_keys)],
+        )
+        if ids:
+            self._added_ids.extend(ids)
+            self._added_vectors.append(vectors)
+        return ids
+
+    def touch(self, path: str, size: int, mtime_ns: int) -> None:
+        """Same content, new stat data: remember it so the next check is stat-only."""
+        self._conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+        )
+
+    def mark_skipped(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO skipped (path, size, mtime_ns, reason) VALUES (?, ?, ?, ?)",
+            (path, size, mtime_ns, reason),
+        )
+
+    def commit(self) -> None:
+        generation = int(self._old_manifest.get("generation", "0")) + 1
+        vectors_file = f"vectors-{generation}.faiss"
+        added = (
+            np.vstack(self._added_vectors)
+            if self._added_vectors
+            else np.zeros((0, self._vectors.dim), np.float32)
+        )
+        self._vectors.apply(self._removed_ids, self._added_ids, added)
+        digest = self._vectors.save(self.directory / vectors_file)
+        values = {
+            **self.manifest,
+            "vectors_file": vectors_file,
+            "vectors_sha256": digest,
+            "vectors_size": str((self.directory / vectors_file).stat().st_size),
+            "generation": str(generation),
+            "built_at": f"{time.time():.3f}",
+        }
+        self._conn.execute("DELETE FROM manifest")
+        self._conn.executemany("INSERT INTO manifest (key, value) VALUES (?, ?)", values.items())
+        self._conn.execute("COMMIT")
+        _remove_stale_generations(self.directory, keep=vectors_file)
+        self._release()
+
+    def _abort(self) -> None:
+        # Closing the connection rolls back everything this run wrote.
+        self._release()
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _release(self) -> None:
+        self._close_connection()
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if self._conn is not None:
+            self._abort()
+
+
+class _Unusable(Exception):
+    """The index cannot be used and may be replaced; str() says why, for the user."""
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:160] if lines else type(error).__name__
+
+
+def _discard_index_files(directory: Path) -> None:
+    """Delete an unusable index (the lock stays: this process holds it)."""
+    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+        (directory / name).unlink(missing_ok=True)
+    for path in directory.glob("vectors-*.faiss*"):
+        path.unlink(missing_ok=True)
+
+
+def _acquire_lock(path: Path) -> int:
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        raise IndexBusyError(
+            f"another askseed is updating the index in {path.parent}; wait for it to finish"
+        ) from None
+    return handle
+
+
+def _remove_stale_generations(directory: Path, keep: str) -> None:
+    # Readers that already opened an old generation keep it alive through their mapping.
+    for path in directory.glob("vectors-*.faiss*"):
+        if path.name != keep:
+            path.unlink(missing_ok=True)

@@ -1,1 +1,0 @@
-"""The askseed chat, a Textual app. Start it with `askseed chat` or `python -m askseed.tui`."""

@@ -1,0 +1,232 @@
+"""The command line: `askseed "question"`, `askseed index`, `askseed chat`.
+
+argparse rather than click: it is in the standard library and costs nothing at start-up,
+and the one-shot query is meant to be used like grep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from askseed.config import Settings, load_settings
+from askseed.engine import Engine
+from askseed.errors import UsageError, user_message
+from askseed.eval.runner import QueryProgress, prepare_corpus, run_queries
+from askseed.query.retrieve import SYSTEMS
+from askseed.reports import BUSY_NOTICE, count
+from askseed.ui.progress import ProgressLine
+from askseed.ui.render import render_answer
+
+COMMANDS = ("ask", "index", "chat", "eval")
+# query.retrieve.SYSTEMS, named here so that building the parser imports nothing heavy
+EVAL_SYSTEMS = ("askseed", "lexical", "dense", "rrf", "rrf-best-sentence")
+EXIT_ANSWERED, EXIT_NOT_ANSWERED, EXIT_USAGE = 0, 1, 2
+
+
+def _add_location_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seeds", type=Path, help="documents folder (default ./seeds, or ASKSEED_SEEDS)"
+    )
+    parser.add_argument(
+        "--index", type=Path, help="index folder (default ./index, or ASKSEED_INDEX)"
+    )
+    parser.add_argument(
+        "--follow-links",
+        action="store_true",
+        default=None,
+        help="follow symlinks that point outside the documents folder",
+    )
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` one command's part of it: building all four
+    took several milliseconds of every one-shot question."""
+    parser = argparse.ArgumentParser(
+        prog="askseed",
+        description="Ask questions of a folder of documents; answers are quoted passages.",
+        epilog='Run `askseed "your question"` for a one-shot answer, or `askseed` for the chat.',
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat,eval}")
+    for name, add_command in _COMMAND_PARSERS.items():
+        if only is None or name == only:
+            add_command(commands)
+    return parser
+
+
+def _add_ask(commands) -> None:
+    ask = commands.add_parser("ask", help="answer one question and exit (the default command)")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("-k", type=int, default=None, metavar="N", help="passages to show (default 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_location_flags(ask)
+
+
+def _add_index(commands) -> None:
+    index = commands.add_parser("index", help="build the index or bring it up to date")
+    index.add_argument("--rebuild", action="store_true", help="start from scratch")
+    _add_location_flags(index)
+
+
+def _add_chat(commands) -> None:
+    chat = commands.add_parser("chat", help="open the chat (also: askseed with no arguments)")
+    _add_location_flags(chat)
+
+
+def _add_eval(commands) -> None:
+    evaluate = commands.add_parser(
+        "eval", help="measure retrieval and answers on a benchmark folder (BEIR layout)"
+    )
+    evaluate.add_argument("folder", type=Path, help="holds corpus.jsonl, queries.jsonl, qrels/")
+    evaluate.add_argument(
+        "--index", type=Path, help="index folder (default: a cache folder keyed by the corpus)"
+    )
+    evaluate.add_argument("--max-queries", type=int, metavar="N", help="only the first N queries")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--system",
+        choices=EVAL_SYSTEMS,
+        default="askseed",
+        help="askseed (default) or a baseline: keywords only, dense only, plain RRF of the two, "
+        "or plain RRF quoting the best sentence of its top 3 passages",
+    )
+
+
+_COMMAND_PARSERS = {"ask": _add_ask, "index": _add_index, "chat": _add_chat, "eval": _add_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["chat"]
+    elif argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+        argv = ["ask", *argv]
+    parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code else 0
+    try:
+        settings = _settings(args) if args.command != "eval" else None
+        if args.command == "ask":
+            return _ask(args, settings)
+        if args.command == "index":
+            return _index(args, settings)
+        if args.command == "chat":
+            return _chat(settings)
+        if args.command == "eval":
+            return _eval(args)
+    except BrokenPipeError:
+        # The reader went away (`askseed "q" | head`): like grep, stop quietly.
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("askseed: interrupted; the index is unchanged", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - every failure the user can cause ends here
+        return _fail(error)
+    return EXIT_USAGE
+
+
+def _fail(error: Exception) -> int:
+    print(f"askseed: error: {user_message(error)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        seeds=args.seeds,
+        index=args.index,
+        follow_links=args.follow_links,
+        top_k=getattr(args, "k", None),
+    )
+
+
+def _make_engine(settings: Settings) -> Engine:
+    return Engine(settings)
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _make_engine(settings)
+    with ProgressLine("indexing") as progress:
+        report = engine.refresh(
+            on_progress=progress.update, rebuild=args.rebuild, on_warning=progress.warn
+        )
+    print(report.summary(), file=sys.stderr)
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    question = " ".join(args.question.split())
+    if not question:
+        raise UsageError('the question is empty: askseed "your question"')
+    if settings.top_k < 1:
+        raise UsageError(f"-k must be at least 1, not {settings.top_k}")
+    engine = _make_engine(settings)
+    freshness = _ensure_fresh(engine)
+    answer = engine.ask(question, refreshed=freshness.refreshed)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(render_answer(answer, settings.seeds, color=sys.stdout.isatty()))
+    return EXIT_ANSWERED if answer.answered else EXIT_NOT_ANSWERED
+
+
+def _ensure_fresh(engine: Engine):
+    """engine.ensure_fresh, told on stderr: why it updates, its progress, and its summary."""
+    with ProgressLine("indexing") as progress:
+
+        def notice(message: str) -> None:
+            print(f"askseed: {message}", file=sys.stderr)
+
+        freshness = engine.ensure_fresh(
+            on_notice=notice, on_progress=progress.update, on_warning=progress.warn
+        )
+    if freshness.busy:
+        print(f"askseed: {BUSY_NOTICE}", file=sys.stderr)
+    if freshness.report is not None:
+        print(f"askseed: {freshness.report.summary()}", file=sys.stderr)
+    return freshness
+
+
+def _eval(args: argparse.Namespace) -> int:
+
+    if args.max_queries is not None and args.max_queries < 1:
+        raise UsageError(f"--max-queries must be at least 1, not {args.max_queries}")
+    corpus = prepare_corpus(args.folder, args.index)
+    engine = _make_engine(load_settings(seeds=corpus.documents, index=corpus.index))
+    # Several evaluations may share one index: say when it is already up to date.
+    freshness = _ensure_fresh(engine)
+    if not freshness.refreshed and not freshness.busy:
+        status = engine.status()
+        print(
+            f"askseed: index up to date: {count(status.documents, 'file')}, "
+            f"{count(status.chunks, 'chunk')}, nothing re-embedded",
+            file=sys.stderr,
+        )
+    result = run_queries(
+        engine,
+        corpus,
+        args.max_queries,
+        SYSTEMS[args.system],
+        on_progress=QueryProgress(sys.stderr),
+        name=args.system,
+    )
+    print(json.dumps(result.to_json()) if args.json else result.summary())
+    return 0
+
+
+def _chat(settings: Settings) -> int:
+    # Textual takes a while to import, and only the chat needs it.
+    from askseed.ui.tui.app import make_app
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    make_app(settings).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

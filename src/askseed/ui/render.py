@@ -1,0 +1,58 @@
+"""Printing an answer for people: source, score, and the passage with its quote marked."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+from askseed.query.answer import NO_ANSWER, Answer, Passage, location
+
+# Placeholders from Unicode's private use area mark the quote while the text is wrapped,
+# then become ANSI bold on a terminal or »…« elsewhere.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+BOLD_YELLOW, DIM, RESET = "\x1b[1;33m", "\x1b[2m", "\x1b[0m"
+
+
+def render_answer(
+    answer: Answer, seeds: Path, color: bool = False, width: int | None = None
+) -> str:
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 100)
+    lines: list[str] = []
+    if not answer.answered:
+        lines.append(NO_ANSWER)
+        if answer.passages:
+            lines.append("")
+            lines.append("Nearest miss (not an answer):")
+            lines.extend(_render_passage(answer.passages[0], seeds, color, width, label="~"))
+        return "\n".join(lines)
+    for passage in answer.passages:
+        if lines:
+            lines.append("")
+        lines.extend(_render_passage(passage, seeds, color, width, label=f"{passage.rank}."))
+    return "\n".join(lines)
+
+
+def _display_path(seeds: Path, passage: Passage) -> str:
+    path = seeds / passage.source
+    with contextlib.suppress(ValueError):  # another drive, on Windows
+        path = Path(os.path.relpath(path))
+    return location(path.as_posix(), passage.start_line, passage.page)
+
+
+def _render_passage(
+    passage: Passage, seeds: Path, color: bool, width: int, label: str
+) -> list[str]:
+    header = f"{label} {_display_path(seeds, passage)}  (score {passage.score:.2f})"
+    end = passage.quote_start + len(passage.quote)
+    marked = (
+        passage.text[: passage.quote_start] + _OPEN + passage.quote + _CLOSE + passage.text[end:]
+    )
+    body = textwrap.fill(marked, width=width - 3, initial_indent="   ", subsequent_indent="   ")
+    opening, closing = (BOLD_YELLOW, RESET) if color else ("»", "«")
+    body = body.replace(_OPEN, opening).replace(_CLOSE, closing)
+    if color:
+        header = f"{DIM}{header}{RESET}"
+    return [header, body]

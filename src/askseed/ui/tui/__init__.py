@@ -1,0 +1,1 @@
+"""The askseed chat, a Textual app. Start it with `askseed chat`, or `askseed` alone."""
