@@ -16,15 +16,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from functools import partial
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SCIFACT_CORPUS = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import SCIFACT, run_timed  # noqa: E402
+
+SCIFACT_CORPUS = SCIFACT / "corpus.jsonl"
 BATCH_SIZES = (16, 32, 64)
 QUERY = "Does CAR T-cell therapy put lupus into remission?"
 
@@ -108,16 +110,11 @@ def _probe(code: str, *args: str, repeats: int) -> dict[str, float]:
     """Run a timing script in fresh interpreters; median of each measure, plus process time."""
     runs = []
     for _ in range(repeats):
-        started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        seconds, result = run_timed(
+            [sys.executable, "-c", code, *args], env={**os.environ, "HF_HUB_OFFLINE": "1"}
         )
         run = json.loads(result.stdout.strip().splitlines()[-1])
-        run["process_ms"] = (time.perf_counter() - started) * 1000
+        run["process_ms"] = seconds * 1000
         runs.append(run)
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 

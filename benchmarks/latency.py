@@ -24,14 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import REPO, SCIFACT, SEED_QUESTION, median_seconds  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.config import Settings  # noqa: E402
 from askseed.engine import Engine  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-SCIFACT = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
-SEED_QUESTION = "How many lupus patients went into remission?"
+SCIFACT_CORPUS = SCIFACT / "corpus.jsonl"
 SCIFACT_QUESTION = "Does vitamin D supplementation reduce the risk of fractures?"
 FLOOR = [sys.executable, "-c", "import numpy, faiss, tokenizers, onnxruntime"]
 NAIVE = """
@@ -46,19 +45,6 @@ print(index.search(vector, 3))
 """
 
 
-def median_seconds(command: list[str], runs: int, env: dict | None = None) -> float:
-    """Median wall time of `runs` fresh processes, after one untimed warm-up."""
-    times = []
-    for attempt in range(runs + 1):
-        started = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, env=env, cwd=REPO, text=True)
-        if result.returncode not in (0, 1):  # 1 is "not answered", still a complete query
-            raise SystemExit(f"{' '.join(command[:2])} failed: {result.stderr.strip()}")
-        if attempt:
-            times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def askseed_command(question: str, seeds: Path, index: Path) -> list[str]:
     script = Path(sys.executable).with_name("askseed")
     return [str(script), question, "--seeds", str(seeds), "--index", str(index), "--json"]
@@ -69,7 +55,7 @@ def build_scifact_corpus(folder: Path, index: Path, chunks: int) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     engine = Engine(Settings(seeds=folder, index=index))
     held = 0
-    with open(SCIFACT, encoding="utf-8") as corpus:
+    with open(SCIFACT_CORPUS, encoding="utf-8") as corpus:
         while held < chunks:
             batch = [json.loads(line) for _, line in zip(range(500), corpus, strict=False)]
             if not batch:
@@ -89,7 +75,7 @@ def indexing_end_to_end(work: Path, documents: int) -> dict[str, float]:
 
     folder = work / "indexing-docs"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(SCIFACT, encoding="utf-8") as corpus:
+    with open(SCIFACT_CORPUS, encoding="utf-8") as corpus:
         for _, line in zip(range(documents), corpus, strict=False):
             record = json.loads(line)
             text = f"{record['title']}\n\n{record['text']}\n"
@@ -163,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     rows["naive"] = median_seconds(naive, args.runs)
 
     big_chunks = None
-    if SCIFACT.exists():
+    if SCIFACT_CORPUS.exists():
         print(f"building a {args.chunks}-chunk corpus from SciFact...", file=sys.stderr)
         big_chunks = build_scifact_corpus(
             work / "scifact-docs", work / "scifact-index", args.chunks
@@ -174,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipping the large corpus: {SCIFACT} is absent", file=sys.stderr)
 
     throughput = None
-    if SCIFACT.exists() and args.throughput_limit:
+    if SCIFACT_CORPUS.exists() and args.throughput_limit:
         from embed_throughput import format_results, run_benchmark
 
         print("measuring indexing throughput...", file=sys.stderr)

@@ -21,18 +21,17 @@ import argparse
 import json
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import SCIFACT, run_timed  # noqa: E402
 from record import record_section  # noqa: E402
 
-DEFAULT_DATA = REPO.parent / "shared" / "eval" / "scifact"
+DEFAULT_DATA = SCIFACT
 OPTIONS = ("own", "fts5", "bm25s")
 COLD_QUERY = "0-dimensional biomaterials show inductive properties."
 
@@ -105,14 +104,8 @@ def build(name: str, rows: list[tuple[int, str]], work: Path) -> tuple[object, f
 
 def cold_query(name: str, work: Path) -> tuple[float, float]:
     """(seconds inside a fresh process for imports + open + one query, whole process wall time)."""
-    started = time.perf_counter()
-    output = subprocess.run(
-        [sys.executable, __file__, "--cold", name, "--work", str(work)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return float(output.strip()), time.perf_counter() - started
+    seconds, done = run_timed([sys.executable, __file__, "--cold", name, "--work", str(work)])
+    return float(done.stdout.strip()), seconds
 
 
 def run_cold(name: str, work: Path) -> None:

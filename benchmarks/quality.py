@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import DATA, REPO, SEED_QUESTION, run_timed  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.config import load_settings
@@ -38,14 +39,11 @@ from askseed.engine import Engine
 from askseed.eval.runner import EvalReport, QueryProgress, prepare_corpus, run_queries
 from askseed.query.retrieve import ASKSEED, SYSTEMS
 
-REPO = Path(__file__).resolve().parent.parent
 ASKSEED_SCRIPT = Path(sys.executable).with_name("askseed")
 DISPLAY_NAMES = {name: retrieval.name for name, retrieval in SYSTEMS.items()}
-DATA = REPO.parent / "shared" / "eval"
 SETS = ("scifact", "squad-a")
 SECTION = "## Answer quality"
 SWEPT_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 1.0)
-LATENCY_QUESTION = "How many lupus patients went into remission?"
 
 # From ../shared/eval/README.md ("Published figures"): SciFact test split.
 PUBLISHED = [
@@ -127,13 +125,8 @@ def one_shot_seconds(mode: str, index: Path) -> float:
         "from askseed.ui.cli import main\n"
         "sys.exit(main(sys.argv[2:]))\n"
     )
-    command = [sys.executable, "-c", driver, mode, LATENCY_QUESTION, "--index", str(index)]
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"one-shot ask failed ({mode}): {done.stderr.strip()}")
-    return seconds
+    command = [sys.executable, "-c", driver, mode, SEED_QUESTION, "--index", str(index)]
+    return run_timed(command)[0]
 
 
 def measure_latency(runs: int) -> dict[str, float]:
@@ -211,7 +204,7 @@ def render(
         hybrid, dense = latency["hybrid"], latency["dense"]
         lines += [
             "",
-            f'One-shot `askseed "{LATENCY_QUESTION}"` on the seed, whole process, median of '
+            f'One-shot `askseed "{SEED_QUESTION}"` on the seed, whole process, median of '
             f"{latency['runs']:.0f} interleaved runs each: {hybrid:.2f} s with the keyword search, "
             f"{dense:.2f} s without it ({(hybrid / dense - 1):+.1%}).",
         ]

@@ -14,13 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import REPO  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.config import Settings
 from askseed.engine import Engine
 from askseed.query.answer import ANSWER_THRESHOLD
-
-REPO = Path(__file__).resolve().parent.parent
 
 ANSWERED = [
     "How many lupus patients went into remission?",

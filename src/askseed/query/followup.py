@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from askseed.text import QUESTION_WORDS
+
 MAX_WORDS = 8
 
 CONNECTIVES = (
@@ -46,8 +48,6 @@ NOT_A_NOUN = _word_set(
     one ones and or but not true right correct possible enough
     """
 )
-
-QUESTION_WORDS = _word_set("why how when where who what which")
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 

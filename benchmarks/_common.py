@@ -1,0 +1,38 @@
+"""What the benchmarks share: where the repository and the shared data are, and how one whole
+process is timed (the machine is shared, so every figure is a ratio measured in one run)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# The benchmark sets live beside the repository and are never copied into it.
+DATA = REPO.parent / "shared" / "eval"
+SCIFACT = DATA / "scifact"
+SEED_QUESTION = "How many lupus patients went into remission?"
+
+
+def run_timed(
+    command: list[str],
+    env: dict[str, str] | None = None,
+    accept: tuple[int, ...] = (0,),
+) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall seconds of one whole process, and what it printed; SystemExit when it fails."""
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, env=env, cwd=REPO, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode not in accept:
+        raise SystemExit(f"{' '.join(map(str, command[:3]))} failed: {done.stderr.strip()}")
+    return seconds, done
+
+
+def median_seconds(
+    command: list[str], runs: int, env: dict[str, str] | None = None, accept=(0, 1)
+) -> float:
+    """Median wall time of `runs` fresh processes, after one untimed warm-up. Exit code 1 is
+    accepted by default: it is askseed's "not answered", still a complete query."""
+    run_timed(command, env, accept)
+    return statistics.median(run_timed(command, env, accept)[0] for _ in range(runs))
