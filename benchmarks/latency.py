@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SCIFACT, SEED_QUESTION, median_seconds  # noqa: E402
+from _common import REPO, SCIFACT, SEED_QUESTION, median_seconds, run_timed  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.config import Settings  # noqa: E402
@@ -119,6 +119,57 @@ def warm_query_ms(engine: Engine, question: str) -> float:
     return statistics.median(times)
 
 
+CLI_DRIVER = """
+import sys
+try:
+    from askseed.ui.cli import main
+except ImportError:  # a tree from before the restructuring
+    from askseed.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def before_and_after(before_src: Path, runs: int, work: Path) -> dict[str, float]:
+    """The seed one-shot query of this tree and of `before_src` (another checkout's src/), and
+    the import floor, timed in turns in one run so that the machine's load hits all three."""
+    index = work / "seed-index"
+    Engine(Settings(seeds=REPO / "seeds", index=index)).refresh()
+    ask = [SEED_QUESTION, "--seeds", str(REPO / "seeds"), "--index", str(index), "--json"]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(before_src / "askseed")])
+    trees = {"after": REPO / "src", "before": before_src}
+    commands = {
+        name: ([sys.executable, "-c", CLI_DRIVER, *ask], {**os.environ, "PYTHONPATH": str(src)})
+        for name, src in trees.items()
+    }
+    commands["floor"] = (FLOOR, None)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for attempt in range(runs + 1):
+        for name, (command, env) in commands.items():
+            seconds = run_timed(command, env, accept=(0, 1))[0]
+            if attempt:  # the first round warms the caches
+                times[name].append(seconds)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def format_before_and_after(rows: dict[str, float], args) -> str:
+    command = f"`.venv/bin/python benchmarks/latency.py --runs {args.runs} --before SRC`"
+    return "\n".join(
+        [
+            f"Command: {command}, where SRC is the `src/` of a checkout of the code before the "
+            "change (here: the commit before the restructuring into packages). The three "
+            f"commands run in turns, {args.runs} rounds after a warm-up; medians, on "
+            f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}: the machine is "
+            "shared).",
+            "",
+            '| one-shot `askseed "question" --json`, seed | seconds | ratio to import floor |',
+            "|---|---|---|",
+            f"| import floor | {rows['floor']:.3f} | 1.00 |",
+            f"| before | {rows['before']:.3f} | {rows['before'] / rows['floor']:.2f}x |",
+            f"| after | {rows['after']:.3f} | {rows['after'] / rows['floor']:.2f}x |",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -127,11 +178,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--indexing-documents", type=int, default=60)
     parser.add_argument("--work", type=Path, help="keep the corpora and indexes here")
     parser.add_argument("--no-record", action="store_true", help="print only")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="SRC",
+        help="only compare the seed one-shot query with another checkout's src/ folder",
+    )
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="askseed-latency-"))
     # pip compiles an installed package's modules once; this environment may forbid writing
     # bytecode (PYTHONDONTWRITEBYTECODE), which would make every timed run compile askseed.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "askseed")])
+    if args.before:
+        report = format_before_and_after(before_and_after(args.before, args.runs, work), args)
+        print(report)
+        if not args.no_record:
+            record_section("One-shot latency before and after the restructuring", report)
+        return 0
 
     seed_index = work / "seed-index"
     seed_engine = Engine(Settings(seeds=REPO / "seeds", index=seed_index))
