@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +80,13 @@ def fake_engine_factory(fake_embedder):
         return Engine(settings, embedder=fake_embedder)
 
     return make
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Times on screen and in transcripts are local: pin the zone so they match everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from askseed.query.answer import NO_ANSWER, Answer, Passage
@@ -17,16 +15,6 @@ from askseed.ui.tui.transcript import (
 )
 
 SAVED_AT = 1_700_000_000.0  # 2023-11-14 22:13 UTC
-
-
-@pytest.fixture
-def utc(monkeypatch):
-    """Times are local: pin the zone so the expected text holds everywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 PASSAGE = Passage(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -151,16 +150,6 @@ class FakeEngine(AskEngine):
         first = max(1, start_line - margin)
         last = min(len(DOCUMENT), end_line + margin)
         return [(line_no, DOCUMENT[line_no - 1]) for line_no in range(first, last + 1)]
-
-
-@pytest.fixture
-def utc(monkeypatch):
-    """Times on screen are local: pin the zone so screenshots match everywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def chat(engine: FakeEngine | None = None) -> AskseedApp:
