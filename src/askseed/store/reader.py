@@ -102,6 +102,7 @@ class IndexReader:
             self._conn = None
 
     def files(self) -> dict[str, FileRecord]:
+        """The indexed files this snapshot holds."""
         return read_files(self._conn)
 
     def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
@@ -127,7 +128,7 @@ class IndexReader:
         marks = ",".join("?" * len(missing))
         cursor = self._conn.cursor()
         cursor.row_factory = sqlite3.Row
-        columns = ", ".join(f"c.{column.strip()}" for column in CHUNK_COLUMNS.split(","))
+        columns = ", ".join(f"c.{column}" for column in CHUNK_COLUMNS)
         rows = cursor.execute(
             f"SELECT c.id, f.path, f.page_starts, {columns} "
             f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",

@@ -133,6 +133,18 @@ class StoredChunk(ChunkRow):
     page_starts: tuple[int, ...] | None = None
 
 
+# The `chunks` columns a ChunkRow fills, after file_id.
+CHUNK_COLUMNS = (
+    "text",
+    "start",
+    '"end"',
+    "start_line",
+    "end_line",
+    "sentences",
+    "sentence_vectors",
+)
+
+
 def encode_chunk(row: ChunkRow) -> tuple:
     """The `chunks` columns after file_id, in CHUNK_COLUMNS order."""
     spans = json.dumps([list(span) for span in row.sentences], separators=(",", ":"))
@@ -140,7 +152,15 @@ def encode_chunk(row: ChunkRow) -> tuple:
     return (row.text, row.start, row.end, row.start_line, row.end_line, spans, blob)
 
 
-CHUNK_COLUMNS = 'text, start, "end", start_line, end_line, sentences, sentence_vectors'
+CHUNK_COLUMNS = (
+    "text",
+    "start",
+    '"end"',
+    "start_line",
+    "end_line",
+    "sentences",
+    "sentence_vectors",
+)
 
 
 def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:

@@ -234,10 +234,11 @@ class IndexWriter:
         dropped as duplicates; search_texts is what the keyword index holds for each chunk
         (default: its text)."""
         ids = []
-        marks = ", ".join("?" * (1 + len(CHUNK_COLUMNS.split(","))))
+        columns = ", ".join(CHUNK_COLUMNS)
+        marks = ", ".join("?" * (1 + len(CHUNK_COLUMNS)))
         for chunk in chunks:
             cursor = self._conn.execute(
-                f"INSERT INTO chunks (file_id, {CHUNK_COLUMNS}) VALUES ({marks})",
+                f"INSERT INTO chunks (file_id, {columns}) VALUES ({marks})",
                 (file_id, *encode_chunk(chunk)),
             )
             ids.append(cursor.lastrowid)
