@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from askseed.errors import UsageError
+from askseed.model.embedder import MAX_SEQ_LENGTH
 
 
 @dataclass(frozen=True)
@@ -49,4 +50,17 @@ def load_settings(environ: dict[str, str] | None = None, **flags: object) -> Set
             except ValueError as error:
                 message = f"ASKSEED_{field.name.upper()}={raw!r} is not valid: {error}"
                 raise UsageError(message) from None
-    return Settings().with_overrides(**from_env).with_overrides(**flags)
+    settings = Settings().with_overrides(**from_env).with_overrides(**flags)
+    _check_chunk_settings(settings)
+    return settings
+
+
+def _check_chunk_settings(settings: Settings) -> None:
+    """Chunk settings come from the environment: refuse ones the chunker cannot honour."""
+    if not 1 <= settings.chunk_tokens <= MAX_SEQ_LENGTH:
+        raise UsageError(
+            f"ASKSEED_CHUNK_TOKENS must be between 1 and {MAX_SEQ_LENGTH}, "
+            f"not {settings.chunk_tokens}"
+        )
+    if settings.chunk_overlap < 0:
+        raise UsageError(f"ASKSEED_CHUNK_OVERLAP must be 0 or more, not {settings.chunk_overlap}")
