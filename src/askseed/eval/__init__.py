@@ -1,1 +1,1 @@
-"""eval"""
+"""`askseed eval`: benchmark folders in the BEIR layout, IR metrics, and the runner."""

@@ -1,1 +1,1 @@
-"""model"""
+"""The embedding model: its interface, the ONNX runtime that serves it, and its export."""

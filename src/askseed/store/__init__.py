@@ -1,1 +1,1 @@
-"""store"""
+"""The index on disk: SQLite metadata and keyword index, FAISS vectors."""

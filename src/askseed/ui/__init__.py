@@ -1,1 +1,1 @@
-"""ui"""
+"""The interfaces people use: the command line and the chat."""
