@@ -61,9 +61,9 @@ def _pdf_string(text: str) -> bytes:
 # n+1's own lines, which must survive exactly where they were.
 BOOK_BODY = [
     [
-        "The siege began in May, when the Union army reached the city and dug trenches",
-        "around its landward side. The defenders had stored grain and salt pork, and",
-        "the river batteries kept the gunboats away for many weeks.",
+        "The siege of Vicksburg began in May, when the Union army reached the city and dug",
+        "trenches around its landward side. The defenders had stored grain and salt pork,",
+        "and the river batteries kept the gunboats away for many weeks.",
     ],
     [
         "A shell fell near the church and buried itself in the earth without bursting.",

@@ -1,5 +1,7 @@
-"""EPUB books, read with ebooklib: each chapter file of the reading order (the spine) goes
-through the HTML reader, and the chapters are the Document's pages.
+"""EPUB books, read with ebooklib: each chapter file of the reading order (the spine) is
+decoded as HTML is, and the chapters are the Document's pages. A chapter is clean text with no
+menus or banners, so all of its blocks are kept (html.block_text), headings included, where
+the web page reader's boilerplate removal would drop a chapter's title.
 
 A passage in a book is then `book.epub:ch<n>:<line>`: the n-th document of the spine (cover,
 title page and table of contents count, as any EPUB tool lists them), and the line counted
@@ -14,7 +16,7 @@ import zipfile
 
 from askseed.ingest.archive import zip_names
 from askseed.ingest.document import Document, SkipFile, paged_document
-from askseed.ingest.html import extract_main_text, html_from_bytes
+from askseed.ingest.html import block_text, html_from_bytes
 
 # Chapters are separate pages: a sentence never runs on from one into the next.
 CHAPTER_SEPARATOR = "\n\n"
@@ -57,7 +59,7 @@ def read_epub(data: bytes) -> Document:
             continue
         try:
             html, _ = html_from_bytes(content)
-            texts.append(extract_main_text(html))
+            texts.append(block_text(html))
         except SkipFile as error:  # one unreadable chapter costs that chapter only
             texts.append("")
             problems.append(f"{name} ({error})")

@@ -57,3 +57,59 @@ def drop_link_boxes(tree) -> None:
         words = len(element.text_content().split())
         if sum(links) >= MIN_BOX_LINK_SHARE * words and element.getparent() is not None:
             element.drop_tree()  # keeps the text that follows the element
+
+
+# Elements that start a line of their own; everything else is inline and runs on.
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption dd div dl dt figcaption figure footer "  # noqa: SIM905
+    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot ul".split()
+)
+_SKIPPED_TAGS = frozenset(["head", "script", "style", "template", "noscript"])
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def block_text(html: str) -> str:
+    """Every block of a clean page (an EPUB chapter: no menus or banners to drop) as a line,
+    headings included: a heading, a paragraph, a list item ("- item"), a table row ("| a | b |").
+    Blocks are separated by blank lines, as extract_main_text separates them."""
+    from lxml import html as lxml_html
+
+    # lxml refuses a str that still declares its encoding; it was decoded already.
+    root = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+    lines: list[str] = []
+    words: list[str] = []
+
+    def end_line(marker: str = "") -> None:
+        text = " ".join("".join(words).split())
+        if text:
+            lines.append(marker + text)
+        words.clear()
+
+    def walk(element, marker: str) -> None:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if tag in _SKIPPED_TAGS or not tag:
+            return
+        if tag == "tr":
+            end_line(marker)
+            cells = [" ".join(cell.text_content().split()) for cell in element]
+            if any(cells):
+                lines.append("| " + " | ".join(cells) + " |")
+            return
+        if tag == "br":
+            words.append(" ")
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            end_line(marker)
+            marker = "- " if tag == "li" else marker if tag == "p" else ""
+        words.append(element.text or "")
+        for child in element:
+            walk(child, marker)
+            words.append(child.tail or "")
+        if block:
+            end_line(marker)
+
+    body = root.find("body")
+    walk(body if body is not None else root, "")
+    end_line()
+    return "\n\n".join(lines)
