@@ -13,6 +13,7 @@ import re
 import traceback
 from collections import Counter
 from difflib import SequenceMatcher
+from functools import lru_cache
 from pathlib import Path
 
 from askseed.ingest.document import Document, SkipFile, captured_logs, paged_document
@@ -84,15 +85,28 @@ def _zone(lines: list[str]) -> list[tuple[int, str | None]]:
     return zone
 
 
+@lru_cache(maxsize=4096)
+def _letters(key: str) -> Counter[str]:
+    return Counter(key)
+
+
 def _similar(a: str, b: str) -> bool:
     if a == b:
         return True
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    return (
-        matcher.real_quick_ratio() >= SIMILARITY
-        and matcher.quick_ratio() >= SIMILARITY
-        and matcher.ratio() >= SIMILARITY
-    )
+    # Each pair comes up twice, once from each of its pages.
+    return _similar_pair(a, b) if a < b else _similar_pair(b, a)
+
+
+@lru_cache(maxsize=65536)
+def _similar_pair(a: str, b: str) -> bool:
+    total = len(a) + len(b)
+    # Upper bounds of the ratio first, from the lengths and the letters shared: most pairs
+    # of body lines fail there, without the cost of a full match.
+    if 2 * min(len(a), len(b)) < SIMILARITY * total:
+        return False
+    if 2 * (_letters(a) & _letters(b)).total() < SIMILARITY * total:
+        return False
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= SIMILARITY
 
 
 # --- words broken at line ends -----------------------------------------------------------------
@@ -108,12 +122,13 @@ class Vocabulary:
     """How often the document writes each word, and each hyphenated compound."""
 
     def __init__(self, text: str) -> None:
-        self.words: Counter[str] = Counter()
-        self.compounds: Counter[str] = Counter()
-        for token in _WORD.findall(text.lower()):
-            if "-" in token:
-                self.compounds[token] += 1
-            self.words.update(token.split("-"))
+        tokens = _WORD.findall(text.lower())
+        self.compounds = Counter(token for token in tokens if "-" in token)
+        self.words = Counter(tokens)
+        for compound, count in self.compounds.items():
+            del self.words[compound]
+            for part in compound.split("-"):
+                self.words[part] += count
 
     def joins(self, head: str, tail: str) -> bool:
         """True when `head-` + `tail` at a line end is one word cut in two ("mova-" "ble"),
