@@ -39,7 +39,14 @@ GOOD_SENTENCES = {
     "novel.epub": "The lighthouse keeper rowed to the island every Tuesday with bread.",
     "statement.pdf": "The statement shows a standing order of twelve pounds to the trust.",
 }
-SILENT = (".hidden-notes.txt", ".git/config.txt", "photo.jpg", "data.csv", "README")
+SILENT = (
+    ".hidden-notes.txt",
+    ".git/config.txt",
+    "photo.jpg",
+    "data.csv",
+    "README",
+    "~$minutes.docx",
+)
 
 ARTICLE_HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Island ferry timetable changes</title>
@@ -121,6 +128,7 @@ def build_hostile_folder(root: Path) -> dict[str, str]:
     write("photo.jpg", b"\xff\xd8\xff\xe0" + bytes(100))
     write("data.csv", "a,b\n1,2\n")
     write("README", "No extension, so not a document askseed reads.")
+    write("~$minutes.docx", b"\x0bJane Smith" + bytes(150))  # Word's lock file while it is open
 
     # Trouble in the content.
     write("binary-disguised.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)

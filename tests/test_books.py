@@ -298,3 +298,27 @@ def test_word_and_epub_with_the_real_model(books_folder, monkeypatch):
         assert top["quote"] == quote
         assert (top["source"], top.get("page")) == (source, page)
         assert top["start_line"] <= line <= top["end_line"], top
+
+
+def test_docx_paragraphs_inside_content_controls_are_read():
+    import copy
+
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    document.add_paragraph("Before the control.")
+    inside = document.add_paragraph("Inside a content control.")
+    control = parse_xml(f"<w:sdt {nsdecls('w')}><w:sdtPr/><w:sdtContent/></w:sdt>")
+    control[1].append(copy.deepcopy(inside._p))
+    inside._p.addnext(control)
+    inside._p.getparent().remove(inside._p)
+    document.add_paragraph("After it.")
+    out = io.BytesIO()
+    document.save(out)
+    assert read_docx(out.getvalue()).text.split("\n") == [
+        "Before the control.",
+        "Inside a content control.",
+        "After it.",
+    ]

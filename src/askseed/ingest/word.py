@@ -1,8 +1,9 @@
 """Word (.docx) files, read with python-docx: one line per paragraph, so that a passage's line
 is its paragraph's number.
 
-Every paragraph of the body counts, in order, empty ones included; headings and list items are
-paragraphs too, and each table row is one line, its cells between `|` as in a Markdown table.
+Every paragraph of the body counts, in order, empty ones included (and those inside content
+controls); headings and list items are paragraphs too, and each table row is one line, its
+cells between `|` as in a Markdown table.
 Page headers and footers are not part of the body, so they never reach the text.
 """
 
@@ -36,13 +37,25 @@ def read_docx(data: bytes) -> Document:
 
 
 def _lines(document) -> Iterator[str]:
-    from docx.table import Table
+    yield from _block_lines(document.element.body, document)
 
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            yield from _table_rows(block)
-        else:
-            yield _paragraph_line(block)
+
+def _block_lines(container, parent) -> Iterator[str]:
+    """The lines of a body's paragraphs and tables in order, including those inside content
+    controls (w:sdt: cover pages, tables of contents, template fields), which python-docx's
+    own iteration passes over."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for element in container.iterchildren():
+        if element.tag == qn("w:p"):
+            yield _paragraph_line(Paragraph(element, parent))
+        elif element.tag == qn("w:tbl"):
+            yield from _table_rows(Table(element, parent))
+        elif element.tag == qn("w:sdt"):
+            for content in element.iterchildren(qn("w:sdtContent")):
+                yield from _block_lines(content, parent)
 
 
 def _paragraph_line(paragraph) -> str:
