@@ -322,3 +322,26 @@ def test_docx_paragraphs_inside_content_controls_are_read():
         "Inside a content control.",
         "After it.",
     ]
+
+
+def test_changed_word_and_epub_files_are_re_read_like_any_other(books_folder):
+    from conftest import FakeEmbedder
+
+    location = ["--seeds", books_folder, "--index", books_folder.parent / "index"]
+    with engine_with(FakeEmbedder()):
+        assert run_cli("index", *location)[0] == 0
+    changed = [*MINUTES[:-1], ("paragraph", "The plant sale moves to the village green.")]
+    (books_folder / "minutes.docx").write_bytes(make_docx(changed))
+    embedder = FakeEmbedder()
+    with engine_with(embedder):
+        code, _, err = run_cli("index", *location)
+        assert code == 0, err
+        assert "1 file re-embedded" in err
+        code, out, err = run_cli(
+            "ask", "The plant sale moves to the village green.", "--json", *location
+        )
+    assert code == 0, err
+    top = json.loads(out)["passages"][0]
+    assert top["quote"] == "The plant sale moves to the village green."
+    assert top["start_line"] <= 10 == top["end_line"]
+    assert not any("keeper" in text for text in embedder.encoded)  # the book was not re-read

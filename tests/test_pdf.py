@@ -316,3 +316,15 @@ def test_plain_pdf_without_furniture_is_unchanged():
     pages = ["First page (intro).", "Second page line one\nSecond page line two"]
     document = read_pdf(make_pdf(pages))
     assert document.text == pdf.PAGE_SEPARATOR.join(pages)
+
+
+def test_context_of_a_passage_running_over_a_page_break(book_folder):
+    from askseed.config import Settings
+    from askseed.engine import Engine
+
+    engine = Engine(Settings(seeds=book_folder, index=book_folder.parent / "index"))
+    # "The news reached the capital …" starts on page 3, line 4, and ends on page 4, line 2.
+    lines = dict(engine.context("siege.pdf", 4, 2, margin=1, page=3))
+    assert list(lines) == [3, 4]  # to the last line of text on page 3
+    assert lines[4].endswith("The news reached the")
+    assert "\f" not in "".join(lines.values())
