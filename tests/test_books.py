@@ -193,6 +193,37 @@ def test_epub_problems_are_one_line_skips(data, reason):
         read_epub(data)
 
 
+def with_member(book: bytes, name: str, content: bytes) -> bytes:
+    """The zip `book` with the member `name` replaced by `content`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as source, zipfile.ZipFile(out, "w") as bundle:
+        for info in source.infolist():
+            bundle.writestr(info, content if info.filename == name else source.read(info))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("chapter", "text", "warning"),
+    [
+        (b"<!-- nothing -->", "", None),
+        (b"   ", "", None),
+        (b"\x00\x01binary" * 50, "", "could not read chapter(s) text/chapter2.xhtml (binary"),
+        (b"<html><body><p>broken <b>markup</p>", "broken markup", None),
+    ],
+    ids=["comment-only", "blank", "binary", "broken-markup"],
+)
+def test_one_bad_chapter_costs_that_chapter_only(chapter, text, warning):
+    book = with_member(make_epub(CHAPTERS), "EPUB/text/chapter2.xhtml", chapter)
+    document = read_epub(book)
+    assert "The lighthouse keeper rowed" in document.text
+    assert document.text[document.page_starts[2] :].strip() == text
+    if warning is None:
+        assert document.warnings == ()
+    else:
+        [message] = document.warnings
+        assert message.startswith(warning), message
+
+
 def test_epub_with_encrypted_chapters_is_drm_protected():
     book = make_epub(CHAPTERS)
     with zipfile.ZipFile(io.BytesIO(book)) as source:

@@ -169,7 +169,7 @@ NAVBOX_ROW = (
             id="navbox-table-with-empty-cells",
         ),
         pytest.param(
-            "| Home | News | Sport | Weather | Travel | Culture |\nBody.",
+            "| Home | News | Sport | Weather | Travel | Culture | Science | Local news |\nBody.",
             ["Body."],
             id="menu-laid-out-as-one-wide-row",
         ),
@@ -199,6 +199,17 @@ NAVBOX_ROW = (
                 "| Spraint | |",
             ],
             id="prose-in-a-cell",
+        ),
+        pytest.param(
+            "Species | Habitat | Status\n--- | --- | ---\nOtter | River banks | Common",
+            ["Species | Habitat | Status", "Otter | River banks | Common"],
+            id="markdown-table-without-outer-pipes",
+        ),
+        pytest.param("Page 1 | 2 | 3 | Next\nBody.", ["Body."], id="pagination-line"),
+        pytest.param(
+            "| Mon | Tue | Wed | Thu | Fri | Sat |\n| Ann | Bob | Cy | Di | Ed | Flo |",
+            ["| Mon | Tue | Wed | Thu | Fri | Sat |", "| Ann | Bob | Cy | Di | Ed | Flo |"],
+            id="rota-of-names-kept",
         ),
         # A navigation box right after a data table is judged on its own.
         pytest.param(

@@ -44,7 +44,10 @@ def read_epub(data: bytes) -> Document:
             # The navigation document is a table of contents: it keeps its place in the
             # numbering, but its text would only repeat the chapter titles.
             is_nav = isinstance(item, epub.EpubNav) or "nav" in (item.properties or [])
-            chapters.append((item.get_name(), b"" if is_nav else item.get_content()))
+            # The file's own bytes: get_content() would re-render them through ebooklib's
+            # parser, which empties a chapter it cannot parse instead of saying so.
+            content = item.content if isinstance(item.content, bytes) else item.get_content()
+            chapters.append((item.get_name(), b"" if is_nav else content))
     # A parser of untrusted bytes can fail in any way; all of them mean "cannot read it".
     except Exception as error:
         raise SkipFile(f"unreadable EPUB: {error or type(error).__name__}") from error
@@ -54,15 +57,16 @@ def read_epub(data: bytes) -> Document:
         raise SkipFile("DRM-protected EPUB: its chapters are encrypted")
     texts, problems = [], []
     for name, content in chapters:
-        if not content:
+        if not content.strip():
             texts.append("")
             continue
         try:
             html, _ = html_from_bytes(content)
             texts.append(block_text(html))
-        except SkipFile as error:  # one unreadable chapter costs that chapter only
+        # One unreadable chapter costs that chapter only, whatever the parser raised.
+        except Exception as error:
             texts.append("")
-            problems.append(f"{name} ({error})")
+            problems.append(f"{name} ({error or type(error).__name__})")
     if not any(text.strip() for text in texts):
         raise SkipFile("no text in the EPUB's chapters")
     notes = [f"could not read chapter(s) {', '.join(problems)}"] if problems else []

@@ -72,10 +72,14 @@ def block_text(html: str) -> str:
     """Every block of a clean page (an EPUB chapter: no menus or banners to drop) as a line,
     headings included: a heading, a paragraph, a list item ("- item"), a table row ("| a | b |").
     Blocks are separated by blank lines, as extract_main_text separates them."""
+    from lxml import etree
     from lxml import html as lxml_html
 
-    # lxml refuses a str that still declares its encoding; it was decoded already.
-    root = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+    try:
+        # lxml refuses a str that still declares its encoding; it was decoded already.
+        root = lxml_html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
+    except etree.ParserError:  # "Document is empty": nothing but comments or whitespace
+        return ""
     lines: list[str] = []
     words: list[str] = []
 

@@ -99,13 +99,13 @@ _MAX_NAV_LINE_CHARS = 400
 _MIN_NAV_ITEMS = 3
 _MAX_NAV_ITEM_WORDS = 4
 _MAX_NAV_ITEM_CHARS = 32
-# Navigation boxes that extraction turned into table rows (_chrome_tables).
+# Navigation boxes that extraction turned into table rows (_table_rows).
 _TABLE_RULE = re.compile(r":?-{2,}:?|")
 _MAX_LINK_WORDS = 6
 _MAX_LINK_CHARS = 60
 _FIGURE_OR_MARK = re.compile(r"[0-9.!?]")
 _MIN_NAV_TABLE_GAPS = 0.2  # share of empty cells
-_MIN_NAV_TABLE_WIDTH = 6  # fragments in one row
+_MIN_NAV_TABLE_WIDTH = 8  # fragments in one row, none empty: a menu laid out as a table
 
 # Short calls to action and legal lines. Only sentences of at most this many words are tested,
 # so an article sentence about cookies or newsletters survives.
@@ -129,7 +129,7 @@ def split_sentences(raw: str) -> list[Sentence]:
     """Sentences of `raw` in document order, with web boilerplate removed."""
     sentences: list[Sentence] = []
     blocks = list(_blocks(raw))
-    chrome = _chrome_tables(raw, blocks)
+    tables = _table_rows(raw, blocks)
     for number, (start, end, is_code) in enumerate(blocks):
         if is_code:
             # One sentence per line, no glue splitting, nothing dropped as chrome.
@@ -137,7 +137,11 @@ def split_sentences(raw: str) -> list[Sentence]:
             text = normalise(raw[start:end])
             if text:
                 sentences.append(Sentence(text, start, end))
-        elif number not in chrome and not _is_navigation(raw[start:end]):
+            continue
+        is_chrome = tables.get(number)
+        if is_chrome is None:  # not a table row
+            is_chrome = _is_navigation(raw[start:end])
+        if not is_chrome:
             sentences.extend(_block_sentences(raw, start, end))
     return sentences
 
@@ -200,16 +204,17 @@ def _is_navigation(line: str) -> bool:
     )
 
 
-def _chrome_tables(raw: str, blocks: list[tuple[int, int, bool]]) -> set[int]:
-    """Numbers of the blocks that are rows of a navigation box or a menu: runs of rows of
-    `|`-separated cells that are all short fragments without figures or sentence marks.
+def _table_rows(raw: str, blocks: list[tuple[int, int, bool]]) -> dict[int, bool]:
+    """For the blocks that are rows of `|`-separated cells, whether they are chrome: True for
+    a navigation box or a menu, whose cells are all short fragments without figures or marks;
+    False for the rows of any other table; no verdict for other lines of `|` (_is_navigation).
 
     Extraction keeps a navigation box's headings but loses its links, leaving rows like
     "| Machine-learning venues | |"; a data table has figures, or is filled, or has prose in
     its cells. A table row of many such fragments, or a line of them without the table's
     outer `|`, is a menu.
     """
-    chrome: set[int] = set()
+    verdicts: dict[int, bool] = {}
     table: list[int] = []  # the blocks of the table being read
     for number, (start, end, is_code) in [*enumerate(blocks), (len(blocks), (0, 0, True))]:
         lines = [] if is_code else raw[start:end].strip().splitlines()
@@ -222,11 +227,15 @@ def _chrome_tables(raw: str, blocks: list[tuple[int, int, bool]]) -> set[int]:
         if not is_row or header:
             rows = [line for n in table for line in raw[slice(*blocks[n][:2])].split("\n")]
             if table and _is_navigation_table(rows):
-                chrome.update(table)
+                verdicts.update(dict.fromkeys(table, True))
+            elif table and _is_framed(rows):
+                # A real table: its rows are kept, even those _is_navigation would take
+                # for a menu (a Markdown table without outer `|`).
+                verdicts.update(dict.fromkeys(table, False))
             table = header
         if is_row:
             table.append(number)
-    return chrome
+    return verdicts
 
 
 def _is_rule(line: str) -> bool:
@@ -238,18 +247,22 @@ def _row_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.split("|")]
 
 
+def _is_framed(rows: list[str]) -> bool:
+    """True for a table: rows with their outer `|` or, in Markdown without them, a |---| rule."""
+    return any(row.strip().startswith("|") or _is_rule(row) for row in rows if row.strip())
+
+
 def _is_navigation_table(rows: list[str]) -> bool:
-    cells, widest, framed = [], 0, False
+    cells, widest = [], 0
     for row in (row.strip() for row in rows):
         if not row or _is_rule(row):
             continue
-        framed = framed or row.startswith("|")
         cells.extend(_row_cells(row))
         widest = max(widest, sum(1 for cell in _row_cells(row) if cell))
     filled = [cell for cell in cells if cell]
     if not filled or not all(_is_link_text(cell) for cell in filled):
         return False
-    if not framed:
+    if not _is_framed(rows):
         return widest >= _MIN_NAV_ITEMS  # "Home | News | Places to visit": a menu, not a table
     gaps = len(cells) - len(filled)
     return gaps >= _MIN_NAV_TABLE_GAPS * len(cells) or widest >= _MIN_NAV_TABLE_WIDTH
