@@ -88,6 +88,15 @@ def body(n: int) -> list[str]:
         ),
         pytest.param([page("Only one page", "with two lines")], [set()], id="one-page"),
         pytest.param(
+            [
+                page("Function reference", *body(0)),
+                page("CHAPTER 3. FUNCTION REFERENCE 21", *body(1)),
+                page("22 CHAPTER 3. FUNCTION REFERENCE", *body(2)),
+            ],
+            [set(), {0}, {0}],
+            id="chapter-title-kept-running-header-dropped",
+        ),
+        pytest.param(
             [page("x" * 120 + " long line", *body(n)) for n in range(3)],
             [set(), set(), set()],
             id="long-lines-are-never-headers",
@@ -115,6 +124,9 @@ def test_furniture_lines(pages, expected):
         ("12 apples", False),
         ("In 1863", False),
         ("IV", False),  # a chapter numeral, not a page number
+        ("1);", False),  # the end of a code listing
+        ("100.", False),
+        ("\u2014 7 \u2014", True),
     ],
 )
 def test_bare_page_numbers(line, is_number):

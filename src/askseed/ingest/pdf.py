@@ -30,11 +30,16 @@ MAX_FURNITURE_CHARS = 100
 # A running header comes back on nearby pages (every page, or every other one), with its page
 # number changed and, in OCR text, a letter or two misread: "THE SIEGE OF VICKSBUEG".
 NEARBY_PAGES = 4
-SIMILARITY = 0.8
+# High enough to keep a chapter's title on its first page ("Function reference") apart from
+# the running header it becomes on the next ones ("CHAPTER 3. FUNCTION REFERENCE").
+SIMILARITY = 0.85
 _MIN_KEY_LETTERS = 4
-# A bare page number: "12", "- 12 -", "[xiv]", "Page 3", "3 of 10", "Page 3 / 10".
+# A bare page number: "12", "- 12 -", "[xiv]", "Page 3", "3 of 10", "Page 3 / 10"; not "1);"
+# or "100." (the end of a code listing, a numbered line).
+_DECORATION = r"[\s\-\u2013\u2014\[\]()|\u00b7\u2022*~]*"
 _PAGE_NUMBER = re.compile(
-    r"[^\w]*(?:(?i:page|pg\.?|p\.)\s*)?(?:\d{1,4}|[ivxlc]{1,7})(?:\s*(?:of|/)\s*\d{1,4})?[^\w]*"
+    rf"{_DECORATION}(?:(?i:page|pg\.?|p\.)\s*)?(?:\d{{1,4}}|[ivxlc]{{1,7}})"
+    rf"(?:\s*(?:of|/)\s*\d{{1,4}})?{_DECORATION}"
 )
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 
