@@ -11,8 +11,18 @@ Some links point outside the folder, into a sibling folder named "<root>-outside
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from pathlib import Path
+
+from documents import (
+    damaged_encryption_pdf,
+    encrypted_pdf,
+    make_docx,
+    make_epub,
+    make_pdf,
+)
 
 GOOD_SENTENCES = {
     "otters.txt": "Volunteers counted eleven otter holts along the Lowmoor estuary in 2024.",
@@ -25,8 +35,18 @@ GOOD_SENTENCES = {
     "legacy-cp1252.txt": "The \u201cgreen bridge\u201d over the canal was repainted in March.",
     "mixed-encoding.md": "Caf\u00e9 Marguerite serves the village\u2019s best rhubarb crumble.",
     "latin1.txt": "The weather station on Carn D\u00fa recorded gusts of ninety knots.",
+    "minutes.docx": "The committee agreed to move the plant sale to the church hall.",
+    "novel.epub": "The lighthouse keeper rowed to the island every Tuesday with bread.",
+    "statement.pdf": "The statement shows a standing order of twelve pounds to the trust.",
 }
-SILENT = (".hidden-notes.txt", ".git/config.txt", "photo.jpg", "data.csv", "README")
+SILENT = (
+    ".hidden-notes.txt",
+    ".git/config.txt",
+    "photo.jpg",
+    "data.csv",
+    "README",
+    "~$minutes.docx",
+)
 
 ARTICLE_HTML = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Island ferry timetable changes</title>
@@ -60,56 +80,6 @@ ARTICLE_BOILERPLATE = (
     "Privacy policy",
     "All rights reserved",
 )
-
-
-def make_pdf(pages: list[str | None]) -> bytes:
-    """A small valid PDF: one page per item, its text in Helvetica, or for None only an image,
-    the way a scanned page without a text layer looks."""
-    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]  # 2 is filled in below
-    objects.append(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-    )  # object 3
-    objects.append(
-        b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray"
-        b" /BitsPerComponent 8 /Length 4 >>\nstream\n\x00\x80\x80\xff\nendstream"
-    )  # 4
-    kids = []
-    for text in pages:
-        if text is None:
-            content = b"q 400 0 0 400 100 300 cm /Scan Do Q"
-        else:
-            lines = [_pdf_string(line) for line in text.splitlines()]
-            content = (
-                b"BT /F1 11 Tf 14 TL 72 740 Td "
-                + b" T* ".join(b"(" + line + b") Tj" for line in lines)
-                + b" ET"
-            )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources"
-            b" << /Font << /F1 3 0 R >> /XObject << /Scan 4 0 R >> >>"
-            b" /Contents %d 0 R >>" % (len(objects))
-        )
-        kids.append(b"%d 0 R" % len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def _pdf_string(text: str) -> bytes:
-    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    return escaped.encode("cp1252")
 
 
 def build_hostile_folder(root: Path) -> dict[str, str]:
@@ -146,6 +116,11 @@ def build_hostile_folder(root: Path) -> dict[str, str]:
     # 0x81 means nothing in cp1252, so only latin-1 can decode this one.
     write("latin1.txt", good["latin1.txt"].encode("latin-1") + b" \x81\n")
     expected["latin1.txt"] = "latin-1"
+    write("minutes.docx", make_docx([("heading", "Minutes"), ("paragraph", good["minutes.docx"])]))
+    chapter = f"<h1>Chapter One</h1><p>{good['novel.epub']}</p>"
+    write("novel.epub", make_epub([("chapter1.xhtml", chapter)]))
+    # AES, opened with the empty password as every PDF viewer does.
+    write("statement.pdf", encrypted_pdf("", "AES-128", good["statement.pdf"]))
 
     # Never read, never reported.
     write(".hidden-notes.txt", "The hidden file says the safe code is 9182.")
@@ -153,6 +128,7 @@ def build_hostile_folder(root: Path) -> dict[str, str]:
     write("photo.jpg", b"\xff\xd8\xff\xe0" + bytes(100))
     write("data.csv", "a,b\n1,2\n")
     write("README", "No extension, so not a document askseed reads.")
+    write("~$minutes.docx", b"\x0bJane Smith" + bytes(150))  # Word's lock file while it is open
 
     # Trouble in the content.
     write("binary-disguised.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
@@ -174,6 +150,17 @@ def build_hostile_folder(root: Path) -> dict[str, str]:
     expected["truncated.pdf"] = "unreadable PDF"
     write("not-really.pdf", "Just text saved with the wrong extension.")
     expected["not-really.pdf"] = "not a PDF"
+    write("locked.pdf", encrypted_pdf("secret", "AES-256", "The vault opens at dawn."))
+    expected["locked.pdf"] = "password-protected"
+    write("damaged-encryption.pdf", damaged_encryption_pdf())
+    expected["damaged-encryption.pdf"] = "encryption dictionary"
+    write("truncated.docx", make_docx([("paragraph", "Cut short.")])[:700])
+    expected["truncated.docx"] = "unreadable Word file"
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("notes.txt", "A zip of notes, renamed to look like a book.")
+    write("renamed-zip.epub", zipped.getvalue())
+    expected["renamed-zip.epub"] = "unreadable EPUB"
     page_with_only_chrome = (
         "<html><body><script>var x = 1;</script><style>p{}</style></body></html>"
     )

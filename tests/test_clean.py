@@ -151,6 +151,101 @@ def test_boilerplate_is_dropped(raw: str, kept: list[str] | None, dropped: list[
     assert_offsets_true(raw, split_sentences(raw))
 
 
+NAVBOX_ROW = (
+    "t-distributed stochastic neighbor embedding | Machine learning and data mining | "
+    "| Machine-learning venues |"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        # The residue: short fragments between `|`, with a gap, not a framed table.
+        pytest.param(f"Body.\n\n{NAVBOX_ROW}\n\nMore.", ["Body.", "More."], id="navbox-line"),
+        pytest.param(
+            "Body.\n\n| Machine learning and data mining | |\n\n|---|---|\n\n| Paradigms | |"
+            "\n\n| Dimensionality reduction | |",
+            ["Body."],
+            id="navbox-table-with-empty-cells",
+        ),
+        pytest.param(
+            "| Home | News | Sport | Weather | Travel | Culture | Science | Local news |\nBody.",
+            ["Body."],
+            id="menu-laid-out-as-one-wide-row",
+        ),
+        pytest.param(
+            "Places Lowmoor | Old Mill | North Sandbank | Harbour Wall and Slipway Area | "
+            "| Sea Wall\nBody.",
+            ["Body."],
+            id="menu-line-with-long-items",
+        ),
+        # Data tables stay: figures, filled cells, or prose in a cell.
+        pytest.param(
+            "| Parameter | Typical value |\n|---|---|\n| Perplexity | 5 to 50 |",
+            ["| Parameter | Typical value |", "| Perplexity | 5 to 50 |"],
+            id="table-with-figures",
+        ),
+        pytest.param(
+            "| Species | Habitat |\n|---|---|\n| Otter | River banks |\n| Heron | Reed beds |",
+            ["| Species | Habitat |", "| Otter | River banks |", "| Heron | Reed beds |"],
+            id="filled-text-table",
+        ),
+        pytest.param(
+            "| Term | Meaning |\n| Holt | An otter's den, often under the roots of a tree |"
+            "\n| Spraint | |",
+            [
+                "| Term | Meaning |",
+                "| Holt | An otter's den, often under the roots of a tree |",
+                "| Spraint | |",
+            ],
+            id="prose-in-a-cell",
+        ),
+        pytest.param(
+            "Species | Habitat | Status\n--- | --- | ---\nOtter | River banks | Common",
+            ["Species | Habitat | Status", "Otter | River banks | Common"],
+            id="markdown-table-without-outer-pipes",
+        ),
+        pytest.param("Page 1 | 2 | 3 | Next\nBody.", ["Body."], id="pagination-line"),
+        pytest.param(
+            "| Mon | Tue | Wed | Thu | Fri | Sat |\n| Ann | Bob | Cy | Di | Ed | Flo |",
+            ["| Mon | Tue | Wed | Thu | Fri | Sat |", "| Ann | Bob | Cy | Di | Ed | Flo |"],
+            id="rota-of-names-kept",
+        ),
+        # A navigation box right after a data table is judged on its own.
+        pytest.param(
+            "| Rate | 200 |\n|---|---|\n| Size | 50 |\n| Venues | |\n|---|---|\n| Paradigms | |",
+            ["| Rate | 200 |", "| Size | 50 |"],
+            id="data-table-then-navbox",
+        ),
+    ],
+)
+def test_navigation_tables_are_dropped_and_data_tables_kept(raw: str, kept: list[str]) -> None:
+    assert texts(raw) == kept
+    assert_offsets_true(raw, split_sentences(raw))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # A page break (a line of only a form feed, between PDF pages) does not end a sentence.
+        (
+            "The news reached the\n\n\f\n\ncapital at dusk.",
+            ["The news reached the capital at dusk."],
+        ),
+        (
+            "Ends here.\n\f\nnext page starts lower case.",
+            ["Ends here.", "next page starts lower case."],
+        ),
+        ("Heading\n\f\nBody text.", ["Heading", "Body text."]),
+        # A blank line without a page break still ends the block.
+        ("The news reached the\n\ncapital at dusk.", ["The news reached the", "capital at dusk."]),
+    ],
+)
+def test_sentences_run_on_over_a_page_break(raw: str, expected: list[str]) -> None:
+    assert texts(raw) == expected
+    assert_offsets_true(raw, split_sentences(raw))
+
+
 @pytest.mark.parametrize(
     "sentence",
     [

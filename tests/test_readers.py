@@ -1,9 +1,9 @@
-"""Readers: bytes to text (decoding, binary sniffing), and the text, HTML and PDF readers."""
+"""Readers: bytes to text (decoding, binary sniffing), and the text, HTML and PDF readers.
+PDF furniture, encryption, Word and EPUB have their own files: test_pdf.py, test_books.py."""
 
 from __future__ import annotations
 
 import codecs
-import io
 import logging
 import os
 
@@ -21,7 +21,8 @@ from askseed.ingest.readers import (
     read_text,
     text_from_bytes,
 )
-from hostile import ARTICLE_BOILERPLATE, ARTICLE_HTML, make_pdf
+from documents import encrypted_pdf, make_pdf
+from hostile import ARTICLE_BOILERPLATE, ARTICLE_HTML
 
 SMART = "\u201cQuoted\u201d \u2013 it\u2019s \u20ac5"  # cp1252's favourite characters
 
@@ -263,18 +264,8 @@ def test_pdf_problems_are_skipped(tmp_path, data, reason, caplog):
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-def encrypted_pdf(user_password: str) -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter(clone_from=io.BytesIO(make_pdf(["Locked words."])))
-    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def test_pdf_encrypted_with_a_password_is_skipped(tmp_path):
-    with pytest.raises(SkipFile, match="encrypted PDF"):
+    with pytest.raises(SkipFile, match="password-protected PDF"):
         read_pdf(pdf_file(tmp_path, encrypted_pdf("secret")))
 
 
@@ -283,7 +274,7 @@ def test_pdf_encrypted_without_a_user_password_is_read(tmp_path):
 
 
 def test_every_reader_is_keyed_by_a_lowercase_suffix():
-    assert set(READERS) == {".txt", ".md", ".html", ".htm", ".pdf"}
+    assert set(READERS) == {".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".epub"}
 
 
 def test_skip_reasons_are_one_line():

@@ -208,7 +208,13 @@ class Engine:
         if page is not None and document.page_starts:
             starts = (*document.page_starts, len(text))
             text = text[starts[page - 1] : starts[page]]
-        lines = text.splitlines()
+            if end_line < start_line:  # the passage runs on over the page break
+                end_line = text.count("\n") + 1
+        # Lines end at "\n" only, as chunk.line_finder counts them (a PDF's page break is a
+        # form feed, which splitlines() would count as a line of its own).
+        lines = text.split("\n")
+        while lines and not lines[-1].strip():  # the page break and blank lines after the text
+            lines.pop()
         first = max(1, start_line - margin)
         last = min(len(lines), end_line + margin)
         return [(number, lines[number - 1]) for number in range(first, last + 1)]

@@ -26,7 +26,9 @@ from askseed.store.writer import IndexWriter
 # Bump when cleaning, dedup or chunking rules change: stored chunks would no longer match.
 # 2: chunks are embedded and keyword-indexed after their document's heading.
 # 3: each sentence is embedded too, so that a question embeds nothing but itself.
-PIPELINE_VERSION = "3"
+# 4: PDF headers, footers and page numbers dropped, hyphenated words joined, sentences run on
+#    over page breaks; navigation boxes and link lists dropped from web pages.
+PIPELINE_VERSION = "4"
 # A chunk is searched (embedded and keyword-indexed) after its document's heading, so that a
 # passage deep in a document still says what the document is about: on SciFact this lifts
 # nDCG@10 by about 0.01 (BENCHMARKS.md). The stored text, which is what gets quoted, stays

@@ -99,6 +99,13 @@ _MAX_NAV_LINE_CHARS = 400
 _MIN_NAV_ITEMS = 3
 _MAX_NAV_ITEM_WORDS = 4
 _MAX_NAV_ITEM_CHARS = 32
+# Navigation boxes that extraction turned into table rows (_table_rows).
+_TABLE_RULE = re.compile(r":?-{2,}:?|")
+_MAX_LINK_WORDS = 6
+_MAX_LINK_CHARS = 60
+_FIGURE_OR_MARK = re.compile(r"[0-9.!?]")
+_MIN_NAV_TABLE_GAPS = 0.2  # share of empty cells
+_MIN_NAV_TABLE_WIDTH = 8  # fragments in one row, none empty: a menu laid out as a table
 
 # Short calls to action and legal lines. Only sentences of at most this many words are tested,
 # so an article sentence about cookies or newsletters survives.
@@ -121,14 +128,20 @@ _HAS_WORD = re.compile(r"\w")
 def split_sentences(raw: str) -> list[Sentence]:
     """Sentences of `raw` in document order, with web boilerplate removed."""
     sentences: list[Sentence] = []
-    for start, end, is_code in _blocks(raw):
+    blocks = list(_blocks(raw))
+    tables = _table_rows(raw, blocks)
+    for number, (start, end, is_code) in enumerate(blocks):
         if is_code:
             # One sentence per line, no glue splitting, nothing dropped as chrome.
             start, end = _trim(raw, start, end)
             text = normalise(raw[start:end])
             if text:
                 sentences.append(Sentence(text, start, end))
-        elif not _is_navigation(raw[start:end]):
+            continue
+        is_chrome = tables.get(number)
+        if is_chrome is None:  # not a table row
+            is_chrome = _is_navigation(raw[start:end])
+        if not is_chrome:
             sentences.extend(_block_sentences(raw, start, end))
     return sentences
 
@@ -136,21 +149,30 @@ def split_sentences(raw: str) -> list[Sentence]:
 def _blocks(raw: str):
     """(start, end, is_code) of each non-blank line. A line is joined to the one before when
     it continues the same sentence (hard-wrapped prose: no terminal mark before, lower case
-    after). Lines inside ``` fences come out one by one as code; the fences themselves not."""
+    after). A blank line ends a block, unless the blank lines hold a page break (a line of
+    only a form feed, as PDF pages are joined): a sentence runs on over the page break.
+    Lines inside ``` fences come out one by one as code; the fences themselves not."""
     block_start = block_end = -1
     in_fence = False
+    blank_gap = page_break = False  # blank lines seen since the open block's last line
     for match in _LINE.finditer(raw):
         line_start, line_end = match.span()
         if line_start == line_end:
             break
         line = raw[line_start:line_end].rstrip("\r\n")
         stripped = line.strip()
+        if block_start >= 0 and not stripped:
+            blank_gap = True
+            page_break = page_break or "\f" in line
+            continue  # whether the block ends is decided at the next line with text
         content_end = line_start + len(line)
         continues = (
             block_start >= 0
+            and (page_break or not blank_gap)
             and stripped[:1].islower()
             and not _LINE_END_MARK.search(raw, max(block_start, block_end - 16), block_end)
         )
+        blank_gap = page_break = False
         if block_start >= 0 and not continues:
             yield block_start, block_end, False
             block_start = -1
@@ -179,6 +201,78 @@ def _is_navigation(line: str) -> bool:
     return all(
         len(item) <= _MAX_NAV_ITEM_CHARS and len(item.split()) <= _MAX_NAV_ITEM_WORDS
         for item in items
+    )
+
+
+def _table_rows(raw: str, blocks: list[tuple[int, int, bool]]) -> dict[int, bool]:
+    """For the blocks that are rows of `|`-separated cells, whether they are chrome: True for
+    a navigation box or a menu, whose cells are all short fragments without figures or marks;
+    False for the rows of any other table; no verdict for other lines of `|` (_is_navigation).
+
+    Extraction keeps a navigation box's headings but loses its links, leaving rows like
+    "| Machine-learning venues | |"; a data table has figures, or is filled, or has prose in
+    its cells. A table row of many such fragments, or a line of them without the table's
+    outer `|`, is a menu.
+    """
+    verdicts: dict[int, bool] = {}
+    table: list[int] = []  # the blocks of the table being read
+    for number, (start, end, is_code) in [*enumerate(blocks), (len(blocks), (0, 0, True))]:
+        lines = [] if is_code else raw[start:end].strip().splitlines()
+        is_row = bool(lines) and all(line.count("|") >= 2 for line in lines)
+        # The |---| rule under a header row starts a new table, even right after another.
+        if is_row and len(table) > 1 and all(_is_rule(line) for line in lines):
+            table, header = table[:-1], table[-1:]
+        else:
+            header = []
+        if not is_row or header:
+            rows = [line for n in table for line in raw[slice(*blocks[n][:2])].split("\n")]
+            if table and _is_navigation_table(rows):
+                verdicts.update(dict.fromkeys(table, True))
+            elif table and _is_framed(rows):
+                # A real table: its rows are kept, even those _is_navigation would take
+                # for a menu (a Markdown table without outer `|`).
+                verdicts.update(dict.fromkeys(table, False))
+            table = header
+        if is_row:
+            table.append(number)
+    return verdicts
+
+
+def _is_rule(line: str) -> bool:
+    return all(_TABLE_RULE.fullmatch(cell) for cell in _row_cells(line))
+
+
+def _row_cells(line: str) -> list[str]:
+    line = line.strip().removeprefix("|").removesuffix("|")
+    return [cell.strip() for cell in line.split("|")]
+
+
+def _is_framed(rows: list[str]) -> bool:
+    """True for a table: rows with their outer `|` or, in Markdown without them, a |---| rule."""
+    return any(row.strip().startswith("|") or _is_rule(row) for row in rows if row.strip())
+
+
+def _is_navigation_table(rows: list[str]) -> bool:
+    cells, widest = [], 0
+    for row in (row.strip() for row in rows):
+        if not row or _is_rule(row):
+            continue
+        cells.extend(_row_cells(row))
+        widest = max(widest, sum(1 for cell in _row_cells(row) if cell))
+    filled = [cell for cell in cells if cell]
+    if not filled or not all(_is_link_text(cell) for cell in filled):
+        return False
+    if not _is_framed(rows):
+        return widest >= _MIN_NAV_ITEMS  # "Home | News | Places to visit": a menu, not a table
+    gaps = len(cells) - len(filled)
+    return gaps >= _MIN_NAV_TABLE_GAPS * len(cells) or widest >= _MIN_NAV_TABLE_WIDTH
+
+
+def _is_link_text(cell: str) -> bool:
+    return (
+        len(cell) <= _MAX_LINK_CHARS
+        and len(cell.split()) <= _MAX_LINK_WORDS
+        and not _FIGURE_OR_MARK.search(cell)
     )
 
 

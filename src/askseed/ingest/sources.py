@@ -2,7 +2,8 @@
 
 Rules of the walk (each problem becomes one on_skip(rel, reason) call, never an exception):
 - Hidden files and folders (name starts with "."), which includes .git, are left out silently:
-  they are not errors, just not documents.
+  they are not errors, just not documents. So are the lock files Word and LibreOffice keep
+  next to an open document ("~$report.docx"): a few bytes of owner name, not a document.
 - Files whose extension has no reader are left out silently.
 - Symlinks to files inside the folder are read under their own name. Symlinks to folders inside
   the folder are not followed (their files are found under the real path); one pointing back at
@@ -30,6 +31,10 @@ from askseed.ingest import readers
 from askseed.ingest.readers import READERS, Document, SkipFile
 
 __all__ = ["SkipFile", "SourceFile", "SourcesError", "iter_source_files", "read_document"]
+
+
+# Names of files and folders the walk passes over in silence (see the module's docstring).
+_LEFT_OUT = (".", "~$")
 
 
 class SourcesError(AskseedError):
@@ -112,7 +117,7 @@ class _Walk:
                 found = sorted(
                     (entry.name, entry.is_symlink())
                     for entry in entries
-                    if not entry.name.startswith(".")
+                    if not entry.name.startswith(_LEFT_OUT)
                 )
         except OSError as error:
             self._skip(rel, f"cannot open folder: {_os_reason(error)}")

@@ -38,8 +38,12 @@ SUPPORT_PASSAGES = 5
 
 
 def location(source: str, line: int, page: int | None = None) -> str:
-    """`path:line`, or `path:p<page>:line` for a PDF: how every passage says where it is."""
-    return f"{source}:p{page}:{line}" if page is not None else f"{source}:{line}"
+    """`path:line`, `path:p<page>:line` for a PDF, or `path:ch<n>:line` for an EPUB, whose
+    pages are its chapter files: how every passage says where it is."""
+    if page is None:
+        return f"{source}:{line}"
+    mark = "ch" if source.lower().endswith(".epub") else "p"
+    return f"{source}:{mark}{page}:{line}"
 
 
 @dataclass(frozen=True)
