@@ -129,11 +129,25 @@ class FakeEngine(AskEngine):
         return IndexReport(1, 2, 1, 2, 0, 0, 0, 0.1)
 
     def ask(self, question, k=None, query=None, refreshed=False, retrieval=None) -> Answer:
-        k = k or 3
         self.asked.append((question, query))
         if "explode" in question:
             raise RuntimeError("the index is corrupt")
-        wanted = _words(query or question)
+        passages, best = self._rank(query or question, k or 3)
+        answered = best >= 0.5
+        return Answer(
+            question=question,
+            query=query or question,
+            answered=answered,
+            passages=passages if answered else passages[:1],
+            index=IndexInfo(1, len(self.PASSAGES), refreshed=refreshed),
+        )
+
+    def search(self, query, k=10):
+        return self._rank(query, k)[0]
+
+    def _rank(self, query: str, k: int) -> tuple[list[Passage], float]:
+        """The passages by share of the query's words they hold, and the best share."""
+        wanted = _words(query)
         ranked = []
         for start, end in self.PASSAGES:
             text = " ".join(DOCUMENT[start - 1 : end])
@@ -147,14 +161,7 @@ class FakeEngine(AskEngine):
             )
             for rank, (overlap, start, end, text, quote) in enumerate(ranked[:k], start=1)
         ]
-        answered = ranked[0][0] >= 0.5
-        return Answer(
-            question=question,
-            query=query or question,
-            answered=answered,
-            passages=passages if answered else passages[:1],
-            index=IndexInfo(1, len(self.PASSAGES), refreshed=refreshed),
-        )
+        return passages, ranked[0][0]
 
     def context(self, source, start_line, end_line, margin=8, page=None):
         first = max(1, start_line - margin)

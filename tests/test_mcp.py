@@ -1,0 +1,184 @@
+"""`askseed mcp`, driven as a client drives it: a subprocess spoken to by the MCP SDK's own
+stdio client, on a copy of the seed folder, with the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from askseed.query.answer import Passage
+from askseed.ui.mcp_server import passage_row
+
+pytestmark = pytest.mark.anyio
+
+REPO = Path(__file__).resolve().parent.parent
+QUESTION = "How many lupus patients went into remission?"
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    return tmp_path
+
+
+def server_command() -> list[str]:
+    return ["-m", "askseed", "mcp", "--seeds", "seeds", "--index", "index"]
+
+
+def server_env() -> dict[str, str]:
+    return {
+        "PYTHONPATH": str(REPO / "src"),
+        "HOME": os.environ["HOME"],
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+
+
+@pytest.mark.model
+async def test_a_client_lists_asks_reads_and_survives_a_bad_call(folder):
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(
+        command=sys.executable, args=server_command(), env=server_env(), cwd=folder
+    )
+    with (folder / "stderr.log").open("w+") as errlog:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+
+            tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+            assert set(tools) == {"ask", "search", "get", "status"}
+            for tool in tools.values():
+                assert tool.description and tool.title
+            ask_parameters = tools["ask"].input_schema["properties"]
+            assert ask_parameters["question"]["type"] == "string"
+            assert ask_parameters["k"]["type"] == "integer"
+            assert ask_parameters["k"]["minimum"] == 1
+
+            result = await session.call_tool("ask", {"question": QUESTION})
+            assert not result.is_error, result.content
+            answer = result.structured_content
+            assert answer["answered"] is True
+            first = answer["passages"][0]
+            assert "five out of six" in first["quote"]
+            assert answer["index"]["refreshed"] is True  # built on first use
+
+            result = await session.call_tool(
+                "get",
+                {
+                    "source": first["source"],
+                    "start_line": first["start_line"],
+                    "end_line": first["end_line"],
+                    "context": 2,
+                },
+            )
+            assert not result.is_error, result.content
+            lines = result.structured_content["lines"]
+            assert lines[0]["number"] == max(1, first["start_line"] - 2)
+            assert any("five out of six" in line["text"] for line in lines)
+
+            empty = await session.call_tool("ask", {"question": "   "})
+            assert empty.is_error
+            assert "question is empty" in empty.content[0].text
+
+            for bad in (
+                ("ask", {"question": QUESTION, "k": 0}),
+                ("get", {"source": "../secret.txt", "start_line": 1, "end_line": 1}),
+                ("get", {"source": "missing.txt", "start_line": 1, "end_line": 1}),
+                ("get", {"source": first["source"], "start_line": 5, "end_line": 2}),
+            ):
+                result = await session.call_tool(*bad)
+                assert result.is_error, bad
+
+            # Still serving, with the model loaded: search ranks without abstaining.
+            result = await session.call_tool("search", {"query": "zebra mortgage", "k": 2})
+            assert not result.is_error
+            assert len(result.structured_content["passages"]) == 2
+            status = (await session.call_tool("status", {})).structured_content
+            assert status["exists"] and not status["stale"] and status["documents"] == 1
+        errlog.seek(0)
+        logged = errlog.read()
+    assert "building it" in logged  # notices go to stderr, never onto the protocol
+
+
+@pytest.mark.model
+def test_nothing_but_protocol_reaches_stdout(folder):
+    """Raw lines, read as a client reads them: every line the server writes is JSON-RPC, even
+    while it builds the index and loads the model."""
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "ask", "arguments": {"question": QUESTION}},
+        },
+    ]
+    process = subprocess.Popen(
+        [sys.executable, *server_command()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=folder,
+        env=server_env(),
+    )
+    watchdog = threading.Timer(300, process.kill)
+    watchdog.start()
+    try:
+        for message in messages:
+            process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+        replies = []
+        while not any(reply.get("id") == 2 for reply in replies):
+            line = process.stdout.readline()
+            assert line, process.stderr.read()
+            replies.append(json.loads(line))  # anything but JSON fails here
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+    finally:
+        watchdog.cancel()
+        process.kill()
+    assert all(reply["jsonrpc"] == "2.0" for reply in replies)
+    answer = next(reply for reply in replies if reply.get("id") == 2)["result"]
+    assert "five out of six" in answer["structuredContent"]["passages"][0]["quote"]
+    assert "building it" in process.stderr.read()
+
+
+def test_passage_rows_are_the_json_answers_rows():
+    plain = Passage(1, "A b.", "A b.", 0, "a.txt", 3, 4, 0.5)
+    assert passage_row(plain) == {
+        "rank": 1,
+        "text": "A b.",
+        "quote": "A b.",
+        "source": "a.txt",
+        "start_line": 3,
+        "end_line": 4,
+        "score": 0.5,
+    }
+    assert passage_row(Passage(1, "A b.", "A b.", 0, "a.pdf", 3, 4, 0.5, page=2))["page"] == 2
