@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from askseed.config import Settings
 from askseed.engine import AskEngine, Notice, Progress
@@ -33,18 +34,45 @@ DEBOUNCE_MS = 3_000
 TICK_MS = 1_000
 
 
+class Changed(NamedTuple):
+    path: str  # relative to the documents folder, posix style
+    kind: str  # "added", "changed" or "removed": what the burst did to it, all told
+
+
 @dataclass(frozen=True)
 class Burst:
-    """Files changed together; no paths is a tick: nothing changed for TICK_MS."""
+    """Files changed together; none is a tick: nothing changed for TICK_MS."""
 
-    paths: tuple[str, ...] = ()  # relative to the documents folder, posix style, sorted
+    changes: tuple[Changed, ...] = ()  # sorted by path
 
     def describe(self) -> str:
-        if not self.paths:
+        """What happened, in a few words: "notes.md added", "a.txt renamed to b.txt"."""
+        changes = self.changes
+        if not changes:
             return "changed before watching began"
-        if len(self.paths) == 1:
-            return f"{self.paths[0]} changed"
-        return f"{count(len(self.paths), 'file')} changed"
+        if len(changes) == 1:
+            return f"{changes[0].path} {changes[0].kind}"
+        kinds = sorted(change.kind for change in changes)
+        if kinds == ["added", "removed"]:
+            old = next(change.path for change in changes if change.kind == "removed")
+            new = next(change.path for change in changes if change.kind == "added")
+            return f"{old} renamed to {new}"
+        return f"{count(len(changes), 'file')} changed"
+
+
+def what_changed(events: dict[str, set[str]], exists: Callable[[str], bool]) -> Burst:
+    """A burst from watchfiles' events (path -> event names: added, modified, deleted): a
+    file may be written, renamed over and deleted in one burst; what counts is the end."""
+    changes = []
+    for path, names in sorted(events.items()):
+        if not exists(path):
+            kind = "removed"
+        elif names == {"added"}:
+            kind = "added"
+        else:
+            kind = "changed"
+        changes.append(Changed(path, kind))
+    return Burst(tuple(changes))
 
 
 @dataclass(frozen=True)
@@ -98,8 +126,10 @@ def change_bursts(settings: Settings, stop: threading.Event | None = None) -> It
         yield_on_timeout=True,
         raise_interrupt=True,
     ):
-        paths = {Path(path).relative_to(seeds).as_posix() for _, path in changes}
-        yield Burst(tuple(sorted(paths)))
+        events: dict[str, set[str]] = {}
+        for change, path in changes:
+            events.setdefault(Path(path).relative_to(seeds).as_posix(), set()).add(change.name)
+        yield what_changed(events, lambda path: (seeds / path).exists())
 
 
 def follow_folder(
@@ -108,27 +138,43 @@ def follow_folder(
     stop: threading.Event | None = None,
     on_progress: Progress | None = None,
     on_warning: Notice | None = None,
+    on_watching: Callable[[], None] | None = None,
 ) -> None:
     """Keep the index up to date with the folder until `stop` is set or Ctrl-C.
+
+    `on_watching` is called once the watcher runs and has caught up with the folder: from
+    then on, no change goes unseen.
 
     Every update goes through engine.ensure_fresh, so a bad file is a warning and the update
     goes on, and an update is one commit: stopped half way, the index is the one before.
     An error (the folder emptied, the index damaged) is reported and the watch goes on.
     """
     pending = True  # catch up, at the first tick, with changes made before the watcher ran
+    watching = False
     for burst in change_bursts(engine.settings, stop):
-        if not burst.paths and not pending:
-            continue
-        pending = False
-        try:
-            freshness = engine.ensure_fresh(on_progress=on_progress, on_warning=on_warning)
-        except IndexBusyError:  # another process builds the index: look again at the next tick
-            pending = True
-            continue
-        except Exception as error:  # noqa: BLE001 - reported; the next change may fix it
-            on_update(WatchUpdate(burst, error=user_line(error), at=time.time()))
-            continue
-        if freshness.busy:
-            pending = True
-        elif freshness.report is not None:
-            on_update(WatchUpdate(burst, report=freshness.report, at=time.time()))
+        if burst.changes or pending:
+            pending = _update(engine, burst, on_update, on_progress, on_warning)
+        if not watching:
+            watching = True
+            if on_watching:
+                on_watching()
+
+
+def _update(
+    engine: AskEngine,
+    burst: Burst,
+    on_update: Callable[[WatchUpdate], None],
+    on_progress: Progress | None,
+    on_warning: Notice | None,
+) -> bool:
+    """Bring the index up to date after `burst`; True when it must be tried again later."""
+    try:
+        freshness = engine.ensure_fresh(on_progress=on_progress, on_warning=on_warning)
+    except IndexBusyError:  # another process builds the index: look again at the next tick
+        return True
+    except Exception as error:  # noqa: BLE001 - reported; the next change may fix it
+        on_update(WatchUpdate(burst, error=user_line(error), at=time.time()))
+        return False
+    if freshness.report is not None:
+        on_update(WatchUpdate(burst, report=freshness.report, at=time.time()))
+    return freshness.busy

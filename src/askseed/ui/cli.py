@@ -219,8 +219,10 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 
 def _watch(engine: Engine) -> int:
     """Follow the documents folder until Ctrl-C: one line per update, on stderr."""
-    seeds = engine.settings.seeds
-    print(f"askseed: watching {seeds} for changes (Ctrl-C stops)", file=sys.stderr, flush=True)
+
+    def watching() -> None:
+        seeds = engine.settings.seeds
+        print(f"askseed: watching {seeds} for changes (Ctrl-C stops)", file=sys.stderr, flush=True)
 
     def warn(message: str) -> None:
         print(f"askseed: warning: {message}", file=sys.stderr, flush=True)
@@ -229,7 +231,7 @@ def _watch(engine: Engine) -> int:
         print(f"askseed: {update.summary()}", file=sys.stderr, flush=True)
 
     try:
-        follow_folder(engine, updated, on_warning=warn)
+        follow_folder(engine, updated, on_warning=warn, on_watching=watching)
     except KeyboardInterrupt:
         # An update takes effect at its final commit: stopped earlier, it left no trace.
         print(
