@@ -184,10 +184,20 @@ def chat(engine: FakeEngine | None = None) -> AskseedApp:
 
 
 async def settle(pilot) -> None:
-    """Let workers finish and the messages they post be handled (they may start more)."""
+    """Let workers finish and the messages they post be handled (they may start more). The
+    folder's watcher runs until the app closes: it is not waited for."""
     for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+        busy = [worker for worker in pilot.app.workers if worker.group != "watch"]
+        if busy:
+            await pilot.app.workers.wait_for_complete(busy)
         await pilot.pause()
+
+
+async def wait_until(pilot, condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
 
 
 async def ask(pilot, question: str) -> None:
@@ -585,6 +595,32 @@ def test_transcript_path_never_overwrites(tmp_path, utc):
 # The real engine and model on the real seed.
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+async def test_the_chat_picks_up_a_new_file_without_ctrl_r(make_settings, fake_engine_factory):
+    settings = make_settings()
+    (settings.seeds / "io.txt").write_text("Io orbits Jupiter. Its volcanoes erupt lava.\n")
+    app = make_app(settings, engine=fake_engine_factory(settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "1 document" in header(app)
+        await wait_until(pilot, app.folder.watching.is_set)
+
+        comet = "Halley's comet returns every seventy six years."
+        (settings.seeds / "comets.txt").write_text(f"Comets.\n{comet}\n")
+        await wait_until(pilot, lambda: "comets.txt added" in header(app))
+        await settle(pilot)
+        assert "2 documents" in header(app) and "fresh" in header(app)
+        assert re.search(r"updated \d\d:\d\d: comets\.txt added", header(app))
+
+        (settings.seeds / ".notes.txt").write_text("A hidden file is no document.\n")
+        (settings.seeds / "io.txt").unlink()
+        await wait_until(pilot, lambda: "io.txt removed" in header(app))
+        await settle(pilot)
+        assert "1 document " in header(app)
+
+        await ask(pilot, "How often does Halley's comet return?")
+        assert comet in transcript_text(app)
 
 
 @pytest.mark.model

@@ -88,7 +88,10 @@ def _add_index(commands) -> None:
 
 
 def _add_chat(commands) -> None:
-    chat = commands.add_parser("chat", help="open the chat (also: askseed with no arguments)")
+    chat = commands.add_parser(
+        "chat",
+        help="open the chat (also: askseed with no question, with or without --seeds and --index)",
+    )
     _add_location_flags(chat)
 
 
