@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -182,3 +183,70 @@ def test_passage_rows_are_the_json_answers_rows():
         "score": 0.5,
     }
     assert passage_row(Passage(1, "A b.", "A b.", 0, "a.pdf", 3, 4, 0.5, page=2))["page"] == 2
+
+
+# The tools in process, through the SDK's own call path, with the fake embedder: fast checks
+# of what a client may send.
+
+IO = "Io orbits Jupiter every forty two hours.\nIts volcanoes erupt lava fountains.\n"
+
+
+@pytest.fixture
+def served(make_settings, fake_engine_factory):
+    from askseed.ui.mcp_server import build_server
+
+    settings = make_settings()
+    (settings.seeds / "io.txt").write_text(IO, encoding="utf-8")
+    (settings.seeds.parent / "secret.txt").write_text("not a document\n", encoding="utf-8")
+    return build_server(fake_engine_factory(settings))
+
+
+async def call(server, name: str, **arguments):
+    result = await server.call_tool(name, arguments)
+    assert not result.is_error, result.content
+    return result.structured_content
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("ask", {"question": " \n "}, "question is empty"),
+        ("ask", {"question": "Io?", "k": 0}, "greater than or equal to 1"),
+        ("ask", {"question": "Io?", "k": 21}, "less than or equal to 20"),
+        ("search", {"query": ""}, "query is empty"),
+        ("search", {"query": "Io", "k": 51}, "less than or equal to 50"),
+        ("get", {"source": "../secret.txt", "start_line": 1, "end_line": 1}, "outside"),
+        ("get", {"source": "/etc/passwd", "start_line": 1, "end_line": 1}, "outside"),
+        ("get", {"source": "missing.txt", "start_line": 1, "end_line": 1}, "not a document"),
+        ("get", {"source": "io.txt", "start_line": 2, "end_line": 1}, "before start_line"),
+        ("get", {"source": "io.txt", "start_line": 40, "end_line": 41}, "no line 40"),
+        ("get", {"source": "io.txt", "start_line": 1, "end_line": 1, "context": 500}, "200"),
+    ],
+)
+async def test_bad_arguments_are_tool_errors(served, name, arguments, message):
+    from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+
+    await call(served, "status")  # builds nothing: the index does not exist yet
+    with pytest.raises(ToolError, match=message) as raised:
+        await served.call_tool(name, arguments)
+    assert not isinstance(raised.value, UnexpectedToolError)  # anticipated, not a crash
+
+
+async def test_tools_answer_read_and_report(served):
+    status = await call(served, "status")
+    assert status["exists"] is False and status["built_at"] is None
+
+    answer = await call(served, "ask", question="How often does Io orbit Jupiter?", k=2)
+    assert answer["answered"] and answer["index"]["refreshed"]  # the index was built first
+    assert answer["passages"][0]["source"] == "io.txt"
+
+    missed = await call(served, "ask", question="zebra mortgage quantum?")
+    found = await call(served, "search", query="zebra mortgage quantum?", k=5)
+    assert not missed["answered"] and found["passages"]  # search never abstains
+
+    lines = await call(served, "get", source="io.txt", start_line=2, end_line=2, context=0)
+    assert lines["lines"] == [{"number": 2, "text": "Its volcanoes erupt lava fountains."}]
+
+    status = await call(served, "status")
+    assert status["exists"] and not status["stale"] and status["documents"] == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", status["built_at"])

@@ -178,6 +178,7 @@ class AskseedTools:
             raise ToolError(f"end_line ({end_line}) is before start_line ({start_line})")
 
         def work() -> GetResult:
+            self._ensure_fresh()  # a document added since the last call is one of the index
             numbered = self.engine.context(source, start_line, end_line, context, page=page)
             if not numbered:
                 raise ToolError(f"{source} has no line {start_line}: it is shorter than that")
@@ -277,8 +278,8 @@ def build_server(engine: AskEngine) -> MCPServer:
         ] = None,
     ) -> GetResult:
         """Numbered lines of one document: `start_line` to `end_line` with `context` lines
-        around them, as they are in the file now. Only documents of the index can be read;
-        a path outside the documents folder is refused."""
+        around them, as they are in the file now. Only documents of the index (brought up to
+        date first) can be read; a path outside the documents folder is refused."""
         return tools.get(source, start_line, end_line, context, page)
 
     @server.tool(title="Index status", annotations=READ_ONLY)
