@@ -7,9 +7,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,24 @@ async def test_tools_answer_read_and_report(served):
     status = await call(served, "status")
     assert status["exists"] and not status["stale"] and status["documents"] == 1
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", status["built_at"])
+
+
+def test_ctrl_c_stops_a_server_run_by_hand(folder):
+    process = subprocess.Popen(
+        [sys.executable, *server_command()],
+        stdin=subprocess.PIPE,  # left open: no end of input to stop on
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=folder,
+        env=server_env(),
+    )
+    try:
+        assert "serving" in process.stderr.readline()
+        time.sleep(0.5)  # into the SDK's loop
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        assert "stopped serving" in process.stderr.read()
+        assert process.stdout.read() == ""
+    finally:
+        process.kill()

@@ -210,10 +210,17 @@ def _make_engine(settings: Settings) -> Engine:
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     engine = _make_engine(settings)
-    with ProgressLine("indexing") as progress:
-        report = engine.refresh(
-            on_progress=progress.update, rebuild=args.rebuild, on_warning=progress.warn
-        )
+    try:
+        with ProgressLine("indexing") as progress:
+            report = engine.refresh(
+                on_progress=progress.update, rebuild=args.rebuild, on_warning=progress.warn
+            )
+    except KeyboardInterrupt:
+        if not args.watch:
+            raise
+        # Ctrl-C is how a watch ends, even this early.
+        print("askseed: stopped; the index is unchanged", file=sys.stderr)
+        return 0
     print(report.summary(), file=sys.stderr)
     if args.watch:
         return _watch(engine)

@@ -10,6 +10,8 @@ Every tool checks its arguments and turns any failure into a tool error with ask
 one-line message: a bad call never ends the server.
 """
 
+import os
+import signal
 import sys
 import threading
 import time
@@ -293,7 +295,17 @@ def build_server(engine: AskEngine) -> MCPServer:
 
 
 def serve(engine: AskEngine) -> None:
-    """Serve on stdin/stdout until the client closes stdin."""
+    """Serve on stdin/stdout until the client closes stdin, or Ctrl-C."""
     engine.status()  # a bad --seeds or --index fails here, as one line, before serving
-    log(f"serving {engine.settings.seeds} over MCP on stdio")
+    log(f"serving {engine.settings.seeds} over MCP on stdin/stdout, for an MCP client")
+    signal.signal(signal.SIGINT, _stop_at_once)
     build_server(engine).run("stdio")
+
+
+def _stop_at_once(signum: int, frame: object) -> None:
+    """Ctrl-C, when the server was started by hand. Left to asyncio, it would cancel the
+    server and then wait for the thread reading stdin, until the next line or end of input.
+    Leaving at once is safe: an index update takes effect only at its final commit."""
+    log("stopped serving")
+    sys.stderr.flush()
+    os._exit(0)
