@@ -200,6 +200,9 @@ def served(make_settings, fake_engine_factory):
     settings = make_settings()
     (settings.seeds / "io.txt").write_text(IO, encoding="utf-8")
     (settings.seeds.parent / "secret.txt").write_text("not a document\n", encoding="utf-8")
+    (settings.seeds / ".env").write_text("TOKEN=hidden\n", encoding="utf-8")
+    (settings.seeds / "key.pem").write_text("not a format askseed reads\n", encoding="utf-8")
+    (settings.seeds / "out").symlink_to(settings.seeds.parent)
     return build_server(fake_engine_factory(settings))
 
 
@@ -220,6 +223,9 @@ async def call(server, name: str, **arguments):
         ("get", {"source": "../secret.txt", "start_line": 1, "end_line": 1}, "outside"),
         ("get", {"source": "/etc/passwd", "start_line": 1, "end_line": 1}, "outside"),
         ("get", {"source": "missing.txt", "start_line": 1, "end_line": 1}, "not a document"),
+        ("get", {"source": ".env", "start_line": 1, "end_line": 1}, "outside"),
+        ("get", {"source": "key.pem", "start_line": 1, "end_line": 1}, "not a document"),
+        ("get", {"source": "out/secret.txt", "start_line": 1, "end_line": 1}, "links outside"),
         ("get", {"source": "io.txt", "start_line": 2, "end_line": 1}, "before start_line"),
         ("get", {"source": "io.txt", "start_line": 40, "end_line": 41}, "no line 40"),
         ("get", {"source": "io.txt", "start_line": 1, "end_line": 1, "context": 500}, "200"),

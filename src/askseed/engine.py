@@ -26,6 +26,7 @@ from askseed.config import Settings
 from askseed.errors import IndexPathError, UnknownSourceError
 from askseed.ingest.freshness import plan_update
 from askseed.ingest.indexer import update_index
+from askseed.ingest.readers import READERS
 from askseed.ingest.sources import SourceFile, read_document
 from askseed.model.embedder import Embedder, MiniLMEmbedder
 from askseed.query.answer import (
@@ -238,9 +239,9 @@ class Engine:
     ) -> list[tuple[int, str]]:
         """The passage's lines with `margin` lines around them, numbered from 1.
 
-        For a PDF, lines are counted from the top of `page`, as passages show them. Only a
-        document the index holds can be read: `source` comes from passages, and an agent (the
-        MCP server) passes it on, so a made-up path must never reach the file system.
+        For a PDF, lines are counted from the top of `page`, as passages show them. `source`
+        comes from passages, but an agent (the MCP server) passes it on: only a file indexing
+        would read is read, never a path out of the documents folder.
         """
         path = self._document_path(source)
         stat = path.stat()
@@ -258,17 +259,26 @@ class Engine:
         return [(number, lines[number - 1]) for number in range(first, last + 1)]
 
     def _document_path(self, source: str) -> Path:
+        """The file of `source`, if it is one indexing would read: inside the documents
+        folder, not hidden, of a readable format. A link out of the folder is read only if the
+        index holds it (--follow-links)."""
         seeds = Path(self.settings.seeds)
         relative = Path(source)
-        if relative.is_absolute() or ".." in relative.parts:
+        path = seeds / relative
+        if relative.is_absolute() or any(part.startswith(".") for part in relative.parts):
             raise UnknownSourceError(
                 f"{source} is outside the documents folder {seeds}: "
                 "pass a source as passages give it, relative to that folder"
             )
-        _, files, _ = read_catalogue(self.settings.index)
-        if source not in files:
+        if not path.is_file() or relative.suffix.lower() not in READERS:
             raise UnknownSourceError(
-                f"{source} is not a document of the index of {seeds}: "
-                "pass a source as passages give it"
+                f"{source} is not a document of {seeds}: pass a source as passages give it"
             )
-        return seeds / source
+        if not path.resolve().is_relative_to(seeds.resolve()):
+            _, files, _ = read_catalogue(self.settings.index)
+            if source not in files:
+                raise UnknownSourceError(
+                    f"{source} links outside the documents folder {seeds}, and the index "
+                    "does not hold it"
+                )
+        return path
