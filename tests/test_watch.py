@@ -3,9 +3,11 @@ the bottom), with the fake embedder in place of the model, on a folder that chan
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import pytest
 from askseed.store.reader import read_catalogue
 from askseed.watch import Burst, Changed, is_watched, what_changed
 
+REPO = Path(__file__).resolve().parent.parent
 # A line per update: "askseed: 12:03:04 notes.txt added: indexed 3 files, ..."
 UPDATE = re.compile(r"^askseed: \d\d:\d\d:\d\d ")
 WITHIN = 10.0  # seconds an update may take to show in the index: "a few seconds", with margin
@@ -66,10 +69,10 @@ def test_a_burst_lists_its_files_in_order():
 class Watcher:
     """`askseed index --watch` running, its stderr read line by line as it comes."""
 
-    def __init__(self, docs: Path, index: Path) -> None:
+    def __init__(self, docs: Path, index: Path, command: list[str] | None = None) -> None:
         argv = ["index", "--watch", "--seeds", str(docs), "--index", str(index)]
         self.process = subprocess.Popen(
-            [sys.executable, __file__, *argv],
+            command or [sys.executable, __file__, *argv],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -177,6 +180,34 @@ def test_watch_follows_adds_edits_deletes_renames_and_bursts(tmp_path):
     assert code == 0, watcher.seen
     assert any("stopped watching" in line for line in watcher.seen)
     assert not any("Traceback" in line for line in watcher.seen)
+
+
+@pytest.mark.model
+def test_watch_with_the_real_model_answers_from_a_file_added_while_watching(tmp_path):
+    """The installed command, no fakes: what the watch indexed answers the next question,
+    which finds the index fresh and updates nothing."""
+    docs = tmp_path / "seeds"
+    shutil.copytree(REPO / "seeds", docs)
+    index = tmp_path / "index"
+    command = [sys.executable, "-m", "askseed"]
+    location = ["--seeds", str(docs), "--index", str(index)]
+    watcher = Watcher(docs, index, command=[*command, "index", "--watch", *location])
+    try:
+        watcher.wait_for("watching .* for changes", timeout=120)  # the first build exports
+        comet = "Halley's comet returns to the inner solar system every seventy six years."
+        (docs / "comets.txt").write_text(f"Comets\n\n{comet}\n", encoding="utf-8")
+        watcher.wait_for(r"comets\.txt added: indexed 2 files")
+    finally:
+        code = watcher.stop()
+    assert code == 0, watcher.seen
+
+    question = "How often does Halley's comet come back?"
+    result = subprocess.run(
+        [*command, question, "--json", *location], capture_output=True, text=True, timeout=120
+    )
+    answer = json.loads(result.stdout)
+    assert answer["passages"][0]["quote"] == comet
+    assert answer["index"]["refreshed"] is False  # the watch had already indexed it
 
 
 def test_watch_on_a_missing_folder_is_one_line_and_exit_2(tmp_path):
