@@ -216,10 +216,10 @@ async def call(server, name: str, **arguments):
     ("name", "arguments", "message"),
     [
         ("ask", {"question": " \n "}, "question is empty"),
-        ("ask", {"question": "Io?", "k": 0}, "greater than or equal to 1"),
-        ("ask", {"question": "Io?", "k": 21}, "less than or equal to 20"),
+        ("ask", {"question": "Io?", "k": 0}, "k must be from 1 to 20, not 0"),
+        ("ask", {"question": "Io?", "k": 21}, "k must be from 1 to 20, not 21"),
         ("search", {"query": ""}, "query is empty"),
-        ("search", {"query": "Io", "k": 51}, "less than or equal to 50"),
+        ("search", {"query": "Io", "k": 51}, "k must be from 1 to 50, not 51"),
         ("get", {"source": "../secret.txt", "start_line": 1, "end_line": 1}, "outside"),
         ("get", {"source": "/etc/passwd", "start_line": 1, "end_line": 1}, "outside"),
         ("get", {"source": "missing.txt", "start_line": 1, "end_line": 1}, "not a document"),
@@ -227,8 +227,11 @@ async def call(server, name: str, **arguments):
         ("get", {"source": "key.pem", "start_line": 1, "end_line": 1}, "not a document"),
         ("get", {"source": "out/secret.txt", "start_line": 1, "end_line": 1}, "links outside"),
         ("get", {"source": "io.txt", "start_line": 2, "end_line": 1}, "before start_line"),
+        ("get", {"source": "io.txt", "start_line": 0, "end_line": 1}, "start_line must be at"),
+        ("get", {"source": "io.txt", "start_line": 1, "end_line": 1, "page": 0}, "page must"),
+        ("ask", {"question": "Io?", "k": "three"}, "valid integer"),
         ("get", {"source": "io.txt", "start_line": 40, "end_line": 41}, "no line 40"),
-        ("get", {"source": "io.txt", "start_line": 1, "end_line": 1, "context": 500}, "200"),
+        ("get", {"source": "io.txt", "start_line": 1, "end_line": 1, "context": 500}, "0 to 200"),
     ],
 )
 async def test_bad_arguments_are_tool_errors(served, name, arguments, message):

@@ -145,7 +145,8 @@ class AskseedTools:
         return freshness
 
     def ask(self, question: str, k: int) -> AskResult:
-        question = _one_line(question, "question")
+        question = _one_line(question, "question", "the question to answer from the documents")
+        check_range("k", k, 1, MAX_ASK_K)
 
         def work() -> AskResult:
             freshness = self._ensure_fresh()
@@ -164,7 +165,8 @@ class AskseedTools:
         return self._call(work)
 
     def search(self, query: str, k: int) -> SearchResult:
-        query = _one_line(query, "query")
+        query = _one_line(query, "query", "the words to search the documents for")
+        check_range("k", k, 1, MAX_SEARCH_K)
 
         def work() -> SearchResult:
             self._ensure_fresh()
@@ -176,11 +178,15 @@ class AskseedTools:
     def get(
         self, source: str, start_line: int, end_line: int, context: int, page: int | None
     ) -> GetResult:
+        check_range("start_line", start_line, 1)
+        check_range("end_line", end_line, 1)
+        check_range("context", context, 0, MAX_CONTEXT)
+        if page is not None:
+            check_range("page", page, 1)
         if end_line < start_line:
             raise ToolError(f"end_line ({end_line}) is before start_line ({start_line})")
 
         def work() -> GetResult:
-            self._ensure_fresh()  # a document added since the last call is one of the index
             numbered = self.engine.context(source, start_line, end_line, context, page=page)
             if not numbered:
                 raise ToolError(f"{source} has no line {start_line}: it is shorter than that")
@@ -216,10 +222,24 @@ class AskseedTools:
         return self._call(work)
 
 
-def _one_line(text: str, name: str) -> str:
+def within(low: int, high: int | None = None) -> dict:
+    """Bounds for a parameter's schema, so that clients and models see them. They are
+    checked by check_range, which says in one line what is wrong, where pydantic's own
+    check would answer with a validation report."""
+    bounds = {"minimum": low} if high is None else {"minimum": low, "maximum": high}
+    return {"json_schema_extra": bounds}
+
+
+def check_range(name: str, value: int, low: int, high: int | None = None) -> None:
+    if value < low or (high is not None and value > high):
+        allowed = f"at least {low}" if high is None else f"from {low} to {high}"
+        raise ToolError(f"{name} must be {allowed}, not {value}")
+
+
+def _one_line(text: str, name: str, wanted: str) -> str:
     text = " ".join(text.split())
     if not text:
-        raise ToolError(f"the {name} is empty: pass the words to look for in the documents")
+        raise ToolError(f"the {name} is empty: pass {wanted}")
     return text
 
 
@@ -240,7 +260,7 @@ def build_server(engine: AskEngine) -> MCPServer:
     def ask(
         question: Annotated[str, Field(description="The question, in plain words.")],
         k: Annotated[
-            int, Field(ge=1, le=MAX_ASK_K, description="How many passages to return at most.")
+            int, Field(description="How many passages to return at most.", **within(1, MAX_ASK_K))
         ] = 3,
     ) -> AskResult:
         """Answer a question from the documents by quoting them, as `askseed ask --json` does.
@@ -257,7 +277,7 @@ def build_server(engine: AskEngine) -> MCPServer:
     def search(
         query: Annotated[str, Field(description="Words or a question to search for.")],
         k: Annotated[
-            int, Field(ge=1, le=MAX_SEARCH_K, description="How many passages to return.")
+            int, Field(description="How many passages to return.", **within(1, MAX_SEARCH_K))
         ] = 10,
     ) -> SearchResult:
         """Ranked passages for a query, with their best sentence quoted, and no decision
@@ -268,20 +288,23 @@ def build_server(engine: AskEngine) -> MCPServer:
     @server.tool(title="Read lines of a document", annotations=READ_ONLY)
     def get(
         source: Annotated[str, Field(description="A document's `source`, as a passage gives it.")],
-        start_line: Annotated[int, Field(ge=1, description="First line wanted (from 1).")],
-        end_line: Annotated[int, Field(ge=1, description="Last line wanted.")],
+        start_line: Annotated[int, Field(description="First line wanted (from 1).", **within(1))],
+        end_line: Annotated[int, Field(description="Last line wanted.", **within(1))],
         context: Annotated[
             int,
-            Field(ge=0, le=MAX_CONTEXT, description="Extra lines to return before and after."),
+            Field(description="Extra lines to return before and after.", **within(0, MAX_CONTEXT)),
         ] = 8,
         page: Annotated[
             int | None,
-            Field(ge=1, description="For a PDF: the page the lines count from, as passages give."),
+            Field(
+                description="For a PDF: the page the lines count from, as passages give.",
+                **within(1),
+            ),
         ] = None,
     ) -> GetResult:
         """Numbered lines of one document: `start_line` to `end_line` with `context` lines
-        around them, as they are in the file now. Only documents of the index (brought up to
-        date first) can be read; a path outside the documents folder is refused."""
+        around them, as they are in the file now. Only a document askseed would index can be
+        read: a path outside the documents folder, or to a hidden file, is refused."""
         return tools.get(source, start_line, end_line, context, page)
 
     @server.tool(title="Index status", annotations=READ_ONLY)
