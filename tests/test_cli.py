@@ -174,3 +174,17 @@ def test_path_line_is_a_link_on_a_terminal_only(docs, capsys, monkeypatch):
     code, out, err = run(capsys, "Io lava fountains kilometres")
     url = f"file://{socket.gethostname()}{(docs / 'seeds' / 'io.txt').resolve().as_posix()}"
     assert f"\x1b]8;;{url}\x1b\\seeds/io.txt:2\x1b]8;;\x1b\\" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "encoded"),
+    [("io.txt", "io.txt"), ("a b%.txt", "a%20b%25.txt"), ("été #1.md", "%C3%A9t%C3%A9%20%231.md")],
+)
+def test_file_urls_name_the_host_and_encode_the_path(tmp_path, name, encoded):
+    import socket
+
+    from askseed.ui.render import file_url, hyperlink
+
+    url = file_url(tmp_path / name)
+    assert url == f"file://{socket.gethostname()}{tmp_path.as_posix()}/{encoded}"
+    assert hyperlink("shown", url) == f"\x1b]8;;{url}\x1b\\shown\x1b]8;;\x1b\\"

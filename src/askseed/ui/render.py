@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import textwrap
 from pathlib import Path
-from urllib.parse import quote
 
 from askseed.query.answer import NO_ANSWER, Answer, Passage, location
 
@@ -47,8 +45,9 @@ def render_answer(
 def file_url(path: Path) -> str:
     """A file:// URL with the host name, as ripgrep writes them: a terminal on another
     machine (over ssh) can tell the file is not its own."""
-    absolute = Path(os.path.abspath(path)).as_posix()
-    return f"file://{socket.gethostname()}{quote(absolute)}"
+    url = Path(os.path.abspath(path)).as_uri()  # file:///... percent-encoded
+    host = os.uname().nodename if hasattr(os, "uname") else ""
+    return url.replace("file://", f"file://{host}", 1)
 
 
 def hyperlink(text: str, url: str) -> str:
