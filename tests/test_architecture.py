@@ -23,6 +23,8 @@ HEAVY = ("faiss", "onnxruntime", "textual", "torch", "sentence_transformers", "t
 LAZY_OWN = {
     # The chat's module imports Textual, which costs a one-shot question ~0.3 s.
     ("askseed.ui.cli", "askseed.ui.tui.app"),
+    # The MCP server's module imports the MCP SDK and pydantic, which only `askseed mcp` needs.
+    ("askseed.ui.cli", "askseed.ui.mcp_server"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -100,3 +101,90 @@ def test_env_then_flags_override_defaults(monkeypatch, tmp_path):
     env = {"ASKSEED_SEEDS": str(tmp_path / "a"), "ASKSEED_INDEX": str(tmp_path / "i")}
     assert load_settings(env) == Settings(seeds=tmp_path / "a", index=tmp_path / "i")
     assert load_settings(env, seeds=tmp_path / "b").seeds == tmp_path / "b"
+
+
+# Command-line edges: options alone open the chat, --version, an index path that is a file,
+# and `path:line` as a link on a terminal.
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], ["chat"]),
+        (["--seeds", "d", "--index", "i"], ["chat", "--seeds", "d", "--index", "i"]),
+        (["--seeds=d", "--follow-links"], ["chat", "--seeds=d", "--follow-links"]),
+        (["--ind", "i"], ["chat", "--ind", "i"]),  # argparse's prefixes
+        (["--seeds"], ["chat", "--seeds"]),  # the chat's parser says the value is missing
+        (["--follow-links=yes"], ["ask", "--follow-links=yes"]),
+        (["--seeds", "d", "what is Io?"], ["ask", "--seeds", "d", "what is Io?"]),
+        (["what is Io?", "--index", "i"], ["ask", "what is Io?", "--index", "i"]),
+        (["--json"], ["ask", "--json"]),
+        (["-k", "5"], ["ask", "-k", "5"]),
+        (["index", "--watch"], ["index", "--watch"]),
+        (["--version"], ["--version"]),
+    ],
+)
+def test_with_command(argv, expected):
+    assert cli.with_command(argv) == expected
+
+
+def test_location_flags_alone_open_the_chat(docs, capsys, monkeypatch):
+    from askseed.ui.tui.app import AskseedApp
+
+    opened = []
+    monkeypatch.setattr(AskseedApp, "run", lambda app: opened.append(app.settings))
+    code, out, err = run(capsys, "--seeds", "seeds", "--index", "elsewhere")
+    assert code == 0, err
+    assert [(settings.seeds.name, settings.index.name) for settings in opened] == [
+        ("seeds", "elsewhere")
+    ]
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(capsys, flag):
+    from askseed import __version__
+
+    code, out, err = run(capsys, flag)
+    assert code == 0
+    assert out.strip() == f"askseed {__version__}"
+
+
+@pytest.mark.parametrize(
+    "argv", [["what is Io?"], ["index"], ["chat"], [], ["index", "--watch"], ["mcp"]]
+)
+def test_an_index_path_that_is_a_file_is_said_once(docs, capsys, argv):
+    (docs / "not-a-folder").write_text("")
+    code, out, err = run(capsys, *argv, "--index", "not-a-folder")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "askseed: error: the index path not-a-folder is a file, not a folder: pass --index "
+        "with a folder (askseed creates it if it is missing)"
+    ]
+
+
+def test_path_line_is_a_link_on_a_terminal_only(docs, capsys, monkeypatch):
+    import socket
+
+    cli.main(["index"])
+    capsys.readouterr()
+    code, out, err = run(capsys, "Io lava fountains kilometres")
+    assert code == 0 and "seeds/io.txt:2" in out and "\x1b" not in out  # a pipe: plain text
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, out, err = run(capsys, "Io lava fountains kilometres")
+    url = f"file://{socket.gethostname()}{(docs / 'seeds' / 'io.txt').resolve().as_posix()}"
+    assert f"\x1b]8;;{url}\x1b\\seeds/io.txt:2\x1b]8;;\x1b\\" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "encoded"),
+    [("io.txt", "io.txt"), ("a b%.txt", "a%20b%25.txt"), ("été #1.md", "%C3%A9t%C3%A9%20%231.md")],
+)
+def test_file_urls_name_the_host_and_encode_the_path(tmp_path, name, encoded):
+    import socket
+
+    from askseed.ui.render import file_url, hyperlink
+
+    url = file_url(tmp_path / name)
+    assert url == f"file://{socket.gethostname()}{tmp_path.as_posix()}/{encoded}"
+    assert hyperlink("shown", url) == f"\x1b]8;;{url}\x1b\\shown\x1b]8;;\x1b\\"

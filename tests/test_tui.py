@@ -119,11 +119,25 @@ class FakeEngine(AskEngine):
         return IndexReport(1, 2, 1, 2, 0, 0, 0, 0.1)
 
     def ask(self, question, k=None, query=None, refreshed=False, retrieval=None) -> Answer:
-        k = k or 3
         self.asked.append((question, query))
         if "explode" in question:
             raise RuntimeError("the index is corrupt")
-        wanted = _words(query or question)
+        passages, best = self._rank(query or question, k or 3)
+        answered = best >= 0.5
+        return Answer(
+            question=question,
+            query=query or question,
+            answered=answered,
+            passages=passages if answered else passages[:1],
+            index=IndexInfo(1, len(self.PASSAGES), refreshed=refreshed),
+        )
+
+    def search(self, query, k=10):
+        return self._rank(query, k)[0]
+
+    def _rank(self, query: str, k: int) -> tuple[list[Passage], float]:
+        """The passages by share of the query's words they hold, and the best share."""
+        wanted = _words(query)
         ranked = []
         for start, end in self.PASSAGES:
             text = " ".join(DOCUMENT[start - 1 : end])
@@ -137,14 +151,7 @@ class FakeEngine(AskEngine):
             )
             for rank, (overlap, start, end, text, quote) in enumerate(ranked[:k], start=1)
         ]
-        answered = ranked[0][0] >= 0.5
-        return Answer(
-            question=question,
-            query=query or question,
-            answered=answered,
-            passages=passages if answered else passages[:1],
-            index=IndexInfo(1, len(self.PASSAGES), refreshed=refreshed),
-        )
+        return passages, ranked[0][0]
 
     def context(self, source, start_line, end_line, margin=8, page=None):
         first = max(1, start_line - margin)
@@ -157,10 +164,20 @@ def chat(engine: FakeEngine | None = None) -> AskseedApp:
 
 
 async def settle(pilot) -> None:
-    """Let workers finish and the messages they post be handled (they may start more)."""
+    """Let workers finish and the messages they post be handled (they may start more). The
+    folder's watcher runs until the app closes: it is not waited for."""
     for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+        busy = [worker for worker in pilot.app.workers if worker.group != "watch"]
+        if busy:
+            await pilot.app.workers.wait_for_complete(busy)
         await pilot.pause()
+
+
+async def wait_until(pilot, condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
 
 
 async def ask(pilot, question: str) -> None:
@@ -481,6 +498,32 @@ def test_describe_status(status, expected, utc):
 # The real engine and model on the real seed.
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+async def test_the_chat_picks_up_a_new_file_without_ctrl_r(make_settings, fake_engine_factory):
+    settings = make_settings()
+    (settings.seeds / "io.txt").write_text("Io orbits Jupiter. Its volcanoes erupt lava.\n")
+    app = make_app(settings, engine=fake_engine_factory(settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "1 document" in header(app)
+        await wait_until(pilot, app.folder.watching.is_set)
+
+        comet = "Halley's comet returns every seventy six years."
+        (settings.seeds / "comets.txt").write_text(f"Comets.\n{comet}\n")
+        await wait_until(pilot, lambda: "comets.txt added" in header(app))
+        await settle(pilot)
+        assert "2 documents" in header(app) and "fresh" in header(app)
+        assert re.search(r"updated \d\d:\d\d: comets\.txt added", header(app))
+
+        (settings.seeds / ".notes.txt").write_text("A hidden file is no document.\n")
+        (settings.seeds / "io.txt").unlink()
+        await wait_until(pilot, lambda: "io.txt removed" in header(app))
+        await settle(pilot)
+        assert "1 document " in header(app)
+
+        await ask(pilot, "How often does Halley's comet return?")
+        assert comet in transcript_text(app)
 
 
 @pytest.mark.model

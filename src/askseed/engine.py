@@ -6,6 +6,7 @@ engine.ensure_fresh() -> Freshness    # bring a stale or missing index up to dat
 engine.refresh(on_progress=None, rebuild=False) -> IndexReport
 engine.load()                         # slow: the model and the index, ready for questions
 engine.ask(question, k=3, query=None) -> Answer   # `query` overrides what is searched
+engine.search(query, k=10) -> list[Passage]        # ranked passages, never an abstention
 engine.context(source, start_line, end_line, margin=8) -> list[tuple[int, str]]
 
 The engine holds the model and one snapshot of the index; the query path itself is in
@@ -22,12 +23,22 @@ from typing import Protocol
 import numpy as np
 
 from askseed.config import Settings
+from askseed.errors import IndexPathError, UnknownSourceError
 from askseed.ingest.freshness import plan_update
 from askseed.ingest.indexer import update_index
+from askseed.ingest.readers import READERS
 from askseed.ingest.sources import SourceFile, read_document
 from askseed.model.embedder import Embedder, MiniLMEmbedder
-from askseed.query.answer import Answer, find_answer
-from askseed.query.retrieve import ASKSEED, Retrieval
+from askseed.query.answer import (
+    SUPPORT_PASSAGES,
+    Answer,
+    Passage,
+    find_answer,
+    pick_passages,
+    promote_answer,
+)
+from askseed.query.retrieve import ASKSEED, Retrieval, load_candidates, rank_chunks
+from askseed.query.scoring import score_sentences
 from askseed.reports import Freshness, IndexReport, IndexStatus
 from askseed.store.reader import IndexReader, read_catalogue
 from askseed.store.schema import IndexBusyError
@@ -71,6 +82,8 @@ class AskEngine(Protocol):
         retrieval: Retrieval | None = None,
     ) -> Answer: ...
 
+    def search(self, query: str, k: int = 10) -> list[Passage]: ...
+
     def context(
         self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None
     ) -> list[tuple[int, str]]: ...
@@ -88,6 +101,7 @@ class Engine:
 
     # -- status ---------------------------------------------------------------------------
     def status(self) -> IndexStatus:
+        self._check_index_path()
         manifest, files, skipped = read_catalogue(self.settings.index)
         if not manifest:
             return IndexStatus(0, 0, fresh=False, exists=False, built_at=None)
@@ -100,6 +114,16 @@ class Engine:
             built_at=float(manifest["built_at"]),
             changed_files=plan.changed_files,
         )
+
+    def _check_index_path(self) -> None:
+        """The index is a folder: a file there would first read as "no index yet", then
+        fail to be built with a bare "File exists"."""
+        index = Path(self.settings.index)
+        if index.exists() and not index.is_dir():
+            raise IndexPathError(
+                f"the index path {index} is a file, not a folder: pass --index with a folder "
+                "(askseed creates it if it is missing)"
+            )
 
     # -- loading --------------------------------------------------------------------------
     @property
@@ -131,6 +155,7 @@ class Engine:
         rebuild: bool = False,
         on_warning: Notice | None = None,
     ) -> IndexReport:
+        self._check_index_path()
         report = update_index(self.settings, self.embedder, rebuild, on_progress, on_warning)
         self.close()  # the next question opens the new snapshot
         return report
@@ -194,18 +219,38 @@ class Engine:
                 del self._query_vectors[next(iter(self._query_vectors))]  # the oldest
         return vector
 
+    def search(self, query: str, k: int = 10) -> list[Passage]:
+        """The best `k` passages for `query`, ranked and quoted as `ask` ranks and quotes them,
+        with no decision whether they answer: for a reader who wants more than the answer."""
+        with self._lock:
+            reader = self._open_reader()
+            vector = self._query_vector(query)
+            ranked, cosines = rank_chunks(reader, query, vector, ASKSEED)
+            candidates = load_candidates(reader, ranked[: 2 * k + 8], cosines)
+            pool = max(ASKSEED.answer_pool, SUPPORT_PASSAGES)
+            scores = score_sentences(query, vector, candidates, pool)
+            candidates = promote_answer(
+                candidates, scores, ASKSEED.answer_pool, ASKSEED.answer_prior
+            )
+            return pick_passages(candidates, scores, k)
+
     def context(
         self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None
     ) -> list[tuple[int, str]]:
         """The passage's lines with `margin` lines around them, numbered from 1.
 
-        For a PDF, lines are counted from the top of `page`, as passages show them.
+        For a PDF, lines are counted from the top of `page`, as passages show them. `source`
+        comes from passages, but an agent (the MCP server) passes it on: only a file indexing
+        would read is read, never a path out of the documents folder.
         """
-        path = Path(self.settings.seeds) / source
+        path = self._document_path(source)
         stat = path.stat()
         document = read_document(SourceFile(str(path), source, stat.st_size, stat.st_mtime_ns))
         text = document.text
         if page is not None and document.page_starts:
+            pages = len(document.page_starts)
+            if not 1 <= page <= pages:
+                raise UnknownSourceError(f"{source} has pages 1 to {pages}, not page {page}")
             starts = (*document.page_starts, len(text))
             text = text[starts[page - 1] : starts[page]]
             if end_line < start_line:  # the passage runs on over the page break
@@ -218,3 +263,28 @@ class Engine:
         first = max(1, start_line - margin)
         last = min(len(lines), end_line + margin)
         return [(number, lines[number - 1]) for number in range(first, last + 1)]
+
+    def _document_path(self, source: str) -> Path:
+        """The file of `source`, if it is one indexing would read: inside the documents
+        folder, not hidden, of a readable format. A link out of the folder is read only if the
+        index holds it (--follow-links)."""
+        seeds = Path(self.settings.seeds)
+        relative = Path(source)
+        path = seeds / relative
+        if relative.is_absolute() or any(part.startswith(".") for part in relative.parts):
+            raise UnknownSourceError(
+                f"{source} is outside the documents folder {seeds}: "
+                "pass a source as passages give it, relative to that folder"
+            )
+        if not path.is_file() or relative.suffix.lower() not in READERS:
+            raise UnknownSourceError(
+                f"{source} is not a document of {seeds}: pass a source as passages give it"
+            )
+        if not path.resolve().is_relative_to(seeds.resolve()):
+            _, files, _ = read_catalogue(self.settings.index)
+            if source not in files:
+                raise UnknownSourceError(
+                    f"{source} links outside the documents folder {seeds}, and the index "
+                    "does not hold it"
+                )
+        return path

@@ -20,6 +20,14 @@ class UsageError(AskseedError):
     """Bad input from the user on the command line: printed as one line, exit code 2."""
 
 
+class IndexPathError(AskseedError):
+    """The index path names something other than a folder."""
+
+
+class UnknownSourceError(AskseedError):
+    """A document was asked for by a name the index does not hold, or outside the folder."""
+
+
 class NoDocumentsError(AskseedError):
     """The documents folder holds nothing askseed can read."""
 

@@ -1,4 +1,5 @@
-"""The command line: `askseed "question"`, `askseed index`, `askseed chat`.
+"""The command line: `askseed "question"`, `askseed index [--watch]`, `askseed chat`,
+`askseed mcp`, `askseed eval`.
 
 argparse rather than click: it is in the standard library and costs nothing at start-up,
 and the one-shot query is meant to be used like grep.
@@ -12,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from askseed import __version__
 from askseed.config import Settings, load_settings
 from askseed.engine import Engine
 from askseed.errors import UsageError, user_message
@@ -20,8 +22,13 @@ from askseed.query.retrieve import SYSTEMS
 from askseed.reports import BUSY_NOTICE, count
 from askseed.ui.progress import ProgressLine
 from askseed.ui.render import render_answer
+from askseed.watch import WatchUpdate, follow_folder
 
-COMMANDS = ("ask", "index", "chat", "eval")
+COMMANDS = ("ask", "index", "chat", "mcp", "eval")
+HELP_FLAGS = ("-h", "--help")
+VERSION_FLAGS = ("-V", "--version")
+# The flags every command takes: given alone, they open the chat, as no arguments do.
+LOCATION_FLAGS = {"--seeds": True, "--index": True, "--follow-links": False}  # takes a value
 # query.retrieve.SYSTEMS, named here so that building the parser imports nothing heavy
 EVAL_SYSTEMS = ("askseed", "lexical", "dense", "rrf", "rrf-best-sentence")
 EXIT_ANSWERED, EXIT_NOT_ANSWERED, EXIT_USAGE = 0, 1, 2
@@ -50,7 +57,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Ask questions of a folder of documents; answers are quoted passages.",
         epilog='Run `askseed "your question"` for a one-shot answer, or `askseed` for the chat.',
     )
-    commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat,eval}")
+    parser.add_argument(
+        *VERSION_FLAGS, action="version", version=f"askseed {__version__}", help="print the version"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat,mcp,eval}")
     for name, add_command in _COMMAND_PARSERS.items():
         if only is None or name == only:
             add_command(commands)
@@ -68,12 +78,31 @@ def _add_ask(commands) -> None:
 def _add_index(commands) -> None:
     index = commands.add_parser("index", help="build the index or bring it up to date")
     index.add_argument("--rebuild", action="store_true", help="start from scratch")
+    index.add_argument(
+        "--watch",
+        action="store_true",
+        help="then keep watching the documents folder and update the index after each change "
+        "(Ctrl-C stops)",
+    )
     _add_location_flags(index)
 
 
 def _add_chat(commands) -> None:
-    chat = commands.add_parser("chat", help="open the chat (also: askseed with no arguments)")
+    chat = commands.add_parser(
+        "chat",
+        help="open the chat (also: askseed with no question, with or without --seeds and --index)",
+    )
     _add_location_flags(chat)
+
+
+def _add_mcp(commands) -> None:
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve the documents to agents: a Model Context Protocol server on stdin/stdout",
+        description="A Model Context Protocol server over stdio, with the tools ask, search, "
+        "get and status. Register it with a client as the command `askseed mcp`; see README.",
+    )
+    _add_location_flags(mcp)
 
 
 def _add_eval(commands) -> None:
@@ -95,15 +124,43 @@ def _add_eval(commands) -> None:
     )
 
 
-_COMMAND_PARSERS = {"ask": _add_ask, "index": _add_index, "chat": _add_chat, "eval": _add_eval}
+_COMMAND_PARSERS = {
+    "ask": _add_ask,
+    "index": _add_index,
+    "chat": _add_chat,
+    "mcp": _add_mcp,
+    "eval": _add_eval,
+}
+
+
+def with_command(argv: list[str]) -> list[str]:
+    """The arguments with their command named: a question alone means `ask`, nothing or
+    only --seeds/--index/--follow-links means the chat."""
+    if argv and (argv[0] in COMMANDS or argv[0] in HELP_FLAGS + VERSION_FLAGS):
+        return argv
+    if only_location_flags(argv):
+        return ["chat", *argv]
+    return ["ask", *argv]
+
+
+def only_location_flags(argv: list[str]) -> bool:
+    """Whether argv is nothing but location flags and their values (argparse's unambiguous
+    prefixes and --flag=value forms included)."""
+    position = 0
+    while position < len(argv):
+        name, has_value, _ = argv[position].partition("=")
+        matches = [flag for flag in LOCATION_FLAGS if len(name) > 2 and flag.startswith(name)]
+        if not name.startswith("--") or len(matches) != 1:
+            return False
+        takes_value = LOCATION_FLAGS[matches[0]]
+        if has_value and not takes_value:
+            return False
+        position += 2 if takes_value and not has_value else 1
+    return True  # a flag missing its value goes to the chat's parser, which says so
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        argv = ["chat"]
-    elif argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
-        argv = ["ask", *argv]
+    argv = with_command(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     try:
         args = parser.parse_args(argv)
@@ -117,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             return _index(args, settings)
         if args.command == "chat":
             return _chat(settings)
+        if args.command == "mcp":
+            return _mcp(settings)
         if args.command == "eval":
             return _eval(args)
     except BrokenPipeError:
@@ -151,11 +210,44 @@ def _make_engine(settings: Settings) -> Engine:
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     engine = _make_engine(settings)
-    with ProgressLine("indexing") as progress:
-        report = engine.refresh(
-            on_progress=progress.update, rebuild=args.rebuild, on_warning=progress.warn
-        )
+    try:
+        with ProgressLine("indexing") as progress:
+            report = engine.refresh(
+                on_progress=progress.update, rebuild=args.rebuild, on_warning=progress.warn
+            )
+    except KeyboardInterrupt:
+        if not args.watch:
+            raise
+        # Ctrl-C is how a watch ends, even this early.
+        print("askseed: stopped; the index is unchanged", file=sys.stderr)
+        return 0
     print(report.summary(), file=sys.stderr)
+    if args.watch:
+        return _watch(engine)
+    return 0
+
+
+def _watch(engine: Engine) -> int:
+    """Follow the documents folder until Ctrl-C: one line per update, on stderr."""
+
+    def watching() -> None:
+        seeds = engine.settings.seeds
+        print(f"askseed: watching {seeds} for changes (Ctrl-C stops)", file=sys.stderr, flush=True)
+
+    def warn(message: str) -> None:
+        print(f"askseed: warning: {message}", file=sys.stderr, flush=True)
+
+    def updated(update: WatchUpdate) -> None:
+        print(f"askseed: {update.summary()}", file=sys.stderr, flush=True)
+
+    try:
+        follow_folder(engine, updated, on_warning=warn, on_watching=watching)
+    except KeyboardInterrupt:
+        # An update takes effect at its final commit: stopped earlier, it left no trace.
+        print(
+            "askseed: stopped watching; the index is up to date as of the last update",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -171,7 +263,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
-        print(render_answer(answer, settings.seeds, color=sys.stdout.isatty()))
+        terminal = sys.stdout.isatty()
+        print(render_answer(answer, settings.seeds, color=terminal, links=terminal))
     return EXIT_ANSWERED if answer.answered else EXIT_NOT_ANSWERED
 
 
@@ -225,6 +318,15 @@ def _chat(settings: Settings) -> int:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     make_app(settings).run()
+    return 0
+
+
+def _mcp(settings: Settings) -> int:
+    # The MCP SDK takes a while to import, and only this command needs it.
+    from askseed.ui.mcp_server import serve
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    serve(_make_engine(settings))
     return 0
 
 

@@ -17,8 +17,14 @@ BOLD_YELLOW, DIM, RESET = "\x1b[1;33m", "\x1b[2m", "\x1b[0m"
 
 
 def render_answer(
-    answer: Answer, seeds: Path, color: bool = False, width: int | None = None
+    answer: Answer,
+    seeds: Path,
+    color: bool = False,
+    width: int | None = None,
+    links: bool = False,
 ) -> str:
+    """The answer as text; `links` makes each `path:line` an OSC 8 hyperlink to its file, as
+    ripgrep does on a terminal (terminals without them show the plain text)."""
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 100)
     lines: list[str] = []
     if not answer.answered:
@@ -26,13 +32,27 @@ def render_answer(
         if answer.passages:
             lines.append("")
             lines.append("Nearest miss (not an answer):")
-            lines.extend(_render_passage(answer.passages[0], seeds, color, width, label="~"))
+            passage = answer.passages[0]
+            lines.extend(_render_passage(passage, seeds, color, width, "~", links))
         return "\n".join(lines)
     for passage in answer.passages:
         if lines:
             lines.append("")
-        lines.extend(_render_passage(passage, seeds, color, width, label=f"{passage.rank}."))
+        lines.extend(_render_passage(passage, seeds, color, width, f"{passage.rank}.", links))
     return "\n".join(lines)
+
+
+def file_url(path: Path) -> str:
+    """A file:// URL with the host name, as ripgrep writes them: a terminal on another
+    machine (over ssh) can tell the file is not its own."""
+    url = Path(os.path.abspath(path)).as_uri()  # file:///... percent-encoded
+    host = os.uname().nodename if hasattr(os, "uname") else ""
+    return url.replace("file://", f"file://{host}", 1)
+
+
+def hyperlink(text: str, url: str) -> str:
+    """OSC 8: `text`, shown as is, opening `url` when clicked."""
+    return f"\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\"
 
 
 def _display_path(seeds: Path, passage: Passage) -> str:
@@ -43,9 +63,12 @@ def _display_path(seeds: Path, passage: Passage) -> str:
 
 
 def _render_passage(
-    passage: Passage, seeds: Path, color: bool, width: int, label: str
+    passage: Passage, seeds: Path, color: bool, width: int, label: str, links: bool
 ) -> list[str]:
-    header = f"{label} {_display_path(seeds, passage)}  (score {passage.score:.2f})"
+    where = _display_path(seeds, passage)
+    if links:
+        where = hyperlink(where, file_url(seeds / passage.source))
+    header = f"{label} {where}  (score {passage.score:.2f})"
     end = passage.quote_start + len(passage.quote)
     marked = (
         passage.text[: passage.quote_start] + _OPEN + passage.quote + _CLOSE + passage.text[end:]

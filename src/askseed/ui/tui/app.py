@@ -1,8 +1,10 @@
 """askseed chat: ask in a terminal, read quoted answers, open them in their documents.
 
 The engine is slow to load and to search, so the app never calls it from the event loop.
-Engine work runs one job at a time in a thread worker, and the workers report back with
-messages. Questions asked while the engine loads or is busy wait in a queue, in order.
+Engine work runs one job at a time in a thread worker (workers.py), and the workers report
+back with messages. Questions asked while the engine loads or is busy wait in a queue, in
+order. Once the engine is ready the documents folder is watched (watching.py): a change
+queues an update of the index, as ctrl+r would, and the status line says when it was made.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -25,9 +27,8 @@ from textual.widgets import Footer, Input, Static
 
 from askseed.config import Settings, load_settings
 from askseed.engine import AskEngine, Engine
-from askseed.errors import user_line
 from askseed.query.followup import is_follow_up, rewrite
-from askseed.reports import BUSY_NOTICE, IndexReport, IndexStatus, count
+from askseed.reports import IndexReport, IndexStatus, count
 from askseed.ui.tui.commands import AskseedCommands
 from askseed.ui.tui.context import ContextScreen
 from askseed.ui.tui.jobs import JobQueue, QuestionJob, ReindexJob
@@ -37,17 +38,21 @@ from askseed.ui.tui.messages import (
     AnswerFailed,
     EngineFailed,
     EngineReady,
+    FolderChanged,
     IndexProgress,
     IndexUpdated,
     Reindexed,
     ReindexFailed,
     StatusChecked,
+    WatchFailed,
 )
 from askseed.ui.tui.transcript import Exchange, to_markdown, transcript_path
+from askseed.ui.tui.watching import FolderWatch
 from askseed.ui.tui.widgets import ExchangeView, HistoryInput, PassageView, StatusBar
+from askseed.ui.tui.workers import EngineWorkers
 
 
-class AskseedApp(App[None]):
+class AskseedApp(EngineWorkers):
     """The chat: a status line, the transcript, the question box and the key bindings."""
 
     CSS_PATH = "app.tcss"
@@ -80,6 +85,7 @@ class AskseedApp(App[None]):
         # follow-ups stays on its topic without the query growing with every turn.
         self._topic_query = ""
         self._stale = False
+        self.folder = FolderWatch(engine)  # from when the engine is first ready
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -163,32 +169,11 @@ class AskseedApp(App[None]):
         if self._engine_state != "ready" or (job := self._jobs.start_next()) is None:
             return
         if isinstance(job, ReindexJob):
-            self.status_bar.start_activity("re-indexing…")
-            self.reindex(job.rebuild)
+            self.status_bar.start_activity(f"updating: {job.why}…" if job.why else "re-indexing…")
+            self.reindex(job.rebuild, job.why)
         else:
             self.views[job.number].set_pending("Searching…")
             self.answer_question(job)
-
-    @work(thread=True, group="engine", exit_on_error=False)
-    def answer_question(self, job: QuestionJob) -> None:
-        """As `askseed "question"` does: a stale index is brought up to date first."""
-        try:
-            freshness = self.engine.ensure_fresh(
-                on_notice=lambda text: self.post_message(Activity(text)),
-                on_progress=self._report_progress,
-            )
-            if freshness.refreshed:
-                self.post_message(IndexUpdated(freshness.report))
-            query = job.query if job.query != job.question else None
-            answer = self.engine.ask(
-                job.question, k=self.settings.top_k, query=query, refreshed=freshness.refreshed
-            )
-            self.post_message(StatusChecked(self.engine.status()))
-        except Exception as error:  # any engine failure becomes a line in the transcript
-            self.post_message(AnswerFailed(job, f"Could not answer: {user_line(error)}"))
-            return
-        note = f"{BUSY_NOTICE[0].upper()}{BUSY_NOTICE[1:]}." if freshness.busy else ""
-        self.post_message(Answered(job, answer, note))
 
     def on_answered(self, message: Answered) -> None:
         job = message.job
@@ -207,36 +192,6 @@ class AskseedApp(App[None]):
         self._run_next_job()
 
     # Loading and re-indexing.
-
-    @work(thread=True, group="engine", exit_on_error=False)
-    def load_engine(self, build_first: bool = False) -> None:
-        try:
-            status = self.engine.status()
-            self.post_message(StatusChecked(status))
-            if build_first or not status.exists:
-                self.post_message(Activity("building index…"))
-                self.engine.refresh(on_progress=self._report_progress, rebuild=build_first)
-                self.post_message(StatusChecked(self.engine.status()))
-                self.post_message(Activity("loading model…"))
-            self.engine.load()
-        except Exception as error:  # shown in the status line; a re-index may fix it
-            self.post_message(EngineFailed(user_line(error)))
-            return
-        self.post_message(EngineReady())
-
-    @work(thread=True, group="engine", exit_on_error=False)
-    def reindex(self, rebuild: bool) -> None:
-        try:
-            report = self.engine.refresh(on_progress=self._report_progress, rebuild=rebuild)
-            self.post_message(StatusChecked(self.engine.status()))
-        except Exception as error:
-            self.post_message(ReindexFailed(user_line(error)))
-            return
-        self.post_message(Reindexed(report))
-
-    def _report_progress(self, done: int, total: int) -> None:
-        """Called by the engine from the worker thread."""
-        self.post_message(IndexProgress(done, total))
 
     def on_activity(self, message: Activity) -> None:
         self.status_bar.start_activity(message.text)
@@ -259,7 +214,24 @@ class AskseedApp(App[None]):
     def on_engine_ready(self, message: EngineReady) -> None:
         self._set_engine_state("ready")
         self.status_bar.end_activity()
+        self.folder.start(self)
         self._run_next_job()
+
+    def on_folder_changed(self, message: FolderChanged) -> None:
+        # A re-index already waiting will see this change too.
+        if self._engine_state != "failed" and not self._jobs.reindex_waiting():
+            self._jobs.add(ReindexJob(why=message.what))
+            self._run_next_job()
+
+    def on_watch_failed(self, message: WatchFailed) -> None:
+        self.notify(
+            f"{message.error}\nctrl+r re-indexes.",
+            title="Not watching the folder",
+            severity="warning",
+        )
+
+    def on_unmount(self) -> None:
+        self.folder.stop()
 
     def on_engine_failed(self, message: EngineFailed) -> None:
         self._set_engine_state("failed")
@@ -276,15 +248,23 @@ class AskseedApp(App[None]):
                 self.views[job.number].show_error("Cannot answer: the engine did not load.")
 
     def on_reindexed(self, message: Reindexed) -> None:
-        self._show_report(message.report)
+        if not message.why:
+            self._show_report(message.report)
+        elif message.report is None:  # the change was to nothing the index holds
+            self.status_bar.end_activity()
+        else:
+            self._show_report(message.report, quietly=True)
+            self.status_bar.show_note(f"updated {time.strftime('%H:%M')}: {message.why}")
         self._job_finished()
 
     def on_index_updated(self, message: IndexUpdated) -> None:
         self._show_report(message.report)
 
-    def _show_report(self, report: IndexReport) -> None:
+    def _show_report(self, report: IndexReport, quietly: bool = False) -> None:
+        """The summary as a notification, unless `quietly`; the warnings always."""
         self.status_bar.end_activity()
-        self.notify(report.summary(), title="Re-indexed")
+        if not quietly:
+            self.notify(report.summary(), title="Re-indexed")
         if report.warnings:
             shown = "\n".join(report.warnings[:3])
             more = len(report.warnings) - 3

@@ -20,6 +20,9 @@ class QuestionJob:
 @dataclass
 class ReindexJob:
     rebuild: bool = False
+    # Set off by the folder changing, not by ctrl+r: updates only if the index is stale, and
+    # says `why` in the status line.
+    why: str = ""
 
 
 Job = QuestionJob | ReindexJob
@@ -51,6 +54,10 @@ class JobQueue:
         """A re-index runs or waits: a second one would do the same work again."""
         jobs = [self.running, *self.waiting]
         return any(isinstance(job, ReindexJob) for job in jobs)
+
+    def reindex_waiting(self) -> bool:
+        """A re-index waits its turn: it will see any change made until it starts."""
+        return any(isinstance(job, ReindexJob) for job in self.waiting)
 
     def drop_waiting(self) -> list[Job]:
         dropped = list(self.waiting)

@@ -39,7 +39,20 @@ class IndexProgress(Message):
 
 @dataclass
 class Reindexed(Message):
-    report: IndexReport
+    report: IndexReport | None  # None: a change the index does not care about (ReindexJob.why)
+    why: str = ""  # what set it off, when the folder changing did
+
+
+@dataclass
+class FolderChanged(Message):
+    """Files changed in the documents folder (askseed.watch)."""
+
+    what: str  # in a few words: "notes.md added"
+
+
+@dataclass
+class WatchFailed(Message):
+    error: str
 
 
 @dataclass

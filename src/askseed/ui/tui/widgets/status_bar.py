@@ -40,10 +40,17 @@ class StatusBar(Horizontal):
         yield ProgressBar(id="progress", show_eta=False)
 
     def on_mount(self) -> None:
-        self._show(Content(""))
+        self._note = ""
+        self._shown = Content("")
+        self._show(self._shown)
 
     def show_status(self, status: IndexStatus) -> None:
         self._show(describe_status(status))
+
+    def show_note(self, note: str) -> None:
+        """A last word after the status, such as when the folder's changes were indexed."""
+        self._note = note
+        self._show(self._shown)
 
     def show_error(self, message: str) -> None:
         self._show(Content.styled(message, "bold $text-error"))
@@ -66,5 +73,7 @@ class StatusBar(Horizontal):
         self.remove_class("-busy")
 
     def _show(self, text: Content) -> None:
-        line = Content.assemble(("askseed", "bold $accent"), "  ", text)
+        self._shown = text
+        note = ("  " + self._note, "$text-muted") if self._note else ""
+        line = Content.assemble(("askseed", "bold $accent"), "  ", text, note)
         self.query_one("#status-text", Static).update(line)
