@@ -141,9 +141,18 @@ class FakeEngine(AskEngine):
             overlap = len(wanted & _words(text)) / max(1, len(wanted))
             ranked.append((overlap, start, end, text, quote))
         ranked.sort(key=lambda row: -row[0])
+        # The confidence grows with the share of the question's words the passage holds.
         passages = [
             Passage(
-                rank, text, quote, text.index(quote), self.SOURCE, start, end, 0.2 + overlap / 2
+                rank,
+                text,
+                quote,
+                text.index(quote),
+                self.SOURCE,
+                start,
+                end,
+                0.2 + overlap / 2,
+                confidence=0.2 + 0.6 * overlap,
             )
             for rank, (overlap, start, end, text, quote) in enumerate(ranked[:k], start=1)
         ]
@@ -154,6 +163,7 @@ class FakeEngine(AskEngine):
             answered=answered,
             passages=passages if answered else passages[:1],
             index=IndexInfo(1, len(self.PASSAGES), refreshed=refreshed),
+            confidence=0.2 + 0.6 * ranked[0][0],
         )
 
     def context(self, source, start_line, end_line, margin=8, page=None):
@@ -480,7 +490,15 @@ def test_snapshot_no_answer(snap_compare, utc):
 # The pure helpers behind the screens.
 
 PASSAGE = Passage(
-    1, "First. Five out of six did. Last.", "Five out of six did.", 7, "a.txt", 3, 4, 0.71
+    1,
+    "First. Five out of six did. Last.",
+    "Five out of six did.",
+    7,
+    "a.txt",
+    3,
+    4,
+    0.71,
+    confidence=0.83,
 )
 
 
@@ -559,11 +577,11 @@ def test_to_markdown(utc):
         "Every answer is quoted from the documents.\n\n"
         "## Who did?\n\n"
         "*Searched as a follow-up:* q Who did?\n\n"
-        "1. `a.txt:3` (score 0.71)\n\n"
+        "1. `a.txt:3` (83% confident)\n\n"
         "   > Five out of six did.\n\n"
         "## Capital?\n\n"
         f"**{NO_ANSWER}**\n\n"
-        "Nearest miss, not an answer: `a.txt:3` (score 0.71)\n\n"
+        "Nearest miss, not an answer: `a.txt:3` (83% confident)\n\n"
         "> Five out of six did.\n"
     )
 

@@ -1,0 +1,340 @@
+"""Fit askseed's confidence: a logistic regression over the sentence features, cross-validated
+by article on squad-a-abstain, written to src/askseed/query/calibration.json.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/calibrate.py            # CV report + fit + write
+    PYTHONPATH=src .venv/bin/python benchmarks/calibrate.py --dry-run  # CV report only
+
+Labels: a candidate sentence (of the first 5 passages) is positive when it holds one of its
+question's gold answer strings; every sentence of an unanswerable question is negative. The
+confidence of a question is that of its highest-scoring sentence, which is also the quote.
+
+1. Which sentence: a conditional logit (softmax over each answerable question's sentences)
+   on the sentence features: P(this sentence is the answer | the documents answer).
+2. Whether the documents answer at all: a logistic regression (Newton's method, small L2
+   penalty) of "the question is answerable" on the question's features and the softmax's
+   probability of its best sentence.
+3. Platt rescaling of (2)'s log-odds against "the best sentence holds a gold answer", so that
+   the quote's confidence is a calibrated probability that it answers. Another sentence's
+   confidence is the quote's scaled by its share of (1) over the quote's.
+4. The line: the confidence at which ANSWERED_SHARE of the answerable questions of the fitted
+   articles are answered.
+
+Cross-validation: FOLDS folds of whole articles (the 20 corpus articles and the 4 off-corpus
+ones, balanced by size); each fold is measured with a calibrator fitted on the other folds.
+The figures printed are on held-out articles only. The shipped fit uses every article.
+Alternatives, measured the same way: the best sentence's cosine alone, and the issue's
+"five simple features".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from abstain_data import ADVERSARIAL, ANSWERABLE, OFF_CORPUS, FeatureTable, feature_table  # noqa: E402
+
+from askseed.eval.metrics import auroc, expected_calibration_error  # noqa: E402
+from askseed.query.calibration import BEST_SHARE, CALIBRATION_FILE  # noqa: E402
+from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
+
+FOLDS = 5
+L2 = 1e-2  # on the sentence scorer's weights
+L2_ANSWERABLE = 1e-3
+ANSWERED_SHARE = 0.96  # of the answerable questions, on the fitted articles
+# Alternatives measured the same way: (sentence features, question features).
+HEADING, REPEATS = FEATURES.index("heading"), FEATURES.index("repeats")
+SUBSETS = {
+    "best sentence's cosine alone": (("cosine",), ("best_cosine",)),
+    "five simple features": (
+        ("cosine", "margin", "passage_cosine", "coverage"),
+        ("best_cosine", "best_passage_cosine", "best_coverage", "absent"),
+    ),
+    "all features (shipped)": (FEATURES, QUESTION_FEATURES),
+}
+
+
+@dataclass(frozen=True)
+class Fit:
+    columns: tuple[int, ...]  # into FEATURES
+    weights: np.ndarray  # of the sentence score
+    question_columns: tuple[int, ...]  # into QUESTION_FEATURES
+    question_weights: np.ndarray  # then one for the best share
+    question_bias: float
+    slope: float
+    intercept: float
+    line: float
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """The sentence score, one per row."""
+        return x[:, self.columns] @ self.weights
+
+    def answerable(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
+        """P(the documents answer), per question."""
+        design = np.column_stack([q[:, self.question_columns], best_share])
+        return 1.0 / (1.0 + np.exp(-(design @ self.question_weights + self.question_bias)))
+
+    def log_odds(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
+        design = np.column_stack([q[:, self.question_columns], best_share])
+        return design @ self.question_weights + self.question_bias
+
+    def confidence(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
+        """The quote's confidence, per question."""
+        log_odds = self.slope * self.log_odds(q, best_share) + self.intercept
+        return 1.0 / (1.0 + np.exp(-log_odds))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+    """Weights and bias minimising log loss + l2/2 * |weights|^2 (mean over rows), by Newton."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    theta = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(design @ theta)))
+        gradient = design.T @ (p - y) / len(y) + penalty * theta
+        hessian = (design * (p * (1 - p))[:, None]).T @ design / len(y) + np.diag(penalty)
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(theta)), gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def fit_choice(
+    x: np.ndarray, y: np.ndarray, owner: np.ndarray, l2: float = L2
+) -> tuple[np.ndarray, float]:
+    """Weights of a conditional logit: P(sentence i | its question) = softmax over the
+    question's sentences of weights . x_i, fitted to put the sentences holding the answer
+    first (questions with no such sentence teach nothing and are left out). Unlike a plain
+    logistic regression it learns what makes one sentence beat its neighbours, which is the
+    choice of the quote. L-BFGS from scipy, a benchmark-only dependency."""
+    from scipy.optimize import minimize
+
+    positive = np.zeros(owner.max() + 1)
+    np.maximum.at(positive, owner, y)
+    keep = positive[owner] > 0
+    x, y, owner = x[keep], y[keep], owner[keep]
+    _, group = np.unique(owner, return_inverse=True)
+    groups = group.max() + 1
+
+    def loss(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        scores = x @ weights
+        top = np.full(groups, -np.inf)
+        np.maximum.at(top, group, scores)
+        exp = np.exp(scores - top[group])
+        total = np.zeros(groups)
+        np.add.at(total, group, exp)
+        right = np.zeros(groups)
+        np.add.at(right, group, exp * y)
+        value = -(np.log(right) - np.log(total)).sum() / groups + l2 / 2 * weights @ weights
+        pull = exp * y / right[group] - exp / total[group]
+        gradient = -(pull[:, None] * x).sum(axis=0) / groups + l2 * weights
+        return value, gradient
+
+    result = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
+    return result.x, 0.0
+
+
+def open_rows(table: FeatureTable) -> np.ndarray:
+    """Rows that may be the quote: as in find_answer, a heading or a sentence that only
+    repeats the question is the quote only when no other sentence can be (features.quotable)."""
+    blocked = (table.x[:, HEADING] > 0) | (table.x[:, REPEATS] > 0)
+    has_open = np.zeros(len(table.questions), dtype=bool)
+    np.logical_or.at(has_open, table.question, ~blocked)
+    return ~(blocked & has_open[table.question])
+
+
+def shares(table: FeatureTable, scores: np.ndarray) -> np.ndarray:
+    """The softmax of the scores over each question's open rows (0 for the others)."""
+    allowed = open_rows(table)
+    scores = np.where(allowed, scores, -np.inf)
+    top = np.full(len(table.questions), -np.inf)
+    np.maximum.at(top, table.question, scores)
+    exp = np.where(allowed, np.exp(scores - top[table.question]), 0.0)
+    total = np.zeros(len(table.questions))
+    np.add.at(total, table.question, exp)
+    return exp / total[table.question]
+
+
+def best_of(table: FeatureTable, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: the best open row's share (0 when it has none) and whether that row
+    holds a gold answer of an answerable question. Ties go to the earlier row."""
+    share = shares(table, scores)
+    order = np.lexsort((np.arange(len(share)), -share, table.question))
+    owners = table.question[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = owners[1:] != owners[:-1]
+    best = np.full(len(table.questions), -1)
+    best[owners[first]] = order[first]
+    has = best >= 0
+    answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
+    best_share = np.where(has, share[np.maximum(best, 0)], 0.0)
+    correct = has & answerable & (table.y[np.maximum(best, 0)] > 0)
+    return best_share, correct.astype(float)
+
+
+def fit(
+    table: FeatureTable,
+    questions: np.ndarray,
+    columns: tuple[int, ...],
+    question_columns: tuple[int, ...],
+) -> Fit:
+    answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
+    rows = np.isin(table.question, questions[answerable[questions]]) & open_rows(table)
+    weights, _ = fit_choice(table.x[rows][:, columns], table.y[rows], table.question[rows])
+    model = Fit(columns, weights, question_columns, np.zeros(0), 0.0, 1.0, 0.0, 0.5)
+    best_share, correct = best_of(table, model.scores(table.x))
+    design = np.column_stack([table.q[:, question_columns], best_share])[questions]
+    theta, bias = fit_logistic(design, answerable[questions].astype(float), L2_ANSWERABLE)
+    model = Fit(columns, weights, question_columns, theta, bias, 1.0, 0.0, 0.5)
+    log_odds = model.log_odds(table.q, best_share)[questions]
+    (slope,), intercept = fit_logistic(log_odds[:, None], correct[questions], l2=0.0)
+    if slope <= 0:
+        raise ValueError("the rescaling must be increasing")
+    model = Fit(**{**model.__dict__, "slope": float(slope), "intercept": intercept})
+    confidences = question_confidences(table, model)[questions[answerable[questions]]]
+    line = float(np.floor(np.quantile(confidences, 1 - ANSWERED_SHARE) * 1000) / 1000)
+    return Fit(**{**model.__dict__, "line": line})
+
+
+def question_confidences(table: FeatureTable, model: Fit) -> np.ndarray:
+    """The confidence of each question's quote."""
+    best_share, _ = best_of(table, model.scores(table.x))
+    return model.confidence(table.q, best_share)
+
+
+def article_folds(table: FeatureTable, folds: int = FOLDS) -> list[np.ndarray]:
+    """Question indices per fold: whole articles, the largest first into the smallest fold."""
+    sizes: dict[str, int] = {}
+    for question in table.questions:
+        sizes[question.article] = sizes.get(question.article, 0) + 1
+    members: list[list[str]] = [[] for _ in range(folds)]
+    totals = [0] * folds
+    for article in sorted(sizes, key=lambda name: (-sizes[name], name)):
+        smallest = totals.index(min(totals))
+        members[smallest].append(article)
+        totals[smallest] += sizes[article]
+    return [
+        np.array([i for i, q in enumerate(table.questions) if q.article in set(articles)])
+        for articles in members
+    ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question's result under a fit: its confidence, whether answered and right."""
+
+    kind: str
+    confidence: float
+    answered: bool
+    correct: bool  # the quote holds a gold answer (never for an unanswerable question)
+
+
+def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Outcome]:
+    _, correct = best_of(table, model.scores(table.x))
+    confidences = question_confidences(table, model)
+    return [
+        Outcome(
+            table.questions[q].kind,
+            float(confidences[q]),
+            bool(confidences[q] >= model.line),
+            bool(correct[q]),
+        )
+        for q in questions
+    ]
+
+
+def summarise(results: list[Outcome]) -> dict[str, float]:
+    def share(values):
+        values = list(values)
+        return sum(values) / len(values) if values else 0.0
+
+    answerable = [r for r in results if r.kind == ANSWERABLE]
+    return {
+        "answered": share(r.answered for r in answerable),
+        "answer_sentence@1": share(r.answered and r.correct for r in answerable),
+        "abstained off-corpus": share(not r.answered for r in results if r.kind == OFF_CORPUS),
+        "abstained adversarial": share(not r.answered for r in results if r.kind == ADVERSARIAL),
+        "ece": expected_calibration_error(
+            [r.confidence for r in results], [r.correct for r in results]
+        ),
+        "auroc": auroc(
+            [r.confidence for r in answerable],
+            [r.confidence for r in results if r.kind != ANSWERABLE],
+        ),
+    }
+
+
+def cross_validate(
+    table: FeatureTable, columns: tuple[int, ...], question_columns: tuple[int, ...]
+) -> tuple[list, list[Fit]]:
+    """Every question's outcome under the fit that never saw its article, and the fits."""
+    results, fits = [], []
+    folds = article_folds(table)
+    for held_out, questions in enumerate(folds):
+        train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
+        model = fit(table, train, columns, question_columns)
+        fits.append(model)
+        results.extend(outcomes(table, model, questions))
+    return results, fits
+
+
+def to_json(model: Fit) -> dict:
+    weights = dict.fromkeys(FEATURES, 0.0)
+    for column, weight in zip(model.columns, model.weights, strict=True):
+        weights[FEATURES[column]] = round(float(weight), 5)
+    question = dict.fromkeys((*QUESTION_FEATURES, BEST_SHARE), 0.0)
+    for column, weight in zip(model.question_columns, model.question_weights[:-1], strict=True):
+        question[QUESTION_FEATURES[column]] = round(float(weight), 5)
+    question[BEST_SHARE] = round(float(model.question_weights[-1]), 5)
+    return {
+        "sentence_weights": weights,
+        "question_weights": question,
+        "question_bias": round(model.question_bias, 5),
+        "slope": round(model.slope, 5),
+        "intercept": round(model.intercept, 5),
+        "line": model.line,
+        "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py)",
+        "line_rule": f"answers {ANSWERED_SHARE:.0%} of the answerable questions it was fitted on",
+    }
+
+
+def columns_of(features: tuple[str, ...], names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(names.index(feature) for feature in features)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    args = parser.parse_args()
+    table, _, _ = feature_table()
+    print(f"{len(table.questions)} questions, {len(table.y)} candidate sentences")
+    print("cross-validated by article, held-out figures:")
+    for name, (features, question_features) in SUBSETS.items():
+        columns = columns_of(features, FEATURES)
+        question_columns = columns_of(question_features, QUESTION_FEATURES)
+        summary = summarise(cross_validate(table, columns, question_columns)[0])
+        print(f"  {name:<30} " + "  ".join(f"{k} {v:.3f}" for k, v in summary.items()))
+    model = fit(
+        table,
+        np.arange(len(table.questions)),
+        tuple(range(len(FEATURES))),
+        tuple(range(len(QUESTION_FEATURES))),
+    )
+    data = to_json(model)
+    print(json.dumps(data, indent=2))
+    if not args.dry_run:
+        CALIBRATION_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {CALIBRATION_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
