@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from askseed.query.answer import SUPPORT_PASSAGES
 from askseed.query.features import FEATURES, QUESTION_FEATURES, question_words, sentence_features
 from askseed.query.retrieve import ASKSEED, load_candidates, rank_chunks
 from askseed.store.reader import IndexReader
+from askseed.text import NOT_TOPIC_WORDS, STOPWORDS, fold
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "eval"
@@ -48,6 +50,7 @@ class Question:
     kind: str  # answerable, off-corpus or adversarial
     article: str
     answers: tuple[str, ...]  # gold strings; empty when unanswerable
+    statement: bool = False  # the question rewritten as keywords (keyword_form)
 
 
 @dataclass
@@ -59,6 +62,22 @@ class FeatureTable:
     y: np.ndarray  # 1 when the sentence holds a gold answer
     question: np.ndarray  # row -> question index
     q: np.ndarray  # questions x len(QUESTION_FEATURES)
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+_DROPPED = (
+    STOPWORDS
+    | NOT_TOPIC_WORDS
+    | frozenset(["is", "are", "was", "were", "has", "have", "had", "will", "the"])
+)
+
+
+def keyword_form(question: str) -> str:
+    """The question as a user might type it as keywords: its words in order, without the
+    question words, auxiliaries and stopwords ("Which NFL team represented the AFC at Super
+    Bowl 50?" -> "NFL team represented AFC Super Bowl 50"). SQuAD holds no statements, and
+    a statement's answerability is fitted on these (calibrate.py)."""
+    return " ".join(t for t in _TOKEN.findall(question) if fold(t) not in _DROPPED)
 
 
 def _lines(path: Path) -> list[dict]:
@@ -134,9 +153,8 @@ def _cache_file() -> Path:
     return cache_root().parent / "calibrate" / f"features-{digest.hexdigest()[:12]}.npz"
 
 
-def query_vectors(engine: Engine) -> np.ndarray:
-    texts = [row["text"] for row in _lines(SET / "queries.jsonl")]
-    print(f"embedding {len(texts)} questions", file=sys.stderr)
+def query_vectors(engine: Engine, texts: list[str]) -> np.ndarray:
+    print(f"embedding {len(texts)} queries", file=sys.stderr)
     return engine.embedder.encode(texts)
 
 
@@ -154,9 +172,16 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
         ]
         table = FeatureTable(questions, saved["x"], saved["y"], saved["question"], saved["q"])
         return table, engine, vectors
-    vectors = query_vectors(engine)
+    texts = [row["text"] for row in _lines(SET / "queries.jsonl")]
+    vectors = query_vectors(engine, texts)
     reader = IndexReader(engine.settings.index)
     questions = load_questions(reader, doc_ids, vectors)
+    statements = [
+        Question(f"{q.id}~keywords", keyword_form(q.text), q.kind, q.article, q.answers, True)
+        for q in questions
+    ]
+    vectors = np.vstack([vectors, query_vectors(engine, [q.text for q in statements])])
+    questions += statements
     xs, ys, owners, qs = [], [], [], []
     for index, question in enumerate(questions):
         ranked, cosines = rank_chunks(reader, question.text, vectors[index], ASKSEED)

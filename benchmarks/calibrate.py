@@ -50,6 +50,15 @@ L2_ANSWERABLE = 1e-3
 ANSWERED_SHARE = 0.96  # of the answerable questions, on the fitted articles
 # Alternatives measured the same way: (sentence features, question features).
 HEADING, REPEATS = FEATURES.index("heading"), FEATURES.index("repeats")
+# A statement is judged on meaning and coverage alone: a claim's names and rare words need
+# not appear as such (abbreviations, variant spellings: SciFact's "IBP", "Admpchordin"), so
+# the absent-word and missing-name features, strong evidence against a question, are left out.
+STATEMENT_FEATURES = (
+    "best_cosine",
+    "best_coverage",
+    "best_passage_coverage",
+    "best_passage_cosine",
+)
 SUBSETS = {
     "best sentence's cosine alone": (("cosine",), ("best_cosine",)),
     "five simple features": (
@@ -61,33 +70,33 @@ SUBSETS = {
 
 
 @dataclass(frozen=True)
+class Head:
+    """Whether the documents answer, for one form of query (as calibration.Head)."""
+
+    weights: np.ndarray  # the question features chosen, then the best share
+    bias: float
+    slope: float
+    intercept: float
+
+    def log_odds(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
+        return np.column_stack([q, best_share]) @ self.weights + self.bias
+
+    def confidence(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
+        log_odds = self.slope * self.log_odds(q, best_share) + self.intercept
+        return 1.0 / (1.0 + np.exp(-log_odds))
+
+
+@dataclass(frozen=True)
 class Fit:
     columns: tuple[int, ...]  # into FEATURES
     weights: np.ndarray  # of the sentence score
     question_columns: tuple[int, ...]  # into QUESTION_FEATURES
-    question_weights: np.ndarray  # then one for the best share
-    question_bias: float
-    slope: float
-    intercept: float
+    heads: dict[bool, Head]  # by "is a statement"
     line: float
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """The sentence score, one per row."""
         return x[:, self.columns] @ self.weights
-
-    def answerable(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
-        """P(the documents answer), per question."""
-        design = np.column_stack([q[:, self.question_columns], best_share])
-        return 1.0 / (1.0 + np.exp(-(design @ self.question_weights + self.question_bias)))
-
-    def log_odds(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
-        design = np.column_stack([q[:, self.question_columns], best_share])
-        return design @ self.question_weights + self.question_bias
-
-    def confidence(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
-        """The quote's confidence, per question."""
-        log_odds = self.slope * self.log_odds(q, best_share) + self.intercept
-        return 1.0 / (1.0 + np.exp(-log_odds))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
@@ -180,6 +189,16 @@ def best_of(table: FeatureTable, scores: np.ndarray) -> tuple[np.ndarray, np.nda
     return best_share, correct.astype(float)
 
 
+def head_mask(question_columns: tuple[int, ...], statement: bool) -> np.ndarray:
+    """1 for the question features a head reads, 0 for those it leaves out."""
+    names = STATEMENT_FEATURES if statement else QUESTION_FEATURES
+    return np.array([1.0 if QUESTION_FEATURES[c] in names else 0.0 for c in question_columns])
+
+
+def statements(table: FeatureTable) -> np.ndarray:
+    return np.array([q.statement for q in table.questions])
+
+
 def fit(
     table: FeatureTable,
     questions: np.ndarray,
@@ -189,25 +208,37 @@ def fit(
     answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
     rows = np.isin(table.question, questions[answerable[questions]]) & open_rows(table)
     weights, _ = fit_choice(table.x[rows][:, columns], table.y[rows], table.question[rows])
-    model = Fit(columns, weights, question_columns, np.zeros(0), 0.0, 1.0, 0.0, 0.5)
+    model = Fit(columns, weights, question_columns, {}, 0.5)
     best_share, correct = best_of(table, model.scores(table.x))
-    design = np.column_stack([table.q[:, question_columns], best_share])[questions]
-    theta, bias = fit_logistic(design, answerable[questions].astype(float), L2_ANSWERABLE)
-    model = Fit(columns, weights, question_columns, theta, bias, 1.0, 0.0, 0.5)
-    log_odds = model.log_odds(table.q, best_share)[questions]
-    (slope,), intercept = fit_logistic(log_odds[:, None], correct[questions], l2=0.0)
-    if slope <= 0:
-        raise ValueError("the rescaling must be increasing")
-    model = Fit(**{**model.__dict__, "slope": float(slope), "intercept": intercept})
-    confidences = question_confidences(table, model)[questions[answerable[questions]]]
+    heads = {}
+    for statement in (False, True):
+        q = table.q[:, question_columns] * head_mask(question_columns, statement)
+        chosen = questions[statements(table)[questions] == statement]
+        design = np.column_stack([q, best_share])[chosen]
+        theta, bias = fit_logistic(design, answerable[chosen].astype(float), L2_ANSWERABLE)
+        theta[:-1] *= head_mask(question_columns, statement)
+        head = Head(theta, bias, 1.0, 0.0)
+        log_odds = head.log_odds(q, best_share)[chosen]
+        (slope,), intercept = fit_logistic(log_odds[:, None], correct[chosen], l2=0.0)
+        if slope <= 0:
+            raise ValueError("the rescaling must be increasing")
+        heads[statement] = Head(theta, bias, float(slope), intercept)
+    model = Fit(columns, weights, question_columns, heads, 0.5)
+    asked = questions[answerable[questions] & ~statements(table)[questions]]
+    confidences = question_confidences(table, model)[asked]
     line = float(np.floor(np.quantile(confidences, 1 - ANSWERED_SHARE) * 1000) / 1000)
-    return Fit(**{**model.__dict__, "line": line})
+    return Fit(columns, weights, question_columns, heads, line)
 
 
 def question_confidences(table: FeatureTable, model: Fit) -> np.ndarray:
     """The confidence of each question's quote."""
     best_share, _ = best_of(table, model.scores(table.x))
-    return model.confidence(table.q, best_share)
+    q = table.q[:, model.question_columns]
+    return np.where(
+        statements(table),
+        model.heads[True].confidence(q, best_share),
+        model.heads[False].confidence(q, best_share),
+    )
 
 
 def article_folds(table: FeatureTable, folds: int = FOLDS) -> list[np.ndarray]:
@@ -232,6 +263,7 @@ class Outcome:
     """One question's result under a fit: its confidence, whether answered and right."""
 
     kind: str
+    statement: bool  # the keyword form of a question
     confidence: float
     answered: bool
     correct: bool  # the quote holds a gold answer (never for an unanswerable question)
@@ -243,6 +275,7 @@ def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Out
     return [
         Outcome(
             table.questions[q].kind,
+            table.questions[q].statement,
             float(confidences[q]),
             bool(confidences[q] >= model.line),
             bool(correct[q]),
@@ -290,18 +323,23 @@ def to_json(model: Fit) -> dict:
     weights = dict.fromkeys(FEATURES, 0.0)
     for column, weight in zip(model.columns, model.weights, strict=True):
         weights[FEATURES[column]] = round(float(weight), 5)
-    question = dict.fromkeys((*QUESTION_FEATURES, BEST_SHARE), 0.0)
-    for column, weight in zip(model.question_columns, model.question_weights[:-1], strict=True):
-        question[QUESTION_FEATURES[column]] = round(float(weight), 5)
-    question[BEST_SHARE] = round(float(model.question_weights[-1]), 5)
-    return {
-        "sentence_weights": weights,
-        "question_weights": question,
-        "question_bias": round(model.question_bias, 5),
-        "slope": round(model.slope, 5),
-        "intercept": round(model.intercept, 5),
+    data: dict = {"sentence_weights": weights}
+    for statement, name in ((False, "question"), (True, "statement")):
+        head = model.heads[statement]
+        question = dict.fromkeys((*QUESTION_FEATURES, BEST_SHARE), 0.0)
+        for column, weight in zip(model.question_columns, head.weights[:-1], strict=True):
+            question[QUESTION_FEATURES[column]] = round(float(weight), 5)
+        question[BEST_SHARE] = round(float(head.weights[-1]), 5)
+        data[name] = {
+            "weights": question,
+            "bias": round(head.bias, 5),
+            "slope": round(head.slope, 5),
+            "intercept": round(head.intercept, 5),
+        }
+    return data | {
         "line": model.line,
-        "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py)",
+        "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py); statements:"
+        " its questions rewritten as keywords",
         "line_rule": f"answers {ANSWERED_SHARE:.0%} of the answerable questions it was fitted on",
     }
 
@@ -320,8 +358,12 @@ def main() -> int:
     for name, (features, question_features) in SUBSETS.items():
         columns = columns_of(features, FEATURES)
         question_columns = columns_of(question_features, QUESTION_FEATURES)
-        summary = summarise(cross_validate(table, columns, question_columns)[0])
-        print(f"  {name:<30} " + "  ".join(f"{k} {v:.3f}" for k, v in summary.items()))
+        results = cross_validate(table, columns, question_columns)[0]
+        for form, statement in (("questions", False), ("as keywords", True)):
+            summary = summarise([r for r in results if r.statement == statement])
+            print(
+                f"  {name:<30} {form:<12} " + "  ".join(f"{k} {v:.3f}" for k, v in summary.items())
+            )
     model = fit(
         table,
         np.arange(len(table.questions)),

@@ -10,7 +10,7 @@ import pytest
 
 from askseed.model.embedder import Embedder
 from askseed.query import answer as answer_module
-from askseed.query.calibration import Calibrator
+from askseed.query.calibration import Calibrator, Head
 from askseed.query.features import FEATURES, QUESTION_FEATURES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,17 +49,21 @@ class FakeEmbedder(Embedder):
 # words the best passage holds: a question made of a document's words is answered, "zebra
 # quantum mortgage?" is not. The real calibrator is
 # tested with the real model (test_seed_questions.py, test_end_to_end.py).
+_FAKE_HEAD = Head(
+    weights=tuple(
+        10.0 if name == "best_passage_coverage" else 0.0
+        for name in (*QUESTION_FEATURES, "best_share")
+    ),
+    bias=-3.0,
+    slope=1.0,
+    intercept=0.0,
+)
 FAKE_CALIBRATOR = Calibrator(
     sentence_weights=tuple(
         5.0 if name in ("cosine", "local_coverage") else 0.0 for name in FEATURES
     ),
-    question_weights=tuple(
-        10.0 if name == "best_passage_coverage" else 0.0
-        for name in (*QUESTION_FEATURES, "best_share")
-    ),
-    question_bias=-3.0,
-    slope=1.0,
-    intercept=0.0,
+    question=_FAKE_HEAD,
+    statement=_FAKE_HEAD,
     line=0.5,
 )
 

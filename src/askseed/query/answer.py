@@ -15,6 +15,7 @@ import numpy as np
 from askseed.query.calibration import Calibrator, load_calibrator
 from askseed.query.features import (
     SentenceFeatures,
+    is_question,
     question_dict,
     question_words,
     quotable,
@@ -97,6 +98,7 @@ class Evidence:
     source: str
     sentence_features: dict[str, float]  # features.FEATURES of the quote
     question_features: dict[str, float]  # features.QUESTION_FEATURES
+    asks: bool  # a question, rather than a statement (features.is_question)
     share: float  # P(the quote is the answer | the documents answer)
     answerable: float  # P(the documents answer)
     # What each feature adds to the quote's score and to the log-odds of `answerable`.
@@ -112,6 +114,7 @@ class Evidence:
             "confidence": round(self.confidence, 4),
             "line": self.line,
             "answered": self.confidence >= self.line,
+            "form": "question" if self.asks else "statement",
             "answerable": round(self.answerable, 4),
             "share": round(self.share, 4),
             "sentence_features": self.sentence_features,
@@ -184,7 +187,8 @@ def find_answer(
     # A heading, or a sentence that only repeats the question, is never the quote while
     # another sentence can be: it gets no confidence.
     open_rows = [row for row, allowed in zip(rows, quotable(rows), strict=True) if allowed]
-    judgement = calibrator.judge([row.values for row in open_rows], question_values)
+    asks = is_question(query)
+    judgement = calibrator.judge([row.values for row in open_rows], question_values, asks)
     confidences = dict.fromkeys(
         ((candidates[row.candidate].source, row.raw_start) for row in rows), 0.0
     )
@@ -218,7 +222,8 @@ def find_answer(
             question_features=question_dict(question_values),
             share=share,
             answerable=judgement.answerable,
-            effects=calibrator.explain(best.values, question_values, share),
+            effects=calibrator.explain(best.values, question_values, share, asks),
+            asks=asks,
             confidence=confidences[(best_source, best.raw_start)],
             line=calibrator.line,
             support=support,

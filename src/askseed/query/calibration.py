@@ -8,7 +8,8 @@
   (features.QUESTION_FEATURES) and the quote's share, fitted on "the question is
   answerable", whose log-odds are then Platt-rescaled against "the quote holds a gold
   answer". That is the quote's confidence: of the answers given with 70%, about 70% quote
-  the answer. askseed answers when it is at or above the line.
+  the answer. askseed answers when it is at or above the line. A question and a statement
+  (a claim, a few keywords) each have their own fit, on the same features.
 - Any other sentence's confidence is the quote's, scaled by its share over the quote's.
 
 All of it is fitted by benchmarks/calibrate.py on squad-a-abstain, cross-validated by
@@ -40,23 +41,36 @@ class Judgement:
 
 
 @dataclass(frozen=True)
+class Head:
+    """Whether the documents answer, for one form of query (a question, or a statement)."""
+
+    weights: tuple[float, ...]  # QUESTION_FEATURES order, then BEST_SHARE
+    bias: float
+    slope: float  # the quote's confidence = sigmoid(slope * log-odds + intercept)
+    intercept: float
+
+    def log_odds(self, question: tuple[float, ...], best_share: float) -> float:
+        return self.bias + _dot(self.weights, (*question, best_share))
+
+
+@dataclass(frozen=True)
 class Calibrator:
     sentence_weights: tuple[float, ...]  # FEATURES order
-    question_weights: tuple[float, ...]  # QUESTION_FEATURES order, then BEST_SHARE
-    question_bias: float
-    slope: float  # the quote's confidence = sigmoid(slope * answerable log-odds + intercept)
-    intercept: float
+    # A question ("Who led the trial?") and a statement (a claim, a few keywords) are told
+    # apart by features.is_question; each has its own fit of whether the documents answer.
+    question: Head
+    statement: Head
     # askseed answers when the quote's confidence is at or above this line.
     line: float
 
     def sentence_score(self, values: tuple[float, ...]) -> float:
         return _dot(self.sentence_weights, values)
 
-    def answerable_log_odds(self, question: tuple[float, ...], best_share: float) -> float:
-        return self.question_bias + _dot(self.question_weights, (*question, best_share))
-
-    def judge(self, rows: list[tuple[float, ...]], question: tuple[float, ...]) -> Judgement:
-        """The confidence of each candidate sentence (rows of FEATURES values)."""
+    def judge(
+        self, rows: list[tuple[float, ...]], question: tuple[float, ...], asks: bool = True
+    ) -> Judgement:
+        """The confidence of each candidate sentence (rows of FEATURES values); `asks`
+        says whether the query is a question rather than a statement."""
         if not rows:
             return Judgement([], [], 0.0)
         scores = [self.sentence_score(values) for values in rows]
@@ -65,13 +79,18 @@ class Calibrator:
         total = sum(weights)
         shares = [weight / total for weight in weights]
         best_share = max(shares)
-        log_odds = self.answerable_log_odds(question, best_share)
-        quote = sigmoid(self.slope * log_odds + self.intercept)
+        head = self.question if asks else self.statement
+        log_odds = head.log_odds(question, best_share)
+        quote = sigmoid(head.slope * log_odds + head.intercept)
         confidences = [quote * share / best_share for share in shares]
         return Judgement(confidences, shares, sigmoid(log_odds))
 
     def explain(
-        self, values: tuple[float, ...], question: tuple[float, ...], best_share: float
+        self,
+        values: tuple[float, ...],
+        question: tuple[float, ...],
+        best_share: float,
+        asks: bool = True,
     ) -> dict[str, dict[str, float]]:
         """What each feature adds: to the best sentence's score (against the other sentences),
         and to the log-odds that the documents answer at all."""
@@ -79,14 +98,15 @@ class Calibrator:
             name: round(weight * value, 4)
             for name, weight, value in zip(FEATURES, self.sentence_weights, values, strict=True)
         }
+        head = self.question if asks else self.statement
         names = (*QUESTION_FEATURES, BEST_SHARE)
         answerable = {
             name: round(weight * value, 4)
             for name, weight, value in zip(
-                names, self.question_weights, (*question, best_share), strict=True
+                names, head.weights, (*question, best_share), strict=True
             )
         }
-        answerable["constant"] = round(self.question_bias, 4)
+        answerable["constant"] = round(head.bias, 4)
         return {"sentence_score": sentence, "answerable_log_odds": answerable}
 
 
@@ -107,15 +127,21 @@ def _weights(weights: dict, names: tuple[str, ...], what: str) -> tuple[float, .
     return tuple(float(weights[name]) for name in names)
 
 
+def _head(data: dict, name: str) -> Head:
+    head = data[name]
+    return Head(
+        weights=_weights(head["weights"], (*QUESTION_FEATURES, BEST_SHARE), f"{name} weights"),
+        bias=float(head["bias"]),
+        slope=float(head["slope"]),
+        intercept=float(head["intercept"]),
+    )
+
+
 def calibrator_from_json(data: dict) -> Calibrator:
     return Calibrator(
         sentence_weights=_weights(data["sentence_weights"], FEATURES, "sentence_weights"),
-        question_weights=_weights(
-            data["question_weights"], (*QUESTION_FEATURES, BEST_SHARE), "question_weights"
-        ),
-        question_bias=float(data["question_bias"]),
-        slope=float(data["slope"]),
-        intercept=float(data["intercept"]),
+        question=_head(data, "question"),
+        statement=_head(data, "statement"),
         line=float(data["line"]),
     )
 

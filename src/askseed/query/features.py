@@ -16,7 +16,7 @@ from functools import lru_cache
 from askseed.query.retrieve import Candidate
 from askseed.query.scoring import term_weights
 from askseed.store.reader import IndexReader
-from askseed.text import content_terms, fold, sentence_terms
+from askseed.text import QUESTION_WORDS, STOPWORDS, content_terms, fold, sentence_terms
 
 # What the calibrator reads of each sentence, in the order of its weights (calibration.json).
 # "Weight" of a question word: its rarity over the whole index (QuestionWords); "local": its
@@ -46,6 +46,9 @@ QUESTION_FEATURES = (
     "best_passage_coverage",  # ... one passage holds
     "best_passage_cosine",  # the best passage cosine
     "type_nowhere",  # the question asks for a kind of thing no candidate sentence holds
+    # Names and numbers of the question ("Newcastle", "1979"): the share missing from ...
+    "names_missing_top",  # ... the first passage
+    "names_missing",  # ... all the candidate passages
 )
 
 # Kinds of answer a question can ask for, from its first words.
@@ -76,6 +79,22 @@ _NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
 _TOKEN = re.compile(r"[^\W_]+")
 _FULL_STOP = re.compile(r"[.!?:;\"”’')\]]\s*$")
 HEADING_WORDS = 14
+
+
+# Words that open a yes/no question: "Is it a one-off treatment?"
+_AUXILIARIES = frozenset(
+    ["is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would"]
+    + ["will", "shall", "has", "have", "had", "may", "might", "must"]
+)
+
+
+def is_question(query: str) -> bool:
+    """A question (it ends with "?" or opens with a question word or an auxiliary verb),
+    rather than a statement: a claim to check or a few keywords."""
+    tokens = _TOKEN.findall(query)
+    if query.rstrip().endswith("?"):
+        return True
+    return bool(tokens) and fold(tokens[0]) in (QUESTION_WORDS | _AUXILIARIES)
 
 
 def answer_kind(question: str) -> str | None:
@@ -113,6 +132,7 @@ class QuestionWords:
     absent: frozenset[str]  # stems no chunk of the index holds
     kind: str | None  # the kind of answer asked for
     tokens: frozenset[str]  # the question's folded words, for holds_kind
+    names: frozenset[str] = frozenset()  # folded names and numbers (see question_names)
 
     @property
     def total(self) -> float:
@@ -133,7 +153,25 @@ def question_words(reader: IndexReader, question: str) -> QuestionWords:
     weights = {stem: math.log((chunks + 1) / (frequencies.get(stem, 0) + 0.5)) for stem in stems}
     absent = frozenset(stem for stem in stems if not frequencies.get(stem, 0))
     tokens = frozenset(fold(token) for token in _TOKEN.findall(question))
-    return QuestionWords(weights, absent, answer_kind(question), tokens)
+    return QuestionWords(weights, absent, answer_kind(question), tokens, question_names(question))
+
+
+def question_names(question: str) -> frozenset[str]:
+    """The question's names and numbers, folded: capitalised words after the first, and any
+    word with a digit, leaving out question words and stopwords."""
+    found = set()
+    for index, token in enumerate(_TOKEN.findall(question)):
+        folded = fold(token)
+        if folded in STOPWORDS or folded in QUESTION_WORDS:
+            continue
+        if any(char.isdigit() for char in token) or (index > 0 and token[0].isupper()):
+            found.add(folded)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=100_000)
+def text_tokens(text: str) -> frozenset[str]:
+    return frozenset(fold(token) for token in _TOKEN.findall(text))
 
 
 @dataclass(frozen=True)
@@ -233,11 +271,22 @@ def sentence_features(
             math.log1p(row.position),
         )
         features.append(SentenceFeatures(row.position, row.raw_start, row.text, values))
-    return features, question_features(words, features)
+    top_tokens = frozenset().union(*(text_tokens(row.text) for row in rows if row.position == 0))
+    pool_tokens = frozenset().union(*(text_tokens(row.text) for row in rows))
+    return features, question_features(words, features, top_tokens, pool_tokens)
 
 
-def question_features(words: QuestionWords, rows: list[SentenceFeatures]) -> tuple[float, ...]:
-    """QUESTION_FEATURES of a question and its candidate sentences."""
+def question_features(
+    words: QuestionWords,
+    rows: list[SentenceFeatures],
+    top_tokens: frozenset[str] = frozenset(),
+    pool_tokens: frozenset[str] = frozenset(),
+) -> tuple[float, ...]:
+    """QUESTION_FEATURES of a question and its candidate sentences; the tokens are the folded
+    words of the first passage and of all the candidates."""
+
+    def missing(tokens: frozenset[str]) -> float:
+        return len(words.names - tokens) / len(words.names) if words.names else 0.0
 
     def best(name: str) -> float:
         column = FEATURES.index(name)
@@ -253,6 +302,8 @@ def question_features(words: QuestionWords, rows: list[SentenceFeatures]) -> tup
         best("passage_coverage"),
         best("passage_cosine"),
         float(type_nowhere),
+        missing(top_tokens),
+        missing(pool_tokens),
     )
 
 
