@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -90,8 +91,7 @@ class IndexInfo:
     refreshed: bool
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """Why askseed answered or refused: the best sentence's features and what each weighed."""
 
     quote: str

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from askseed.query.features import FEATURES, QUESTION_FEATURES
 
@@ -31,8 +31,7 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 BEST_SHARE = "best_share"  # the softmax's probability of its best sentence, an input of (2)
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(NamedTuple):
     """What the calibrator concluded about one question's candidate sentences."""
 
     confidences: list[float]  # one per sentence, in the order given
@@ -40,8 +39,7 @@ class Judgement:
     answerable: float  # P(the question is answerable), before the rescaling
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """Whether the documents answer, for one form of query (a question, or a statement)."""
 
     weights: tuple[float, ...]  # QUESTION_FEATURES order, then BEST_SHARE
@@ -53,8 +51,7 @@ class Head:
         return self.bias + _dot(self.weights, (*question, best_share))
 
 
-@dataclass(frozen=True)
-class Calibrator:
+class Calibrator(NamedTuple):
     sentence_weights: tuple[float, ...]  # FEATURES order
     # A question ("Who led the trial?") and a statement (a claim, a few keywords) are told
     # apart by features.is_question; each has its own fit of whether the documents answer.

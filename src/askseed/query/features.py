@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from askseed.query.retrieve import Candidate
 from askseed.query.scoring import term_weights
@@ -68,7 +68,9 @@ _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
     "hundred hundreds thousand thousands million millions billion billions dozen half once twice"
 )
-_NUMBER = re.compile(r"\d|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d+(?:[.,]\d+)*|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE
+)
 _DATE = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b|\b\d+(st|nd|rd|th) century\b|\b(January|February|March|April|May"
     r"|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday"
@@ -124,8 +126,7 @@ def is_heading(sentence: str) -> bool:
     return len(_TOKEN.findall(sentence)) < HEADING_WORDS and not _FULL_STOP.search(sentence)
 
 
-@dataclass(frozen=True)
-class QuestionWords:
+class QuestionWords(NamedTuple):
     """The question's content words and what each weighs: its rarity over the whole index."""
 
     weights: dict[str, float]  # stem -> log((chunks + 1) / (chunks holding it + 0.5))
@@ -174,8 +175,7 @@ def text_tokens(text: str) -> frozenset[str]:
     return frozenset(fold(token) for token in _TOKEN.findall(text))
 
 
-@dataclass(frozen=True)
-class SentenceFeatures:
+class SentenceFeatures(NamedTuple):
     """One candidate sentence: where it is, and the numbers the calibrator reads."""
 
     candidate: int  # index of the first candidate holding it
@@ -199,8 +199,7 @@ def quotable(rows: list[SentenceFeatures]) -> list[bool]:
     return flags if any(flags) else [True] * len(rows)
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     position: int
     raw_start: int
     text: str
