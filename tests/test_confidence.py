@@ -11,6 +11,7 @@ import pytest
 
 from askseed.query.calibration import Calibrator, Head, load_calibrator, sigmoid
 from askseed.query.features import (
+    AMOUNT,
     DATE,
     FEATURES,
     NAME,
@@ -30,9 +31,9 @@ from askseed.ui import cli
     ("question", "kind"),
     [
         ("How many patients went into remission?", NUMBER),
-        ("How much does the treatment cost?", NUMBER),
+        ("How much does the treatment cost?", AMOUNT),
+        ("What percentage of patients responded?", AMOUNT),
         ("how old were the patients", NUMBER),
-        ("What percentage of patients responded?", NUMBER),
         ("When did the trial start?", DATE),
         ("In what year was it founded?", DATE),
         ("Who led the trial?", NAME),
@@ -49,12 +50,15 @@ def test_answer_kind(question, kind):
     ("sentence", "kind", "question", "expected"),
     [
         ("Five out of six patients went into remission.", NUMBER, "How many patients?", True),
-        ("It cost 300,000 pounds.", NUMBER, "How much did it cost?", True),
+        ("It cost 300,000 pounds.", AMOUNT, "How much did it cost?", True),
+        ("It cost $1.2 billion.", AMOUNT, "How much did it cost?", True),
+        ("Five out of six patients went into remission.", AMOUNT, "How much did it cost?", False),
         ("Patients went into remission.", NUMBER, "How many patients?", False),
         # the 50 the question already says is not an answer
         ("Super Bowl 50 was played in Santa Clara.", NUMBER, "How many at Super Bowl 50?", False),
         ("The trial began in March 2021.", DATE, "When did it begin?", True),
-        ("The trial began last spring.", DATE, "When did it begin?", False),
+        ("The ferry leaves at nine every morning.", DATE, "When does the ferry leave?", True),
+        ("The trial was led by experts.", DATE, "When did it begin?", False),
         ("The trial was led by University College London.", NAME, "Who led the trial?", True),
         ("Experts describe the findings as groundbreaking.", NAME, "Who led it?", False),
     ],

@@ -49,17 +49,27 @@ QUESTION_FEATURES = (
     # Names and numbers of the question ("Newcastle", "1979"): the share missing from ...
     "names_missing_top",  # ... the first passage
     "names_missing",  # ... all the candidate passages
+    "passage_gap",  # the first passage's cosine minus the last's: one stands out, or none
+    "sentence_gap",  # the best sentence's cosine minus the mean of all of them
 )
 
 # Kinds of answer a question can ask for, from its first words.
-NUMBER, DATE, NAME = "number", "date", "name"
+NUMBER, AMOUNT, DATE, NAME = "number", "amount", "date", "name"
 _KIND_PATTERNS = (
     (DATE, re.compile(r"\b(when|(what|which) (year|century|decade|month|day|date|time))\b")),
+    # "How much does it cost?" wants a sum or a share, which a count ("5 of 6") is not
+    (
+        AMOUNT,
+        re.compile(
+            r"\bhow much\b|\b(what|which) (price|cost|amount|percentage|percent|proportion|share)"
+            r"\b|\bcost\b"
+        ),
+    ),
     (
         NUMBER,
         re.compile(
-            r"\bhow (many|much|old|long|far|large|big|tall|high|fast|heavy|often|deep|wide)\b"
-            r"|\b(what|which) (percentage|percent|proportion|number|amount|fraction)\b"
+            r"\bhow (many|old|long|far|large|big|tall|high|fast|heavy|often|deep|wide)\b"
+            r"|\b(what|which) (number|fraction)\b"
         ),
     ),
     (NAME, re.compile(r"\b(who|whom|whose)\b")),
@@ -71,10 +81,18 @@ _NUMBER_WORDS = (
 _NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE
 )
+_AMOUNT = re.compile(
+    r"[$£€¥]|\d[\d,.]*\s*(%|percent|per cent|pounds?|dollars?|euros?|yen|million|billion"
+    r"|thousand|trillion|bn|m\b|k\b)|\b(half|quarter|third|percent|per cent)\b",
+    re.IGNORECASE,
+)
 _DATE = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b|\b\d+(st|nd|rd|th) century\b|\b(January|February|March|April|May"
     r"|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday"
-    r"|Friday|Saturday|Sunday|ago|century|decade)\b",
+    r"|Friday|Saturday|Sunday|ago|century|decade|years?|months?|weeks?|days?|morning|afternoon"
+    r"|evening|night|noon|midnight|dawn|o'clock|[ap]\.?m|today|tomorrow|yesterday|daily|weekly"
+    r"|annually|every|spring|summer|autumn|winter|before|after|during|until|since|nine|ten|eleven"
+    r"|twelve|\d{1,2}[:.]\d{2})\b",
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
@@ -112,7 +130,7 @@ def answer_kind(question: str) -> str | None:
 def holds_kind(sentence: str, kind: str, question_tokens: frozenset[str]) -> bool:
     """Whether the sentence holds a thing of this kind that the question does not already say:
     "How many ... Super Bowl 50?" is not answered by the "50" it repeats."""
-    pattern = {NUMBER: _NUMBER, DATE: _DATE, NAME: _NAME}[kind]
+    pattern = {NUMBER: _NUMBER, AMOUNT: _AMOUNT, DATE: _DATE, NAME: _NAME}[kind]
     return any(
         fold(match.group()) not in question_tokens
         and not (match.group().isdigit() and match.group() in question_tokens)
@@ -272,7 +290,12 @@ def sentence_features(
         features.append(SentenceFeatures(row.position, row.raw_start, row.text, values))
     top_tokens = frozenset().union(*(text_tokens(row.text) for row in rows if row.position == 0))
     pool_tokens = frozenset().union(*(text_tokens(row.text) for row in rows))
-    return features, question_features(words, features, top_tokens, pool_tokens)
+    passages = [candidate.cosine for candidate in candidates[:pool]]
+    gaps = (
+        max(passages, default=0.0) - min(passages, default=0.0),
+        ranked[0] - sum(ranked) / len(ranked) if ranked else 0.0,
+    )
+    return features, question_features(words, features, top_tokens, pool_tokens) + gaps
 
 
 def question_features(
