@@ -39,13 +39,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from abstain_data import ADVERSARIAL, ANSWERABLE, OFF_CORPUS, FeatureTable, feature_table  # noqa: E402
+from fitting import fit_choice, fit_logistic  # noqa: E402
+from record import record_section  # noqa: E402
 
 from askseed.eval.metrics import auroc, expected_calibration_error  # noqa: E402
 from askseed.query.calibration import BEST_SHARE, CALIBRATION_FILE  # noqa: E402
 from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
 
 FOLDS = 5
-L2 = 1e-3  # on the sentence scorer's weights
 L2_ANSWERABLE = 1e-3
 ANSWERED_SHARE = 0.96  # of the answerable questions, on the fitted articles
 # Alternatives measured the same way: (sentence features, question features).
@@ -102,58 +103,6 @@ class Fit:
     def scores(self, x: np.ndarray) -> np.ndarray:
         """The sentence score, one per row."""
         return x[:, self.columns] @ self.weights
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
-    """Weights and bias minimising log loss + l2/2 * |weights|^2 (mean over rows), by Newton."""
-    design = np.hstack([x, np.ones((len(x), 1))])
-    theta = np.zeros(design.shape[1])
-    penalty = np.full(design.shape[1], l2)
-    penalty[-1] = 0.0
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-(design @ theta)))
-        gradient = design.T @ (p - y) / len(y) + penalty * theta
-        hessian = (design * (p * (1 - p))[:, None]).T @ design / len(y) + np.diag(penalty)
-        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(theta)), gradient)
-        theta -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return theta[:-1], float(theta[-1])
-
-
-def fit_choice(
-    x: np.ndarray, y: np.ndarray, owner: np.ndarray, l2: float = L2
-) -> tuple[np.ndarray, float]:
-    """Weights of a conditional logit: P(sentence i | its question) = softmax over the
-    question's sentences of weights . x_i, fitted to put the sentences holding the answer
-    first (questions with no such sentence teach nothing and are left out). Unlike a plain
-    logistic regression it learns what makes one sentence beat its neighbours, which is the
-    choice of the quote. L-BFGS from scipy, a benchmark-only dependency."""
-    from scipy.optimize import minimize
-
-    positive = np.zeros(owner.max() + 1)
-    np.maximum.at(positive, owner, y)
-    keep = positive[owner] > 0
-    x, y, owner = x[keep], y[keep], owner[keep]
-    _, group = np.unique(owner, return_inverse=True)
-    groups = group.max() + 1
-
-    def loss(weights: np.ndarray) -> tuple[float, np.ndarray]:
-        scores = x @ weights
-        top = np.full(groups, -np.inf)
-        np.maximum.at(top, group, scores)
-        exp = np.exp(scores - top[group])
-        total = np.zeros(groups)
-        np.add.at(total, group, exp)
-        right = np.zeros(groups)
-        np.add.at(right, group, exp * y)
-        value = -(np.log(right) - np.log(total)).sum() / groups + l2 / 2 * weights @ weights
-        pull = exp * y / right[group] - exp / total[group]
-        gradient = -(pull[:, None] * x).sum(axis=0) / groups + l2 * weights
-        return value, gradient
-
-    result = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
-    return result.x, 0.0
 
 
 def open_rows(table: FeatureTable) -> np.ndarray:
@@ -376,7 +325,11 @@ def main() -> int:
     args = parser.parse_args()
     table, _, _ = feature_table()
     print(f"{len(table.questions)} questions, {len(table.y)} candidate sentences")
-    print("cross-validated by article, held-out figures:")
+    rows = [
+        "| features | queries | answered | answer-sentence@1 | abstained off-corpus "
+        "| abstained adversarial | ECE | AUROC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, (features, question_features) in SUBSETS.items():
         columns = columns_of(features, FEATURES)
         question_columns = columns_of(question_features, QUESTION_FEATURES)
@@ -385,6 +338,9 @@ def main() -> int:
             summary = summarise([r for r in results if r.statement == statement])
             print(
                 f"  {name:<30} {form:<12} " + "  ".join(f"{k} {v:.3f}" for k, v in summary.items())
+            )
+            rows.append(
+                f"| {name} | {form} | " + " | ".join(f"{v:.3f}" for v in summary.values()) + " |"
             )
     model = fit(
         table,
@@ -397,6 +353,18 @@ def main() -> int:
     if not args.dry_run:
         CALIBRATION_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {CALIBRATION_FILE}")
+        record_section(
+            "Calibrator fit",
+            "Command: `PYTHONPATH=src .venv/bin/python benchmarks/calibrate.py` (writes "
+            "`src/askseed/query/calibration.json`). squad-a-abstain, 5-fold cross-validation by "
+            "article (20 corpus articles + 4 off-corpus ones; adversarial questions assigned to "
+            "the article their run of ids retrieves most), every figure on the held-out folds, "
+            f"each fold's line chosen on its training folds ({ANSWERED_SHARE:.0%} of answerable "
+            'questions answered, as questions and as keywords). "as keywords": the same '
+            "questions without question words and stopwords, the stand-in for statements. "
+            "Features only (no find_answer run): benchmarks/abstain.py has the end-to-end table."
+            "\n\n" + "\n".join(rows),
+        )
     return 0
 
 
