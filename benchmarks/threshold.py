@@ -79,7 +79,9 @@ def main() -> int:
     print(f"threshold in askseed.query.answer: {ANSWER_THRESHOLD}")
     record_section(
         "Abstain threshold",
-        "Command: `.venv/bin/python benchmarks/threshold.py`. The support askseed compares with "
+        "Command: `.venv/bin/python benchmarks/threshold.py`. askseed's older rule, kept as the "
+        "`support-rule` baseline since issue 11 (askseed now decides by its calibrated "
+        "confidence: see Abstention and confidence). The support it compares with "
         "its threshold (best sentence's cosine to the question + share of the question's "
         f"content words the top passages hold), on the seed: the {len(ANSWERED)} questions it "
         f"answers score {min(answered):.3f} and up, the {len(NOT_ANSWERED)} it does not "

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from askseed.model.embedder import Embedder
+from askseed.query import answer as answer_module
+from askseed.query.calibration import Calibrator, Head
+from askseed.query.features import FEATURES, QUESTION_FEATURES
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -42,8 +45,33 @@ class FakeEmbedder(Embedder):
         return vectors / np.maximum(norms, 1e-12)
 
 
+# The shipped calibrator reads MiniLM's cosines; the fake embedder's mean little (hashed
+# words in 64 buckets). With it, the confidence is decided by the share of the question's
+# words the best passage holds: a question made of a document's words is answered, "zebra
+# quantum mortgage?" is not. The real calibrator is
+# tested with the real model (test_seed_questions.py, test_end_to_end.py).
+_FAKE_HEAD = Head(
+    weights=tuple(
+        10.0 if name == "best_passage_coverage" else 0.0
+        for name in (*QUESTION_FEATURES, "best_share")
+    ),
+    bias=-3.0,
+    slope=1.0,
+    intercept=0.0,
+)
+FAKE_CALIBRATOR = Calibrator(
+    sentence_weights=tuple(
+        5.0 if name in ("cosine", "local_coverage") else 0.0 for name in FEATURES
+    ),
+    question=_FAKE_HEAD,
+    statement=_FAKE_HEAD,
+    line=0.5,
+)
+
+
 @pytest.fixture
-def fake_embedder() -> FakeEmbedder:
+def fake_embedder(monkeypatch) -> FakeEmbedder:
+    monkeypatch.setattr(answer_module, "load_calibrator", lambda: FAKE_CALIBRATOR)
     return FakeEmbedder()
 
 

@@ -282,11 +282,13 @@ def test_word_paragraph_and_epub_chapter_locations(
     with engine_with(fake_embedder):
         code, out, err = run_cli("ask", question, "--json", *location)
         assert code == 0, err
-        top = json.loads(out)["passages"][0]
-        assert (top["source"], top.get("page"), top["start_line"]) == (source, page, line)
+        # The passage that holds the question's own words: which passage goes first is the
+        # calibrator's call, and with the fake embedder it means nothing.
+        hit = next(p for p in json.loads(out)["passages"] if question in p["text"])
+        assert (hit["source"], hit.get("page"), hit["start_line"]) == (source, page, line)
         if where:
             code, out, _ = run_cli("ask", question, *location)
-            assert re.match(rf"1\. \S*docs/{re.escape(where)}  \(score ", out), out
+            assert re.match(rf"1\. \S*docs/{re.escape(where)}  \(\S+ confident\)", out), out
 
 
 def test_context_of_an_epub_passage_reads_its_chapter(books_folder):

@@ -40,10 +40,21 @@ def test_json_answer_follows_the_contract(docs, capsys):
     code, out, err = run(capsys, "how high do the lava fountains reach on Io?", "--json")
     assert code == 0, err
     answer = json.loads(out)
-    assert set(answer) == {"question", "answered", "passages", "index"}
+    assert set(answer) == {"question", "answered", "confidence", "passages", "index"}
     assert answer["answered"] is True
     passage = answer["passages"][0]
-    assert set(passage) == {"rank", "text", "quote", "source", "start_line", "end_line", "score"}
+    assert set(passage) == {
+        "rank",
+        "text",
+        "quote",
+        "source",
+        "start_line",
+        "end_line",
+        "score",
+        "confidence",
+    }
+    assert 0.0 <= passage["confidence"] <= 1.0
+    assert answer["confidence"] == passage["confidence"]
     assert passage["source"] == "io.txt" and passage["start_line"] == 2
     assert passage["quote"] in passage["text"]
     assert answer["index"] == {"documents": 1, "chunks": 1, "refreshed": True}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from askseed.eval.runner import file_name, prepare_corpus, run_queries
+from askseed.eval.runner import file_name, prepare_corpus, run_queries, sample_by_kind
+from askseed.query.answer import Answer, Passage
 from askseed.ui import cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,7 +20,13 @@ KEYS = {
     "mrr@10",
     "answer_sentence@1",
     "abstained",
+    "answered",
+    "abstained_unanswerable",
+    "abstained_by_kind",
+    "auroc",
+    "ece",
     "queries",
+    "unanswerable",
     "queries_per_second",
 }
 
@@ -83,8 +90,10 @@ def test_eval_json_has_every_key_and_finds_the_documents(beir, fake_cli, capsys)
     assert figures["queries"] == 3
     assert figures["ndcg@10"] == pytest.approx(1.0)
     assert figures["recall@100"] == pytest.approx(1.0)
-    assert figures["abstained"] == 0.0
-    assert figures["answer_sentence@1"] == pytest.approx(1.0)
+    # The fake embedder's vectors mean nothing, so whether it answers is left to the real
+    # model's test below; the figures only have to agree.
+    assert figures["answered"] + figures["abstained"] == pytest.approx(1.0)
+    assert figures["answer_sentence@1"] <= figures["answered"]
 
 
 def test_every_system_runs_through_the_same_harness(beir, fake_cli, capsys):
@@ -203,3 +212,115 @@ def test_shared_squad_corpus_becomes_one_file_per_paragraph():
     assert len(corpus.doc_ids) == 1048
     assert len(list(corpus.documents.glob("*.txt"))) == 1048
     assert "Super_Bowl_50_0" in corpus.doc_ids.values()
+
+
+# --- unanswerable questions ------------------------------------------------------------------
+
+UNANSWERABLE = [
+    ("u1", "What is the capital of Peru?", "off-corpus"),
+    ("u2", "How deep is the ocean under the crust of Io?", "adversarial"),
+    ("u3", "What colour are the lakes of Mars?", "adversarial"),
+]
+# query id -> (answered, confidence, the first quote holds the gold answer)
+SCRIPTED = {
+    "q1": (True, 0.9, True),
+    "q2": (True, 0.6, False),
+    "q3": (False, 0.1, True),  # refused, though its nearest miss quotes the answer
+    "u1": (False, 0.05, False),
+    "u2": (True, 0.7, False),
+    "u3": (False, 0.2, False),
+}
+
+
+class ScriptedEngine:
+    """Answers each query as SCRIPTED says, quoting its gold document."""
+
+    def __init__(self):
+        self.texts = {text: qid for qid, text, _, _ in QUERIES}
+        self.texts |= {text: qid for qid, text, _ in UNANSWERABLE}
+        self.gold = {qid: (doc, answer) for qid, _, doc, answer in QUERIES}
+
+    def ask(self, question, k=None, query=None, refreshed=False, retrieval=None):
+        qid = self.texts[question]
+        answered, confidence, holds = SCRIPTED[qid]
+        doc, gold = self.gold.get(qid, ("mars", "nothing"))
+        quote = gold if holds else "Something else entirely."
+        passage = Passage(1, quote, quote, 0, file_name(doc), 1, 1, 0.5, confidence=confidence)
+        return Answer(question, question, answered, [passage], confidence=confidence)
+
+
+def add_unanswerable(folder: Path) -> Path:
+    with (folder / "queries.jsonl").open("a", encoding="utf-8") as queries:
+        for qid, text, _ in UNANSWERABLE:
+            queries.write(json.dumps({"_id": qid, "text": text}) + "\n")
+    rows = [json.dumps({"_id": qid, "kind": kind}) for qid, _, kind in UNANSWERABLE]
+    (folder / "unanswerable.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_unanswerable_questions_are_scored_against_hand_computed_figures(beir):
+    report = run_queries(ScriptedEngine(), prepare_corpus(add_unanswerable(beir)))
+    figures = report.to_json()
+    assert figures["queries"] == 3 and figures["unanswerable"] == 3
+    assert figures["answered"] == pytest.approx(2 / 3, abs=1e-4)
+    assert figures["abstained"] == pytest.approx(1 / 3, abs=1e-4)
+    assert figures["answer_sentence@1"] == pytest.approx(1 / 3, abs=1e-4)  # q1 only: q3 was refused
+    assert figures["abstained_unanswerable"] == pytest.approx(2 / 3, abs=1e-4)
+    assert figures["abstained_by_kind"] == {"off-corpus": 1.0, "adversarial": 0.5}
+    # answerable 0.9, 0.6, 0.1 against unanswerable 0.05, 0.7, 0.2: 3 + 2 + 1 wins of 9
+    assert figures["auroc"] == pytest.approx(6 / 9, abs=1e-4)
+    # every answer alone in its bin: |1-.9| + |0-.6| + |1-.1| + .05 + .7 + .2, over 6
+    assert figures["ece"] == pytest.approx(2.55 / 6, abs=1e-4)
+    assert "abstained, unanswerable" in report.summary() and "adversarial" in report.summary()
+
+
+def test_without_unanswerable_questions_their_figures_are_null(beir):
+    figures = run_queries(ScriptedEngine(), prepare_corpus(beir)).to_json()
+    assert figures["abstained_unanswerable"] is None and figures["abstained_by_kind"] is None
+    assert figures["auroc"] is None and figures["unanswerable"] == 0
+    assert figures["ece"] is not None
+
+
+SAMPLES = [
+    pytest.param({"a": list(range(10)), "b": list(range(5))}, None, None, id="everything"),
+    pytest.param(
+        {"a": list(range(10)), "b": list(range(5))},
+        6,
+        {"a": [0, 2, 5, 7], "b": [0, 2]},
+        id="in proportion, spread",
+    ),
+    pytest.param(
+        {"a": list(range(10)), "b": list(range(5))}, 3, {"a": [0, 5], "b": [0]}, id="small"
+    ),
+    # exact shares 1.2, 0.4, 0.4: a gets 1, the one left goes to the first largest remainder
+    pytest.param({"a": [1, 2, 3], "b": [4], "c": [5]}, 2, {"a": [1], "b": [4], "c": []}, id="ties"),
+    pytest.param({"a": [1, 2]}, 5, {"a": [1, 2]}, id="more than there are"),
+]
+
+
+@pytest.mark.parametrize(("groups", "limit", "expected"), SAMPLES)
+def test_sample_by_kind(groups, limit, expected):
+    assert sample_by_kind(groups, limit) == (groups if expected is None else expected)
+
+
+def test_max_queries_samples_each_kind_in_proportion(beir):
+    report = run_queries(ScriptedEngine(), prepare_corpus(add_unanswerable(beir)), max_queries=4)
+    # 3 answerable, 1 off-corpus, 2 adversarial of 6: shares 2, 0.67, 1.33 -> 2, 1, 1
+    assert report.queries == 2 and report.unanswerable == 2
+    assert set(report.abstained_by_kind) == {"off-corpus", "adversarial"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"_id": "u1"}\n', "kind must be a non-empty string"),
+        ('{"_id": "nope", "kind": "off-corpus"}\n', "no query 'nope'"),
+    ],
+)
+def test_a_bad_unanswerable_file_is_named(beir, content, message):
+    from askseed.eval.beir import BeirError, read_unanswerable
+
+    add_unanswerable(beir)
+    (beir / "unanswerable.jsonl").write_text(content, encoding="utf-8")
+    with pytest.raises(BeirError, match=message):
+        read_unanswerable(beir)

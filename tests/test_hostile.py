@@ -208,7 +208,7 @@ def test_pdf_passages_show_page_and_line_within_the_page(
 
         code, out, _ = run_cli("ask", question, *location)
     where = f"{source}:p{page}:{line}" if page else f"{source}:{line}"
-    assert re.match(rf"1\. \S*docs/{where}  \(score ", out), out
+    assert re.match(rf"1\. \S*docs/{where}  \([<>]?\d+% confident\)", out), out
 
 
 def test_context_of_a_pdf_passage_reads_its_own_page(pdf_folder):

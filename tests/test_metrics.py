@@ -2,7 +2,15 @@ import math
 
 import pytest
 
-from askseed.eval.metrics import answer_found, mean, mrr_at_k, ndcg_at_k, recall_at_k
+from askseed.eval.metrics import (
+    answer_found,
+    auroc,
+    expected_calibration_error,
+    mean,
+    mrr_at_k,
+    ndcg_at_k,
+    recall_at_k,
+)
 
 # Discounts: rank r is divided by log2(r + 1).
 D1, D2, D3, D4 = 1.0, 1 / math.log2(3), 1 / math.log2(4), 1 / math.log2(5)  # D3 = 0.5
@@ -99,3 +107,48 @@ def test_answer_found(quote, answers, expected):
 )
 def test_mean(values, expected):
     assert mean(values) == pytest.approx(expected)
+
+
+AUROC_CASES = [
+    pytest.param([0.9, 0.8], [0.1, 0.2], 1.0, id="separated"),
+    pytest.param([0.1], [0.9], 0.0, id="reversed"),
+    pytest.param([0.5], [0.5], 0.5, id="a tie counts half"),
+    # pairs: 0.9 > 0.5, 0.9 > 0.1, 0.4 < 0.5, 0.4 > 0.1 -> 3 of 4
+    pytest.param([0.9, 0.4], [0.5, 0.1], 0.75, id="three of four pairs"),
+    # 0.6 vs 0.6 ties twice (2 * 0.5), 0.6 > 0.2 twice -> 3 of 4
+    pytest.param([0.6, 0.6], [0.6, 0.2], 0.75, id="ties and wins"),
+    pytest.param([], [0.2], None, id="no positives"),
+    pytest.param([0.2], [], None, id="no negatives"),
+]
+
+
+@pytest.mark.parametrize(("positives", "negatives", "expected"), AUROC_CASES)
+def test_auroc(positives, negatives, expected):
+    result = auroc(positives, negatives)
+    assert result == (None if expected is None else pytest.approx(expected))
+
+
+ECE_CASES = [
+    # one bin [0.9, 1.0]: accuracy 1, confidence 0.95
+    pytest.param([0.95, 0.95], [True, True], 0.05, id="slightly under-confident"),
+    # bin [0.2, 0.3): accuracy 0.5 vs 0.25; bin [0.7, 0.8): 1 vs 0.75; each half the answers
+    pytest.param(
+        [0.25, 0.25, 0.75, 0.75], [False, True, True, True], 0.5 * 0.25 + 0.5 * 0.25, id="two bins"
+    ),
+    pytest.param([1.0], [True], 0.0, id="1.0 falls in the last bin"),
+    pytest.param([0.0], [False], 0.0, id="0.0 falls in the first bin"),
+    # bins [0.3, 0.4): |1 - 0.3|; [0.5, 0.6): |0 - 0.5|; half each
+    pytest.param([0.3, 0.5], [True, False], 0.5 * 0.7 + 0.5 * 0.5, id="one answer a bin"),
+    pytest.param([], [], None, id="no answers"),
+]
+
+
+@pytest.mark.parametrize(("confidences", "correct", "expected"), ECE_CASES)
+def test_expected_calibration_error(confidences, correct, expected):
+    result = expected_calibration_error(confidences, correct)
+    assert result == (None if expected is None else pytest.approx(expected))
+
+
+def test_expected_calibration_error_needs_one_outcome_per_confidence():
+    with pytest.raises(ValueError):
+        expected_calibration_error([0.5, 0.6], [True])

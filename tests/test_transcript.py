@@ -18,7 +18,15 @@ SAVED_AT = 1_700_000_000.0  # 2023-11-14 22:13 UTC
 
 
 PASSAGE = Passage(
-    1, "First. Five out of six did. Last.", "Five out of six did.", 7, "a.txt", 3, 4, 0.71
+    1,
+    "First. Five out of six did. Last.",
+    "Five out of six did.",
+    7,
+    "a.txt",
+    3,
+    4,
+    0.71,
+    confidence=0.83,
 )
 
 
@@ -79,11 +87,11 @@ def test_to_markdown(utc):
         "Every answer is quoted from the documents.\n\n"
         "## Who did?\n\n"
         "*Searched as a follow-up:* q Who did?\n\n"
-        "1. `a.txt:3` (score 0.71)\n\n"
+        "1. `a.txt:3` (83% confident)\n\n"
         "   > Five out of six did.\n\n"
         "## Capital?\n\n"
         f"**{NO_ANSWER}**\n\n"
-        "Nearest miss, not an answer: `a.txt:3` (score 0.71)\n\n"
+        "Nearest miss, not an answer: `a.txt:3` (83% confident)\n\n"
         "> Five out of six did.\n"
     )
 

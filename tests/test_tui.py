@@ -131,6 +131,7 @@ class FakeEngine(AskEngine):
             answered=answered,
             passages=passages if answered else passages[:1],
             index=IndexInfo(1, len(self.PASSAGES), refreshed=refreshed),
+            confidence=0.2 + 0.6 * best,
         )
 
     def search(self, query, k=10):
@@ -146,9 +147,18 @@ class FakeEngine(AskEngine):
             overlap = len(wanted & _words(text)) / max(1, len(wanted))
             ranked.append((overlap, start, end, text, quote))
         ranked.sort(key=lambda row: -row[0])
+        # The confidence grows with the share of the question's words the passage holds.
         passages = [
             Passage(
-                rank, text, quote, text.index(quote), self.SOURCE, start, end, 0.2 + overlap / 2
+                rank,
+                text,
+                quote,
+                text.index(quote),
+                self.SOURCE,
+                start,
+                end,
+                0.2 + overlap / 2,
+                confidence=0.2 + 0.6 * overlap,
             )
             for rank, (overlap, start, end, text, quote) in enumerate(ranked[:k], start=1)
         ]

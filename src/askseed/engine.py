@@ -30,15 +30,11 @@ from askseed.ingest.readers import READERS
 from askseed.ingest.sources import SourceFile, read_document
 from askseed.model.embedder import Embedder, MiniLMEmbedder
 from askseed.query.answer import (
-    SUPPORT_PASSAGES,
     Answer,
     Passage,
     find_answer,
-    pick_passages,
-    promote_answer,
 )
-from askseed.query.retrieve import ASKSEED, Retrieval, load_candidates, rank_chunks
-from askseed.query.scoring import score_sentences
+from askseed.query.retrieve import ASKSEED, Retrieval
 from askseed.reports import Freshness, IndexReport, IndexStatus
 from askseed.store.reader import IndexReader, read_catalogue
 from askseed.store.schema import IndexBusyError
@@ -225,14 +221,7 @@ class Engine:
         with self._lock:
             reader = self._open_reader()
             vector = self._query_vector(query)
-            ranked, cosines = rank_chunks(reader, query, vector, ASKSEED)
-            candidates = load_candidates(reader, ranked[: 2 * k + 8], cosines)
-            pool = max(ASKSEED.answer_pool, SUPPORT_PASSAGES)
-            scores = score_sentences(query, vector, candidates, pool)
-            candidates = promote_answer(
-                candidates, scores, ASKSEED.answer_pool, ASKSEED.answer_prior
-            )
-            return pick_passages(candidates, scores, k)
+            return find_answer(reader, query, query, vector, k, abstain=False).passages
 
     def context(
         self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None

@@ -2,7 +2,9 @@
 
 A folder holds ``corpus.jsonl`` (``_id``, ``title``, ``text``), ``queries.jsonl`` (``_id``,
 ``text``), ``qrels/<split>.tsv`` (a header line, then ``query-id<TAB>corpus-id<TAB>score``)
-and, for question-answering sets, ``answers.jsonl`` (``_id``, ``answers``).
+and, for question-answering sets, ``answers.jsonl`` (``_id``, ``answers``). A set may also
+hold ``unanswerable.jsonl`` (``_id``, ``kind``): queries of ``queries.jsonl`` that the documents
+do not answer, each with the kind of unanswerable question it is (e.g. ``off-corpus``).
 """
 
 from __future__ import annotations
@@ -126,3 +128,27 @@ def judged_queries(folder: Path, split: str = "test") -> list[BeirQuery]:
             raise BeirError(f"{Path(folder) / 'queries.jsonl'}: no query {query_id!r} (in qrels)")
         judged.append(BeirQuery(query_id, queries[query_id]))
     return judged
+
+
+def read_unanswerable(folder: Path) -> dict[str, str] | None:
+    """The kind of each unanswerable query by id, in file order; None without the file."""
+    path = Path(folder) / "unanswerable.jsonl"
+    if not path.exists():
+        return None
+    queries = read_queries(folder)
+    kinds: dict[str, str] = {}
+    for number, record in _json_lines(path):
+        kind = record.get("kind")
+        if not isinstance(kind, str) or not kind.strip():
+            raise BeirError(f"{path}:{number}: kind must be a non-empty string")
+        query_id = str(record["_id"])
+        if query_id not in queries:
+            raise BeirError(f"{path}:{number}: no query {query_id!r} in queries.jsonl")
+        kinds[query_id] = kind.strip()
+    return kinds
+
+
+def unanswerable_queries(folder: Path, kinds: dict[str, str]) -> list[BeirQuery]:
+    """The unanswerable queries, in the order unanswerable.jsonl lists them."""
+    queries = read_queries(folder)
+    return [BeirQuery(query_id, queries[query_id]) for query_id in kinds]

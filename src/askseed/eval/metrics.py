@@ -11,6 +11,7 @@ no rank), as a run scored with pytrec_eval can hold each document only once.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable
 
@@ -71,3 +72,40 @@ def mean(values: Iterable[float]) -> float:
     """Arithmetic mean; 0.0 for no values, so an empty evaluation reports zero, not a crash."""
     values = list(values)
     return sum(values) / len(values) if values else 0.0
+
+
+def auroc(positives: list[float], negatives: list[float]) -> float | None:
+    """Area under the ROC curve: the chance that a random positive scores above a random
+    negative, a tie counting half (Mann-Whitney U / (n+ * n-)). None when a side is empty."""
+    if not positives or not negatives:
+        return None
+    ordered = sorted(negatives)
+    wins = 0.0
+    for score in positives:
+        below = bisect.bisect_left(ordered, score)
+        ties = bisect.bisect_right(ordered, score) - below
+        wins += below + ties / 2
+    return wins / (len(positives) * len(negatives))
+
+
+def expected_calibration_error(
+    confidences: list[float], correct: list[bool], bins: int = 10
+) -> float | None:
+    """Sum over equal-width confidence bins of (share of answers in the bin) * |accuracy in
+    the bin - mean confidence in the bin|; a confidence of 1.0 falls in the last bin. None
+    for no answers."""
+    if len(confidences) != len(correct):
+        raise ValueError("one correctness value per confidence")
+    if not confidences:
+        return None
+    members: list[list[int]] = [[] for _ in range(bins)]
+    for index, confidence in enumerate(confidences):
+        members[min(int(confidence * bins), bins - 1)].append(index)
+    total = len(confidences)
+    error = 0.0
+    for chosen in members:
+        if chosen:
+            accuracy = sum(1.0 for i in chosen if correct[i]) / len(chosen)
+            mean_confidence = sum(confidences[i] for i in chosen) / len(chosen)
+            error += len(chosen) / total * abs(accuracy - mean_confidence)
+    return error

@@ -10,7 +10,11 @@ through `Engine.ask`, the code behind `askseed ask`, and scored:
   ranks a document by its best chunk;
 - an abstention counts as it looks to a user: only the nearest miss is returned, so it is
   the whole ranking, and it never counts as a found answer;
-- answer-sentence@1 asks whether the first passage's quote holds a gold answer string.
+- answer-sentence@1 asks whether the first passage's quote holds a gold answer string;
+- with unanswerable.jsonl, its queries are asked too: the report adds the share abstained on
+  them (overall and by kind), the AUROC of the confidence (answerable against unanswerable)
+  and its expected calibration error, where an answer is correct when its first quote holds
+  a gold answer and an unanswerable question is never correct.
 """
 
 from __future__ import annotations
@@ -23,8 +27,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from askseed.eval.beir import BeirError, judged_queries, read_answers, read_corpus, read_qrels
-from askseed.eval.metrics import answer_found, mean, mrr_at_k, ndcg_at_k, recall_at_k
+from askseed.eval.beir import (
+    BeirError,
+    BeirQuery,
+    judged_queries,
+    read_answers,
+    read_corpus,
+    read_qrels,
+    read_unanswerable,
+    unanswerable_queries,
+)
+from askseed.eval.metrics import (
+    answer_found,
+    auroc,
+    expected_calibration_error,
+    mean,
+    mrr_at_k,
+    ndcg_at_k,
+    recall_at_k,
+)
 
 # Passages asked for per query: enough distinct documents for Recall@100 even when several
 # chunks of one document rank high.
@@ -32,6 +53,7 @@ EVAL_PASSAGES = 500
 RANKED_DOCUMENTS = 100
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+ANSWERABLE = "answerable"  # the kind of a judged query, beside unanswerable.jsonl's kinds
 
 
 @dataclass(frozen=True)
@@ -51,8 +73,19 @@ class EvalReport:
     recall_100: float
     mrr_10: float
     answer_sentence_1: float | None  # None when the set has no answers.jsonl
-    abstained: float  # share of queries answered with "the documents do not answer this"
+    abstained: float  # share of judged queries answered with "the documents do not answer"
     seconds: float
+    # With unanswerable.jsonl (else None / empty):
+    abstained_unanswerable: float | None = None  # share of unanswerable queries abstained
+    abstained_by_kind: dict[str, float] | None = None
+    unanswerable: int = 0  # unanswerable queries asked
+    auroc: float | None = None  # of the confidence, answerable against unanswerable
+    ece: float | None = None  # of the confidence; needs answers.jsonl
+
+    @property
+    def answered(self) -> float:
+        """The share of judged (answerable) queries answered."""
+        return 1.0 - self.abstained if self.queries else 0.0
 
     @property
     def queries_per_second(self) -> float:
@@ -68,7 +101,15 @@ class EvalReport:
             if self.answer_sentence_1 is None
             else round(self.answer_sentence_1, 4),
             "abstained": round(self.abstained, 4),
+            "answered": round(self.answered, 4),
+            "abstained_unanswerable": _rounded(self.abstained_unanswerable),
+            "abstained_by_kind": None
+            if self.abstained_by_kind is None
+            else {kind: round(share, 4) for kind, share in self.abstained_by_kind.items()},
+            "auroc": _rounded(self.auroc),
+            "ece": _rounded(self.ece),
             "queries": self.queries,
+            "unanswerable": self.unanswerable,
             "queries_per_second": round(self.queries_per_second, 2),
         }
 
@@ -82,11 +123,28 @@ class EvalReport:
             ("Recall@100", f"{self.recall_100:.4f}"),
             ("MRR@10", f"{self.mrr_10:.4f}"),
             ("answer-sentence@1", answer),
+            ("answered", f"{self.answered:.2%}"),
             ("abstained", f"{self.abstained:.2%}"),
+        ]
+        if self.abstained_by_kind is not None:
+            rows.append(("abstained, unanswerable", f"{self.abstained_unanswerable:.2%}"))
+            rows += [
+                (f"  {kind}", f"{share:.2%}") for kind, share in self.abstained_by_kind.items()
+            ]
+            rows.append(("AUROC", "n/a" if self.auroc is None else f"{self.auroc:.4f}"))
+        rows += [
+            ("ECE", "n/a (no answers.jsonl)" if self.ece is None else f"{self.ece:.4f}"),
             ("queries", str(self.queries)),
+            ("unanswerable queries", str(self.unanswerable)),
             ("queries/second", f"{self.queries_per_second:.1f}"),
         ]
-        return "\n".join([f"{self.name}:"] + [f"  {label:<18} {value}" for label, value in rows])
+        if self.abstained_by_kind is None:
+            rows.pop(-2)
+        return "\n".join([f"{self.name}:"] + [f"  {label:<24} {value}" for label, value in rows])
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 # --- the corpus as a documents folder ----------------------------------------------------------
@@ -148,6 +206,23 @@ def _write_if_different(path: Path, content: bytes) -> None:
 # --- running the queries ---------------------------------------------------------------------
 
 
+def sample_by_kind(groups: dict[str, list], limit: int | None) -> dict[str, list]:
+    """At most `limit` items, each group's share in proportion to its size (largest remainders
+    round up), spread evenly over the group: the first items of a set are often one topic."""
+    total = sum(len(items) for items in groups.values())
+    if limit is None or limit >= total:
+        return {kind: list(items) for kind, items in groups.items()}
+    exact = {kind: limit * len(items) / total for kind, items in groups.items()}
+    counts = {kind: int(share) for kind, share in exact.items()}
+    left = limit - sum(counts.values())
+    for kind in sorted(exact, key=lambda kind: counts[kind] - exact[kind])[:left]:
+        counts[kind] += 1
+    return {
+        kind: [items[index * len(items) // counts[kind]] for index in range(counts[kind])]
+        for kind, items in groups.items()
+    }
+
+
 def run_queries(
     engine,
     corpus: EvalCorpus,
@@ -156,31 +231,48 @@ def run_queries(
     on_progress: Callable[[int, int], None] | None = None,
     name: str | None = None,
 ) -> EvalReport:
-    """Ask every judged query (or the first max_queries) and score the answers."""
+    """Ask every judged and unanswerable query (or a sample of max_queries, each kind in
+    proportion) and score the answers."""
     qrels = read_qrels(corpus.folder)
-    queries = judged_queries(corpus.folder)
-    if max_queries is not None:
-        queries = queries[:max_queries]
+    kinds = read_unanswerable(corpus.folder)
+    groups: dict[str, list[BeirQuery]] = {ANSWERABLE: judged_queries(corpus.folder)}
+    if kinds is not None:
+        for query in unanswerable_queries(corpus.folder, kinds):
+            groups.setdefault(kinds[query.id], []).append(query)
+    groups = sample_by_kind(groups, max_queries)
+    asked = [(kind, query) for kind, queries in groups.items() for query in queries]
     gold = read_answers(corpus.folder)
     ndcg, recall_10, recall_100, mrr, found, abstained = [], [], [], [], [], []
+    abstained_by_kind: dict[str, list[float]] = {kind: [] for kind in groups if kind != ANSWERABLE}
+    confidences: dict[str, list[float]] = {ANSWERABLE: [], "unanswerable": []}
+    calibration: list[tuple[float, bool]] = []
     started = time.perf_counter()
-    for done, query in enumerate(queries, start=1):
+    for done, (kind, query) in enumerate(asked, start=1):
         answer = engine.ask(query.text, k=EVAL_PASSAGES, retrieval=retrieval)
-        ranking = document_ranking(answer.passages, corpus.doc_ids)
-        relevance = qrels[query.id]
-        ndcg.append(ndcg_at_k(ranking, relevance, 10))
-        recall_10.append(recall_at_k(ranking, relevance, 10))
-        recall_100.append(recall_at_k(ranking, relevance, RANKED_DOCUMENTS))
-        mrr.append(mrr_at_k(ranking, relevance, 10))
-        abstained.append(0.0 if answer.answered else 1.0)
-        if gold is not None and query.id in gold:
-            quote = answer.passages[0].quote if answer.answered and answer.passages else ""
-            found.append(1.0 if answer_found(quote, gold[query.id]) else 0.0)
+        first_quote = answer.passages[0].quote if answer.passages else ""
+        if kind == ANSWERABLE:
+            ranking = document_ranking(answer.passages, corpus.doc_ids)
+            relevance = qrels[query.id]
+            ndcg.append(ndcg_at_k(ranking, relevance, 10))
+            recall_10.append(recall_at_k(ranking, relevance, 10))
+            recall_100.append(recall_at_k(ranking, relevance, RANKED_DOCUMENTS))
+            mrr.append(mrr_at_k(ranking, relevance, 10))
+            abstained.append(0.0 if answer.answered else 1.0)
+            confidences[ANSWERABLE].append(answer.confidence)
+            if gold is not None and query.id in gold:
+                holds = answer_found(first_quote, gold[query.id])
+                found.append(1.0 if answer.answered and holds else 0.0)
+                calibration.append((answer.confidence, holds))
+        else:
+            abstained_by_kind[kind].append(0.0 if answer.answered else 1.0)
+            confidences["unanswerable"].append(answer.confidence)
+            calibration.append((answer.confidence, False))
         if on_progress:
-            on_progress(done, len(queries))
+            on_progress(done, len(asked))
+    unanswerable = [share for shares in abstained_by_kind.values() for share in shares]
     return EvalReport(
         name=name or (retrieval.name if retrieval is not None else "askseed"),
-        queries=len(queries),
+        queries=len(groups[ANSWERABLE]),
         ndcg_10=mean(ndcg),
         recall_10=mean(recall_10),
         recall_100=mean(recall_100),
@@ -188,6 +280,18 @@ def run_queries(
         answer_sentence_1=mean(found) if gold is not None else None,
         abstained=mean(abstained),
         seconds=time.perf_counter() - started,
+        abstained_unanswerable=mean(unanswerable) if kinds is not None else None,
+        abstained_by_kind=None
+        if kinds is None
+        else {kind: mean(shares) for kind, shares in abstained_by_kind.items()},
+        unanswerable=len(unanswerable),
+        auroc=auroc(confidences[ANSWERABLE], confidences["unanswerable"]),
+        ece=expected_calibration_error(
+            [confidence for confidence, _ in calibration],
+            [correct for _, correct in calibration],
+        )
+        if gold is not None
+        else None,
     )
 
 

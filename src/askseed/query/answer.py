@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
+from askseed.query.calibration import Calibrator, load_calibrator
+from askseed.query.features import (
+    SentenceFeatures,
+    is_question,
+    question_dict,
+    question_words,
+    quotable,
+    sentence_features,
+)
 from askseed.query.retrieve import ASKSEED, Candidate, Retrieval, load_candidates, rank_chunks
 from askseed.query.scoring import (
     SentenceKey,
@@ -25,11 +35,11 @@ from askseed.store.reader import IndexReader
 # What askseed says when the documents do not answer: the CLI, the chat and the transcript.
 NO_ANSWER = "The documents do not answer this question."
 
-# The answer support (scoring.answer_support: the best sentence's cosine to the question + the
-# share of the question's content terms the top passages contain) below which the documents
-# are taken not to answer. benchmarks/threshold.py: on the seed, unanswerable questions score
-# 0.71 at most and answerable ones 1.0 and up. benchmarks/quality.py: judged queries fall
-# below the line 1.0% of the time on SciFact, 0.26% on SQuAD-A.
+# askseed answers when its confidence (calibration.py: the estimated probability that the quote
+# answers the question) is at or above the calibrator's line, kept with its weights in
+# query/calibration.json. The older rule, kept as a baseline (Retrieval(decision="support")):
+# answer when scoring.answer_support, the best sentence's cosine + the share of the question's
+# words the top passages contain, is at or above ANSWER_THRESHOLD.
 ANSWER_THRESHOLD = 0.80
 # Whether the documents answer is judged on this many top passages, whose sentences also set
 # how much each question word weighs (scoring.score_sentences). Fixed, so that -k changes how
@@ -55,12 +65,27 @@ class Passage:
     source: str  # path relative to the documents folder, posix style
     start_line: int
     end_line: int
-    score: float
+    score: float  # the passage's cosine to the query: what retrieval saw, not a probability
     page: int | None = None
+    confidence: float = 0.0  # estimated probability that `quote` answers the question
 
     @property
     def location(self) -> str:
         return location(self.source, self.start_line, self.page)
+
+    @property
+    def confidence_label(self) -> str:
+        """The confidence as people read it: "72% confident"."""
+        return f"{percent(self.confidence)} confident"
+
+
+def percent(probability: float) -> str:
+    """A probability as a whole percentage, never a false "0%" or "100%"."""
+    if probability < 0.005:
+        return "<1%"
+    if probability > 0.995:
+        return ">99%"
+    return f"{round(100 * probability)}%"
 
 
 @dataclass(frozen=True)
@@ -68,6 +93,39 @@ class IndexInfo:
     documents: int
     chunks: int
     refreshed: bool
+
+
+class Evidence(NamedTuple):
+    """Why askseed answered or refused: the best sentence's features and what each weighed."""
+
+    quote: str
+    source: str
+    sentence_features: dict[str, float]  # features.FEATURES of the quote
+    question_features: dict[str, float]  # features.QUESTION_FEATURES
+    asks: bool  # a question, rather than a statement (features.is_question)
+    share: float  # P(the quote is the answer | the documents answer)
+    answerable: float  # P(the documents answer)
+    # What each feature adds to the quote's score and to the log-odds of `answerable`.
+    effects: dict[str, dict[str, float]]
+    confidence: float
+    line: float
+    support: float  # the older rule's figure, for comparison
+
+    def to_json(self) -> dict:
+        return {
+            "quote": self.quote,
+            "source": self.source,
+            "confidence": round(self.confidence, 4),
+            "line": self.line,
+            "answered": self.confidence >= self.line,
+            "form": "question" if self.asks else "statement",
+            "answerable": round(self.answerable, 4),
+            "share": round(self.share, 4),
+            "sentence_features": self.sentence_features,
+            "question_features": self.question_features,
+            "effects": self.effects,
+            "support": round(self.support, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -78,22 +136,29 @@ class Answer:
     # When not answered this holds at most one passage: the nearest miss.
     passages: list[Passage] = field(default_factory=list)
     index: IndexInfo = IndexInfo(0, 0, False)
-    support: float = 0.0  # scoring.answer_support, compared with ANSWER_THRESHOLD
+    support: float = 0.0  # scoring.answer_support: the older rule's figure
+    confidence: float = 0.0  # of the first passage's quote; answered iff at or above the line
+    evidence: Evidence | None = None  # the features behind the decision
 
-    def to_json(self) -> dict:
+    def to_json(self, explain: bool = False) -> dict:
         passages = []
         for passage in self.passages:
             row = asdict(passage)
             row.pop("quote_start")
             if row["page"] is None:
                 row.pop("page")
+            row["confidence"] = round(row["confidence"], 4)
             passages.append(row)
-        return {
+        data = {
             "question": self.question,
             "answered": self.answered,
+            "confidence": round(self.confidence, 4),
             "passages": passages,
             "index": asdict(self.index),
         }
+        if explain:
+            data["explain"] = self.evidence.to_json() if self.evidence is not None else None
+        return data
 
 
 def find_answer(
@@ -104,8 +169,19 @@ def find_answer(
     k: int,
     retrieval: Retrieval = ASKSEED,
     refreshed: bool = False,
+    calibrator: Calibrator | None = None,
+    abstain: bool = True,
 ) -> Answer:
-    """The best `k` passages for `query`, or an abstention with the nearest miss."""
+    """The best `k` passages for `query`, or an abstention with the nearest miss.
+
+    With abstain=False the `k` passages are kept whatever the decision: a search for a reader
+    who wants more than the answer.
+
+    The quote is the sentence of the top passages with the highest confidence, its passage goes
+    first, and askseed answers when that confidence reaches the calibrator's line. With
+    retrieval.decision == "support" the older rule picks, promotes and decides instead.
+    """
+    calibrator = calibrator or load_calibrator()
     ranked, cosines = rank_chunks(reader, query, query_vector, retrieval)
     # Neighbouring chunks share a sentence, so a few more than k make k passages.
     candidates = load_candidates(reader, ranked[: 2 * k + 8], cosines)
@@ -114,14 +190,75 @@ def find_answer(
     sentence_scores = score_sentences(query, query_vector, candidates, pool, weighted=weighted)
     info = IndexInfo(reader.documents, reader.chunks, refreshed)
     support = answer_support(query, candidates[:SUPPORT_PASSAGES], sentence_scores)
-    candidates = promote_answer(
-        candidates, sentence_scores, retrieval.answer_pool, retrieval.answer_prior
+    words = question_words(reader, query)
+    rows, question_values = sentence_features(words, query_vector, candidates, SUPPORT_PASSAGES)
+    # A heading, or a sentence that only repeats the question, is never the quote while
+    # another sentence can be: it gets no confidence.
+    open_rows = [row for row, allowed in zip(rows, quotable(rows), strict=True) if allowed]
+    asks = is_question(query)
+    judgement = calibrator.judge([row.values for row in open_rows], question_values, asks)
+    confidences = dict.fromkeys(
+        ((candidates[row.candidate].source, row.raw_start) for row in rows), 0.0
     )
-    passages = pick_passages(candidates, sentence_scores, k)
-    answered = bool(passages) and support >= ANSWER_THRESHOLD
-    if not answered:
+    for row, row_confidence in zip(open_rows, judgement.confidences, strict=True):
+        confidences[(candidates[row.candidate].source, row.raw_start)] = row_confidence
+    best = _most_confident(open_rows, confidences, candidates)
+    best_source = candidates[best.candidate].source if best is not None else ""
+    if retrieval.decision == "support" or best is None:
+        candidates = promote_answer(
+            candidates, sentence_scores, retrieval.answer_pool, retrieval.answer_prior
+        )
+        passages = pick_passages(candidates, sentence_scores, k, confidences, by_confidence=False)
+    else:
+        if retrieval.answer_pool > 0:
+            candidates = _promote(candidates, best.candidate)
+        passages = pick_passages(candidates, sentence_scores, k, confidences)
+    confidence = passages[0].confidence if passages else 0.0
+    if retrieval.decision == "support":
+        answered = bool(passages) and support >= ANSWER_THRESHOLD
+    else:
+        answered = bool(passages) and confidence >= calibrator.line
+    if abstain and not answered:
         passages = passages[:1]
-    return Answer(question, query, answered, passages, info, support)
+    evidence = None
+    if best is not None:
+        share = max(judgement.shares)
+        evidence = Evidence(
+            quote=best.text,
+            source=best_source,
+            sentence_features=best.as_dict(),
+            question_features=question_dict(question_values),
+            share=share,
+            answerable=judgement.answerable,
+            effects=calibrator.explain(best.values, question_values, share, asks),
+            asks=asks,
+            confidence=confidences[(best_source, best.raw_start)],
+            line=calibrator.line,
+            support=support,
+        )
+    return Answer(question, query, answered, passages, info, support, confidence, evidence)
+
+
+def _most_confident(
+    rows: list[SentenceFeatures],
+    confidences: dict[SentenceKey, float],
+    candidates: list[Candidate],
+) -> SentenceFeatures | None:
+    """The sentence with the highest confidence; on a tie the earlier passage and sentence."""
+    if not rows:
+        return None
+    return max(
+        rows,
+        key=lambda row: (
+            confidences[(candidates[row.candidate].source, row.raw_start)],
+            -row.candidate,
+            -row.raw_start,
+        ),
+    )
+
+
+def _promote(candidates: list[Candidate], index: int) -> list[Candidate]:
+    return [candidates[index], *candidates[:index], *candidates[index + 1 :]]
 
 
 def promote_answer(
@@ -155,13 +292,20 @@ def pick_passages(
     candidates: list[Candidate],
     sentence_scores: dict[SentenceKey, SentenceScore],
     k: int,
+    confidences: dict[SentenceKey, float] | None = None,
+    by_confidence: bool = True,
 ) -> list[Passage]:
-    """Best-first passages with no sentence printed twice, each quoting its best-supported
-    sentence that adds something to the question (the earliest on a tie).
+    """Best-first passages with no sentence printed twice, each quoting its most confident
+    sentence (the earliest on a tie).
+
+    Only the sentences of the top passages have a confidence; a passage below them quotes its
+    best-supported sentence that adds something to the question, as the older rule did (and
+    as every passage does with by_confidence=False).
 
     Neighbouring chunks overlap by design, so a later passage loses the sentences an earlier
     one already shows, and is dropped if nothing is left.
     """
+    confidences = confidences or {}
     shown: set[SentenceKey] = set()
     passages: list[Passage] = []
     for candidate in candidates:
@@ -179,7 +323,13 @@ def pick_passages(
             adds, support = score.rank_key if score is not None else (False, 0.0)
             return (adds, support, -span.raw_start)
 
-        best = max(fresh, key=rank_key)
+        def confidence_key(span, candidate=candidate) -> tuple[float, int]:
+            key = sentence_key(candidate, span.raw_start)
+            return (confidences.get(key, -1.0), -span.raw_start)
+
+        keys = [sentence_key(candidate, span.raw_start) for span in fresh]
+        rated = by_confidence and any(key in confidences for key in keys)
+        best = max(fresh, key=confidence_key if rated else rank_key)
         texts = [candidate.sentence_text(span) for span in fresh]
         quote_index = fresh.index(best)
         passages.append(
@@ -193,6 +343,7 @@ def pick_passages(
                 end_line=fresh[-1].end_line,
                 score=round(candidate.cosine, 4),
                 page=_page(candidate, fresh[0].raw_start),
+                confidence=confidences.get(sentence_key(candidate, best.raw_start), 0.0),
             )
         )
         if len(passages) == k:

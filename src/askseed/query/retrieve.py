@@ -40,14 +40,29 @@ class Retrieval:
     # sentence that only repeats the question's words is never the quote. "plain": every
     # question word weighs the same and any sentence may be quoted (askseed's first rule).
     sentence_rule: str = "weighted"
+    # "confidence": the quote is the most confident sentence of the top passages, answered
+    # when its confidence reaches the calibrator's line (query/calibration.py). "support":
+    # askseed's older rule, answered when scoring.answer_support reaches ANSWER_THRESHOLD.
+    decision: str = "confidence"
 
 
 ASKSEED = Retrieval()
+# askseed before issue 11: the same ranking, quoting and deciding by the support rule.
+SUPPORT_RULE = Retrieval(name="askseed, support rule", decision="support")
 PLAIN_RRF = Retrieval(
-    name="plain RRF", fusion="rrf", lexical_weight=1.0, answer_pool=0, sentence_rule="plain"
+    name="plain RRF",
+    fusion="rrf",
+    lexical_weight=1.0,
+    answer_pool=0,
+    sentence_rule="plain",
+    decision="support",
 )
-DENSE_ONLY = Retrieval(name="dense only", lexical=False, answer_pool=0, sentence_rule="plain")
-LEXICAL_ONLY = Retrieval(name="lexical only", dense=False, answer_pool=0, sentence_rule="plain")
+DENSE_ONLY = Retrieval(
+    name="dense only", lexical=False, answer_pool=0, sentence_rule="plain", decision="support"
+)
+LEXICAL_ONLY = Retrieval(
+    name="lexical only", dense=False, answer_pool=0, sentence_rule="plain", decision="support"
+)
 # The issue's answer baseline: the best sentence (by `support`) of plain RRF's top 3 passages.
 PLAIN_RRF_BEST_SENTENCE = Retrieval(
     name="plain RRF, best sentence of top 3",
@@ -56,6 +71,7 @@ PLAIN_RRF_BEST_SENTENCE = Retrieval(
     answer_pool=3,
     answer_prior=0.0,
     sentence_rule="plain",
+    decision="support",
 )
 
 # What `askseed eval --system NAME` runs: askseed and the baselines it is measured against.
@@ -65,6 +81,7 @@ SYSTEMS = {
     "dense": DENSE_ONLY,
     "rrf": PLAIN_RRF,
     "rrf-best-sentence": PLAIN_RRF_BEST_SENTENCE,
+    "support-rule": SUPPORT_RULE,
 }
 
 # --- ranking chunks -------------------------------------------------------------------------

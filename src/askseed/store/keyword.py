@@ -36,6 +36,9 @@ class KeywordIndex(Protocol):
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (chunk_id, score) pairs, best first; empty when no query term is indexed."""
 
+    def document_frequencies(self, stems: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each of these Porter stems (0 for a stem found nowhere)."""
+
 
 def open_keyword_index(conn: sqlite3.Connection) -> KeywordIndex:
     """The keyword index askseed uses, created in ``conn``'s database if missing."""
@@ -117,6 +120,15 @@ class Bm25Index:
         best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return best[:k]
 
+    def document_frequencies(self, stems: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(stems))
+        marks = ",".join("?" * len(wanted))
+        rows = self.conn.execute(
+            f"SELECT term, count(*) FROM lexical_postings WHERE term IN ({marks}) GROUP BY term",
+            wanted,
+        ).fetchall()
+        return dict.fromkeys(wanted, 0) | dict(rows)
+
 
 class Fts5Index:
     """SQLite FTS5 ('porter unicode61' tokenizer) ranked by its built-in bm25()."""
@@ -150,3 +162,17 @@ class Fts5Index:
         ).fetchall()
         # rank is bm25(), lower-is-better; flip it so every index returns higher-is-better.
         return [(chunk_id, -cost) for chunk_id, cost in rows]
+
+    def document_frequencies(self, stems: Iterable[str]) -> dict[str, int]:
+        # fts5vocab reads FTS5's own term list: one row per stem, `doc` = chunks holding it.
+        # A temp table, so that reading it never writes to the index's database.
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_vocab"
+            " USING fts5vocab(main, lexical_fts, 'row')"
+        )
+        wanted = list(dict.fromkeys(stems))
+        marks = ",".join("?" * len(wanted))
+        rows = self.conn.execute(
+            f"SELECT term, doc FROM temp.lexical_vocab WHERE term IN ({marks})", wanted
+        ).fetchall()
+        return dict.fromkeys(wanted, 0) | dict(rows)

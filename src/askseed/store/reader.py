@@ -114,6 +114,12 @@ class IndexReader:
             self._keywords = open_keyword_index(self._conn)
         return self._keywords.search(query, k)
 
+    def document_frequencies(self, stems: list[str]) -> dict[str, int]:
+        """How many chunks of this snapshot hold each stem (query.features weighs words by it)."""
+        if self._keywords is None:
+            self._keywords = open_keyword_index(self._conn)
+        return self._keywords.document_frequencies(stems) if stems else {}
+
     def similarities(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Cosine of the query to each of these chunks, for chunks the dense search left out."""
         return self.vectors.similarities(query_vector, ids)

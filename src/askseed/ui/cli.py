@@ -21,7 +21,7 @@ from askseed.eval.runner import QueryProgress, prepare_corpus, run_queries
 from askseed.query.retrieve import SYSTEMS
 from askseed.reports import BUSY_NOTICE, count
 from askseed.ui.progress import ProgressLine
-from askseed.ui.render import render_answer
+from askseed.ui.render import render_answer, render_explanation
 from askseed.watch import WatchUpdate, follow_folder
 
 COMMANDS = ("ask", "index", "chat", "mcp", "eval")
@@ -30,7 +30,7 @@ VERSION_FLAGS = ("-V", "--version")
 # The flags every command takes: given alone, they open the chat, as no arguments do.
 LOCATION_FLAGS = {"--seeds": True, "--index": True, "--follow-links": False}  # takes a value
 # query.retrieve.SYSTEMS, named here so that building the parser imports nothing heavy
-EVAL_SYSTEMS = ("askseed", "lexical", "dense", "rrf", "rrf-best-sentence")
+EVAL_SYSTEMS = ("askseed", "lexical", "dense", "rrf", "rrf-best-sentence", "support-rule")
 EXIT_ANSWERED, EXIT_NOT_ANSWERED, EXIT_USAGE = 0, 1, 2
 
 
@@ -72,6 +72,11 @@ def _add_ask(commands) -> None:
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("-k", type=int, default=None, metavar="N", help="passages to show (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show the features and the confidence behind answering or refusing",
+    )
     _add_location_flags(ask)
 
 
@@ -113,7 +118,12 @@ def _add_eval(commands) -> None:
     evaluate.add_argument(
         "--index", type=Path, help="index folder (default: a cache folder keyed by the corpus)"
     )
-    evaluate.add_argument("--max-queries", type=int, metavar="N", help="only the first N queries")
+    evaluate.add_argument(
+        "--max-queries",
+        type=int,
+        metavar="N",
+        help="at most N queries, each kind (answerable, unanswerable.jsonl's) in proportion",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument(
         "--system",
@@ -261,10 +271,12 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     freshness = _ensure_fresh(engine)
     answer = engine.ask(question, refreshed=freshness.refreshed)
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        print(json.dumps(answer.to_json(explain=args.explain), ensure_ascii=False))
     else:
         terminal = sys.stdout.isatty()
         print(render_answer(answer, settings.seeds, color=terminal, links=terminal))
+        if args.explain:
+            print("\n" + render_explanation(answer))
     return EXIT_ANSWERED if answer.answered else EXIT_NOT_ANSWERED
 
 

@@ -1,4 +1,5 @@
-"""Printing an answer for people: source, score, and the passage with its quote marked."""
+"""Printing an answer for people: source, confidence, and the passage with its quote marked;
+and, for `--explain`, the features behind the decision."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from askseed.query.answer import NO_ANSWER, Answer, Passage, location
+from askseed.query.answer import NO_ANSWER, Answer, Passage, location, percent
 
 # Placeholders from Unicode's private use area mark the quote while the text is wrapped,
 # then become ANSI bold on a terminal or »…« elsewhere.
@@ -68,7 +69,7 @@ def _render_passage(
     where = _display_path(seeds, passage)
     if links:
         where = hyperlink(where, file_url(seeds / passage.source))
-    header = f"{label} {where}  (score {passage.score:.2f})"
+    header = f"{label} {where}  ({passage.confidence_label})"
     end = passage.quote_start + len(passage.quote)
     marked = (
         passage.text[: passage.quote_start] + _OPEN + passage.quote + _CLOSE + passage.text[end:]
@@ -79,3 +80,37 @@ def _render_passage(
     if color:
         header = f"{DIM}{header}{RESET}"
     return [header, body]
+
+
+def render_explanation(answer: Answer) -> str:
+    """Why askseed answered or refused: the confidence against the line, the two figures it
+    is made of, and each feature with what it added, largest effect first."""
+    evidence = answer.evidence
+    if evidence is None:
+        return "No sentence to judge: nothing in the index matched the question."
+    verdict = "answered" if answer.answered else "refused"
+    lines = [
+        f"Confidence {percent(evidence.confidence)} against the line {percent(evidence.line)}: "
+        f"{verdict}.",
+        f"  = P(the documents answer) {percent(evidence.answerable)}"
+        f" x P(this sentence is the answer) {percent(evidence.share)}, calibrated",
+        f"Best sentence ({evidence.source}): {evidence.quote}",
+    ]
+    for title, features, effects in (
+        (
+            "Whether the documents answer (log-odds):",
+            evidence.question_features | {"best_share": round(evidence.share, 4)},
+            evidence.effects["answerable_log_odds"],
+        ),
+        (
+            "Why this sentence (its score against the others'):",
+            evidence.sentence_features,
+            evidence.effects["sentence_score"],
+        ),
+    ):
+        lines += ["", title, f"  {'feature':<24}{'value':>8}{'effect':>9}"]
+        for name in sorted(features, key=lambda name: -abs(effects.get(name, 0.0))):
+            lines.append(f"  {name:<24}{features[name]:>8.3f}{effects.get(name, 0.0):>+9.3f}")
+        if "constant" in effects:
+            lines.append(f"  {'constant':<24}{'':>8}{effects['constant']:>+9.3f}")
+    return "\n".join(lines)

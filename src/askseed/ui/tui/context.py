@@ -49,7 +49,7 @@ class ContextScreen(Screen[None]):
         yield Static(
             Content.assemble(
                 (passage.source, "bold"),
-                f"  {lines}  score {passage.score:.2f}",
+                f"  {lines}  {passage.confidence_label}",
             ),
             id="context-heading",
         )

@@ -60,14 +60,14 @@ def to_markdown(exchanges: list[Exchange], documents: str, saved_at: float) -> s
                 lines += [
                     "",
                     f"Nearest miss, not an answer: `{passage.location}` "
-                    f"(score {passage.score:.2f})",
+                    f"({passage.confidence_label})",
                     "",
                     _blockquote(passage.quote),
                 ]
             continue
         for passage in answer.passages:
             lines += [
-                f"{passage.rank}. `{passage.location}` (score {passage.score:.2f})",
+                f"{passage.rank}. `{passage.location}` ({passage.confidence_label})",
                 "",
                 _blockquote(passage.quote, indent="   "),
                 "",

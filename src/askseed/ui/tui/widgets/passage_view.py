@@ -39,7 +39,7 @@ class PassageView(Widget, can_focus=True):
         if self.nearest_miss:
             heading = Content.assemble(
                 ("Nearest miss, not an answer", "bold $warning"),
-                f"  {passage.location}  score {passage.score:.2f}",
+                f"  {passage.location}  {passage.confidence_label}",
             )
             quote_style = "underline"
         else:
@@ -47,7 +47,7 @@ class PassageView(Widget, can_focus=True):
                 (f"{passage.rank}", "bold $accent"),
                 "  ",
                 (passage.location, "bold"),
-                (f"  score {passage.score:.2f}", "$text-muted"),
+                (f"  {passage.confidence_label}", "$text-muted"),
             )
             quote_style = "bold $text-accent on $accent-muted"
         body = Content(passage.text)

@@ -1,0 +1,372 @@
+"""Fit askseed's confidence: a logistic regression over the sentence features, cross-validated
+by article on squad-a-abstain, written to src/askseed/query/calibration.json.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/calibrate.py            # CV report + fit + write
+    PYTHONPATH=src .venv/bin/python benchmarks/calibrate.py --dry-run  # CV report only
+
+Labels: a candidate sentence (of the first 5 passages) is positive when it holds one of its
+question's gold answer strings; every sentence of an unanswerable question is negative. The
+confidence of a question is that of its highest-scoring sentence, which is also the quote.
+
+1. Which sentence: a conditional logit (softmax over each answerable question's sentences)
+   on the sentence features: P(this sentence is the answer | the documents answer).
+2. Whether the documents answer at all: a logistic regression (Newton's method, small L2
+   penalty) of "the question is answerable" on the question's features and the softmax's
+   probability of its best sentence.
+3. Platt rescaling of (2)'s log-odds against "the best sentence holds a gold answer", so that
+   the quote's confidence is a calibrated probability that it answers. Another sentence's
+   confidence is the quote's scaled by its share of (1) over the quote's.
+4. The line: the highest confidence at which ANSWERED_SHARE of the answerable questions of
+   the fitted articles are answered, both as questions and as keywords.
+
+Cross-validation: FOLDS folds of whole articles (the 20 corpus articles and the 4 off-corpus
+ones, balanced by size); each fold is measured with a calibrator fitted on the other folds.
+The figures printed are on held-out articles only. The shipped fit uses every article.
+Alternatives, measured the same way: the best sentence's cosine alone, and the issue's
+"five simple features".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from abstain_data import ADVERSARIAL, ANSWERABLE, OFF_CORPUS, FeatureTable, feature_table  # noqa: E402
+from fitting import fit_choice, fit_logistic  # noqa: E402
+from record import record_section  # noqa: E402
+
+from askseed.eval.metrics import auroc, expected_calibration_error  # noqa: E402
+from askseed.query.calibration import BEST_SHARE, CALIBRATION_FILE  # noqa: E402
+from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
+
+FOLDS = 5
+L2_ANSWERABLE = 1e-3
+ANSWERED_SHARE = 0.96  # of the answerable questions, on the fitted articles
+# Alternatives measured the same way: (sentence features, question features).
+HEADING, REPEATS = FEATURES.index("heading"), FEATURES.index("repeats")
+# A statement is judged on meaning and coverage alone: a claim's names and rare words need
+# not appear as such (abbreviations, variant spellings: SciFact's "IBP", "Admpchordin"), so
+# the absent-word and missing-name features, strong evidence against a question, are left out.
+STATEMENT_FEATURES = (
+    "best_cosine",
+    "best_coverage",
+    "best_passage_coverage",
+    "best_passage_cosine",
+)
+# A question asking for a kind of thing (a sum, a count, a date, a name) that no candidate
+# sentence holds: "How much does the treatment cost?" of an article without a price. SQuAD
+# cannot teach this (its passages nearly always hold numbers, dates and names: 0.5% of its
+# questions, of every kind), so the weight is set by hand, strong enough to refuse.
+SET_BY_HAND = {"type_nowhere": -4.0}
+SUBSETS = {
+    "best sentence's cosine alone": (("cosine",), ("best_cosine",)),
+    "five simple features": (
+        ("cosine", "margin", "passage_cosine", "coverage"),
+        ("best_cosine", "best_passage_cosine", "best_coverage", "absent"),
+    ),
+    "all features (shipped)": (FEATURES, QUESTION_FEATURES),
+}
+
+
+@dataclass(frozen=True)
+class Head:
+    """Whether the documents answer, for one form of query (as calibration.Head)."""
+
+    weights: np.ndarray  # the question features chosen, then the best share
+    bias: float
+    slope: float
+    intercept: float
+
+    def log_odds(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
+        return np.column_stack([q, best_share]) @ self.weights + self.bias
+
+    def confidence(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
+        log_odds = self.slope * self.log_odds(q, best_share) + self.intercept
+        return 1.0 / (1.0 + np.exp(-log_odds))
+
+
+@dataclass(frozen=True)
+class Fit:
+    columns: tuple[int, ...]  # into FEATURES
+    weights: np.ndarray  # of the sentence score
+    question_columns: tuple[int, ...]  # into QUESTION_FEATURES
+    heads: dict[bool, Head]  # by "is a statement"
+    line: float
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """The sentence score, one per row."""
+        return x[:, self.columns] @ self.weights
+
+
+def open_rows(table: FeatureTable) -> np.ndarray:
+    """Rows that may be the quote: as in find_answer, a heading or a sentence that only
+    repeats the question is the quote only when no other sentence can be (features.quotable)."""
+    blocked = (table.x[:, HEADING] > 0) | (table.x[:, REPEATS] > 0)
+    has_open = np.zeros(len(table.questions), dtype=bool)
+    np.logical_or.at(has_open, table.question, ~blocked)
+    return ~(blocked & has_open[table.question])
+
+
+def shares(table: FeatureTable, scores: np.ndarray) -> np.ndarray:
+    """The softmax of the scores over each question's open rows (0 for the others)."""
+    allowed = open_rows(table)
+    scores = np.where(allowed, scores, -np.inf)
+    top = np.full(len(table.questions), -np.inf)
+    np.maximum.at(top, table.question, scores)
+    exp = np.where(allowed, np.exp(scores - top[table.question]), 0.0)
+    total = np.zeros(len(table.questions))
+    np.add.at(total, table.question, exp)
+    return exp / total[table.question]
+
+
+def best_of(table: FeatureTable, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: the best open row's share (0 when it has none) and whether that row
+    holds a gold answer of an answerable question. Ties go to the earlier row."""
+    share = shares(table, scores)
+    order = np.lexsort((np.arange(len(share)), -share, table.question))
+    owners = table.question[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = owners[1:] != owners[:-1]
+    best = np.full(len(table.questions), -1)
+    best[owners[first]] = order[first]
+    has = best >= 0
+    answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
+    best_share = np.where(has, share[np.maximum(best, 0)], 0.0)
+    correct = has & answerable & (table.y[np.maximum(best, 0)] > 0)
+    return best_share, correct.astype(float)
+
+
+def head_mask(question_columns: tuple[int, ...], statement: bool) -> np.ndarray:
+    """1 for the question features a head reads, 0 for those it leaves out."""
+    names = STATEMENT_FEATURES if statement else set(QUESTION_FEATURES) - set(SET_BY_HAND)
+    return np.array([1.0 if QUESTION_FEATURES[c] in names else 0.0 for c in question_columns])
+
+
+def by_hand(table: FeatureTable, question_columns: tuple[int, ...]) -> np.ndarray:
+    """The questions where a feature with a weight SET_BY_HAND fires."""
+    columns = [QUESTION_FEATURES.index(name) for name in SET_BY_HAND]
+    chosen = [c for c in columns if c in question_columns]
+    return (table.q[:, chosen] > 0).any(axis=1) if chosen else np.zeros(len(table.q), bool)
+
+
+def statements(table: FeatureTable) -> np.ndarray:
+    return np.array([q.statement for q in table.questions])
+
+
+def fit(
+    table: FeatureTable,
+    questions: np.ndarray,
+    columns: tuple[int, ...],
+    question_columns: tuple[int, ...],
+) -> Fit:
+    answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
+    rows = np.isin(table.question, questions[answerable[questions]]) & open_rows(table)
+    weights, _ = fit_choice(table.x[rows][:, columns], table.y[rows], table.question[rows])
+    model = Fit(columns, weights, question_columns, {}, 0.5)
+    best_share, correct = best_of(table, model.scores(table.x))
+    heads = {}
+    for statement in (False, True):
+        q = table.q[:, question_columns] * head_mask(question_columns, statement)
+        chosen = questions[statements(table)[questions] == statement]
+        design = np.column_stack([q, best_share])[chosen]
+        theta, bias = fit_logistic(design, answerable[chosen].astype(float), L2_ANSWERABLE)
+        theta[:-1] *= head_mask(question_columns, statement)
+        for name, weight in SET_BY_HAND.items():
+            if not statement and QUESTION_FEATURES.index(name) in question_columns:
+                theta[question_columns.index(QUESTION_FEATURES.index(name))] = weight
+        head = Head(theta, bias, 1.0, 0.0)
+        # The rescaling is fitted where the fitted weights speak: the few questions a weight
+        # set by hand pushes down would otherwise flatten it for all the others.
+        fitted = chosen[~by_hand(table, question_columns)[chosen]]
+        log_odds = head.log_odds(table.q[:, question_columns], best_share)[fitted]
+        (slope,), intercept = fit_logistic(log_odds[:, None], correct[fitted], l2=0.0)
+        if slope <= 0:
+            raise ValueError("the rescaling must be increasing")
+        heads[statement] = Head(theta, bias, float(slope), intercept)
+    model = Fit(columns, weights, question_columns, heads, 0.5)
+    # One line for both forms: the lower of the two that answer ANSWERED_SHARE of each.
+    lines = []
+    for statement in (False, True):
+        asked = questions[answerable[questions] & (statements(table)[questions] == statement)]
+        confidences = question_confidences(table, model)[asked]
+        lines.append(np.floor(np.quantile(confidences, 1 - ANSWERED_SHARE) * 1000) / 1000)
+    return Fit(columns, weights, question_columns, heads, float(min(lines)))
+
+
+def question_confidences(table: FeatureTable, model: Fit) -> np.ndarray:
+    """The confidence of each question's quote."""
+    best_share, _ = best_of(table, model.scores(table.x))
+    q = table.q[:, model.question_columns]
+    return np.where(
+        statements(table),
+        model.heads[True].confidence(q, best_share),
+        model.heads[False].confidence(q, best_share),
+    )
+
+
+def article_folds(table: FeatureTable, folds: int = FOLDS) -> list[np.ndarray]:
+    """Question indices per fold: whole articles, the largest first into the smallest fold."""
+    sizes: dict[str, int] = {}
+    for question in table.questions:
+        sizes[question.article] = sizes.get(question.article, 0) + 1
+    members: list[list[str]] = [[] for _ in range(folds)]
+    totals = [0] * folds
+    for article in sorted(sizes, key=lambda name: (-sizes[name], name)):
+        smallest = totals.index(min(totals))
+        members[smallest].append(article)
+        totals[smallest] += sizes[article]
+    return [
+        np.array([i for i, q in enumerate(table.questions) if q.article in set(articles)])
+        for articles in members
+    ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question's result under a fit: its confidence, whether answered and right."""
+
+    kind: str
+    statement: bool  # the keyword form of a question
+    confidence: float
+    answered: bool
+    correct: bool  # the quote holds a gold answer (never for an unanswerable question)
+
+
+def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Outcome]:
+    _, correct = best_of(table, model.scores(table.x))
+    confidences = question_confidences(table, model)
+    return [
+        Outcome(
+            table.questions[q].kind,
+            table.questions[q].statement,
+            float(confidences[q]),
+            bool(confidences[q] >= model.line),
+            bool(correct[q]),
+        )
+        for q in questions
+    ]
+
+
+def summarise(results: list[Outcome]) -> dict[str, float]:
+    def share(values):
+        values = list(values)
+        return sum(values) / len(values) if values else 0.0
+
+    answerable = [r for r in results if r.kind == ANSWERABLE]
+    return {
+        "answered": share(r.answered for r in answerable),
+        "answer_sentence@1": share(r.answered and r.correct for r in answerable),
+        "abstained off-corpus": share(not r.answered for r in results if r.kind == OFF_CORPUS),
+        "abstained adversarial": share(not r.answered for r in results if r.kind == ADVERSARIAL),
+        "ece": expected_calibration_error(
+            [r.confidence for r in results], [r.correct for r in results]
+        ),
+        "auroc": auroc(
+            [r.confidence for r in answerable],
+            [r.confidence for r in results if r.kind != ANSWERABLE],
+        ),
+    }
+
+
+def cross_validate(
+    table: FeatureTable, columns: tuple[int, ...], question_columns: tuple[int, ...]
+) -> tuple[list, list[Fit]]:
+    """Every question's outcome under the fit that never saw its article, and the fits."""
+    results, fits = [], []
+    folds = article_folds(table)
+    for held_out, questions in enumerate(folds):
+        train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
+        model = fit(table, train, columns, question_columns)
+        fits.append(model)
+        results.extend(outcomes(table, model, questions))
+    return results, fits
+
+
+def to_json(model: Fit) -> dict:
+    weights = dict.fromkeys(FEATURES, 0.0)
+    for column, weight in zip(model.columns, model.weights, strict=True):
+        weights[FEATURES[column]] = round(float(weight), 5)
+    data: dict = {"sentence_weights": weights}
+    for statement, name in ((False, "question"), (True, "statement")):
+        head = model.heads[statement]
+        question = dict.fromkeys((*QUESTION_FEATURES, BEST_SHARE), 0.0)
+        for column, weight in zip(model.question_columns, head.weights[:-1], strict=True):
+            question[QUESTION_FEATURES[column]] = round(float(weight), 5)
+        question[BEST_SHARE] = round(float(head.weights[-1]), 5)
+        data[name] = {
+            "weights": question,
+            "bias": round(head.bias, 5),
+            "slope": round(head.slope, 5),
+            "intercept": round(head.intercept, 5),
+        }
+    return data | {
+        "line": model.line,
+        "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py); statements:"
+        " its questions rewritten as keywords",
+        "line_rule": f"answers {ANSWERED_SHARE:.0%} of the answerable questions it was fitted on,"
+        " as questions and as keywords",
+    }
+
+
+def columns_of(features: tuple[str, ...], names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(names.index(feature) for feature in features)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="report, write nothing")
+    args = parser.parse_args()
+    table, _, _ = feature_table()
+    print(f"{len(table.questions)} questions, {len(table.y)} candidate sentences")
+    rows = [
+        "| features | queries | answered | answer-sentence@1 | abstained off-corpus "
+        "| abstained adversarial | ECE | AUROC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (features, question_features) in SUBSETS.items():
+        columns = columns_of(features, FEATURES)
+        question_columns = columns_of(question_features, QUESTION_FEATURES)
+        results = cross_validate(table, columns, question_columns)[0]
+        for form, statement in (("questions", False), ("as keywords", True)):
+            summary = summarise([r for r in results if r.statement == statement])
+            print(
+                f"  {name:<30} {form:<12} " + "  ".join(f"{k} {v:.3f}" for k, v in summary.items())
+            )
+            rows.append(
+                f"| {name} | {form} | " + " | ".join(f"{v:.3f}" for v in summary.values()) + " |"
+            )
+    model = fit(
+        table,
+        np.arange(len(table.questions)),
+        tuple(range(len(FEATURES))),
+        tuple(range(len(QUESTION_FEATURES))),
+    )
+    data = to_json(model)
+    print(json.dumps(data, indent=2))
+    if not args.dry_run:
+        CALIBRATION_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {CALIBRATION_FILE}")
+        record_section(
+            "Calibrator fit",
+            "Command: `PYTHONPATH=src .venv/bin/python benchmarks/calibrate.py` (writes "
+            "`src/askseed/query/calibration.json`). squad-a-abstain, 5-fold cross-validation by "
+            "article (20 corpus articles + 4 off-corpus ones; adversarial questions assigned to "
+            "the article their run of ids retrieves most), every figure on the held-out folds, "
+            f"each fold's line chosen on its training folds ({ANSWERED_SHARE:.0%} of answerable "
+            'questions answered, as questions and as keywords). "as keywords": the same '
+            "questions without question words and stopwords, the stand-in for statements. "
+            "Features only (no find_answer run): benchmarks/abstain.py has the end-to-end table."
+            "\n\n" + "\n".join(rows),
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

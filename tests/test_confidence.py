@@ -1,0 +1,233 @@
+"""The confidence: its features (pure steps, parametrize tables), the calibrator's arithmetic,
+the document frequencies it reads from the keyword index, and `askseed ask --explain`."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+
+import pytest
+
+from askseed.query.calibration import Calibrator, Head, load_calibrator, sigmoid
+from askseed.query.features import (
+    AMOUNT,
+    DATE,
+    FEATURES,
+    NAME,
+    NUMBER,
+    QUESTION_FEATURES,
+    answer_kind,
+    holds_kind,
+    is_heading,
+    is_question,
+    question_names,
+)
+from askseed.store.keyword import Bm25Index, Fts5Index
+from askseed.ui import cli
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many patients went into remission?", NUMBER),
+        ("How much does the treatment cost?", AMOUNT),
+        ("What percentage of patients responded?", AMOUNT),
+        ("how old were the patients", NUMBER),
+        ("When did the trial start?", DATE),
+        ("In what year was it founded?", DATE),
+        ("Who led the trial?", NAME),
+        ("Whose cells are altered?", NAME),
+        ("What did experts call the results?", None),
+        ("lupus CAR T-cell remission", None),
+    ],
+)
+def test_answer_kind(question, kind):
+    assert answer_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "question", "expected"),
+    [
+        ("Five out of six patients went into remission.", NUMBER, "How many patients?", True),
+        ("It cost 300,000 pounds.", AMOUNT, "How much did it cost?", True),
+        ("It cost $1.2 billion.", AMOUNT, "How much did it cost?", True),
+        ("Five out of six patients went into remission.", AMOUNT, "How much did it cost?", False),
+        ("Patients went into remission.", NUMBER, "How many patients?", False),
+        # the 50 the question already says is not an answer
+        ("Super Bowl 50 was played in Santa Clara.", NUMBER, "How many at Super Bowl 50?", False),
+        ("The trial began in March 2021.", DATE, "When did it begin?", True),
+        ("The ferry leaves at nine every morning.", DATE, "When does the ferry leave?", True),
+        ("The trial was led by experts.", DATE, "When did it begin?", False),
+        ("The trial was led by University College London.", NAME, "Who led the trial?", True),
+        ("Experts describe the findings as groundbreaking.", NAME, "Who led it?", False),
+    ],
+)
+def test_holds_kind(sentence, kind, question, expected):
+    tokens = frozenset(word.lower().strip("?") for word in question.split())
+    assert holds_kind(sentence, kind, tokens) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Groundbreaking therapy could revolutionise treatment for lupus", True),
+        ("Super Bowl 50", True),
+        ("The single-dose therapy works by modifying a patient's own cells.", False),
+        ("Is it a question?", False),
+        (
+            "A long line without a full stop that goes on and on for many more words than "
+            "any title would hold",
+            False,
+        ),
+    ],
+)
+def test_is_heading(line, expected):
+    assert is_heading(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Who led the trial?", True),
+        ("Is it a one-off treatment or ongoing?", True),
+        ("how quickly did patients reach remission", True),
+        ("Does vitamin D reduce fractures", True),
+        ("vitamin D fractures", False),
+        ("0-dimensional biomaterials show inductive properties.", False),
+        ("lupus immune reset", False),
+        ("", False),
+    ],
+)
+def test_is_question(query, expected):
+    assert is_question(query) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Which NFL team represented the AFC at Super Bowl 50?", {"nfl", "afc", "super", "bowl",
+                                                                  "50"}),
+        ("Where did the black death originate?", set()),
+        ("What was the price of oil in 1979?", {"1979"}),
+        ("Who founded Newcastle's museum?", {"newcastle"}),
+    ],
+)  # fmt: skip
+def test_question_names(question, names):
+    assert question_names(question) == names
+
+
+# --- the calibrator ------------------------------------------------------------------------
+
+HEAD = Head(weights=(0.0,) * len(QUESTION_FEATURES) + (2.0,), bias=-1.0, slope=1.0, intercept=0.0)
+CALIBRATOR = Calibrator(
+    sentence_weights=tuple(1.0 if name == "cosine" else 0.0 for name in FEATURES),
+    question=HEAD,
+    statement=Head(weights=HEAD.weights, bias=0.0, slope=1.0, intercept=0.0),
+    line=0.5,
+)
+
+
+def row(cosine: float) -> tuple[float, ...]:
+    return tuple(cosine if name == "cosine" else 0.0 for name in FEATURES)
+
+
+def test_judge_by_hand():
+    question = (0.0,) * len(QUESTION_FEATURES)
+    judgement = CALIBRATOR.judge([row(math.log(3)), row(0.0)], question)
+    # softmax of (log 3, 0) = (3/4, 1/4); the quote's log-odds = -1 + 2 * 3/4 = 0.5
+    assert judgement.shares == pytest.approx([0.75, 0.25])
+    assert judgement.confidences[0] == pytest.approx(sigmoid(0.5))
+    assert judgement.confidences[1] == pytest.approx(sigmoid(0.5) / 3)
+    # a statement has its own head: log-odds 0 + 2 * 3/4
+    statement = CALIBRATOR.judge([row(math.log(3)), row(0.0)], question, asks=False)
+    assert statement.confidences[0] == pytest.approx(sigmoid(1.5))
+
+
+@pytest.mark.parametrize("cosines", [[0.1, 0.9, 0.5], [0.7], [0.3, 0.3, 0.2], [-0.2, 0.0]])
+def test_the_most_confident_sentence_is_the_best_scoring_one(cosines):
+    question = tuple(0.5 for _ in QUESTION_FEATURES)
+    judgement = load_calibrator().judge([row(c) for c in cosines], question)
+    best = max(range(len(cosines)), key=lambda i: judgement.shares[i])
+    assert judgement.confidences[best] == max(judgement.confidences)
+    assert all(0.0 <= c <= 1.0 for c in judgement.confidences)
+
+
+def test_the_shipped_calibration_loads_and_names_every_feature():
+    calibrator = load_calibrator()
+    assert len(calibrator.sentence_weights) == len(FEATURES)
+    assert 0.0 < calibrator.line < 1.0
+    assert calibrator.question.slope > 0 and calibrator.statement.slope > 0
+
+
+# --- document frequencies over the whole index ----------------------------------------------
+
+
+@pytest.mark.parametrize("index_class", [Fts5Index, Bm25Index])
+def test_document_frequencies(index_class):
+    conn = sqlite3.connect(":memory:")
+    index = index_class(conn)
+    index.add([(1, "Lupus patients in remission."), (2, "Remission of lupus."), (3, "Cancer.")])
+    frequencies = index.document_frequencies(["lupu", "remiss", "cancer", "cost"])
+    assert frequencies == {"lupu": 2, "remiss": 2, "cancer": 1, "cost": 0}
+
+
+# --- askseed ask --explain ------------------------------------------------------------------
+
+
+@pytest.fixture
+def docs(tmp_path, monkeypatch, fake_embedder):
+    from askseed.engine import Engine
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "io.txt").write_text(
+        "Io\n\nVolcanoes on Io erupt with lava fountains. The fountains reach three hundred "
+        "kilometres.\nIo orbits Jupiter every forty two hours.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        cli, "_make_engine", lambda settings: Engine(settings, embedder=fake_embedder)
+    )
+    return tmp_path
+
+
+def test_explain_json_returns_the_features_and_the_confidence(docs, capsys):
+    code = cli.main(["How high do the Io lava fountains reach?", "--json", "--explain"])
+    answer = json.loads(capsys.readouterr().out)
+    explain = answer["explain"]
+    assert set(explain) == {
+        "quote",
+        "source",
+        "confidence",
+        "line",
+        "answered",
+        "form",
+        "answerable",
+        "share",
+        "sentence_features",
+        "question_features",
+        "effects",
+        "support",
+    }
+    assert set(explain["sentence_features"]) == set(FEATURES)
+    assert set(explain["question_features"]) == set(QUESTION_FEATURES)
+    assert set(explain["effects"]) == {"sentence_score", "answerable_log_odds"}
+    assert explain["answered"] == answer["answered"] == (code == 0)
+    assert explain["confidence"] == answer["confidence"] == answer["passages"][0]["confidence"]
+    assert explain["quote"] == answer["passages"][0]["quote"]
+    assert explain["form"] == "question"
+
+
+def test_without_explain_the_json_has_no_explanation(docs, capsys):
+    cli.main(["How high do the Io lava fountains reach?", "--json"])
+    assert "explain" not in json.loads(capsys.readouterr().out)
+
+
+def test_explain_prints_the_decision_and_every_feature(docs, capsys):
+    code = cli.main(["zebra quantum mortgage?", "--explain"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "against the line 50%: refused." in out
+    for name in (*FEATURES, *QUESTION_FEATURES):
+        assert f"  {name} " in out
