@@ -47,12 +47,31 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory):
+    """One askseed cache, so one model export, for every test that runs the real model.
+
+    Sound because a cache entry is keyed by the model fingerprint and the export version,
+    appears only complete (renamed into place) and is never written again: no test can see
+    another's work in it but the export itself. Set for the whole session so that module
+    fixtures, which run before isolated_environment, never reach the real home either.
+    Tests of the cache itself point ASKSEED_CACHE elsewhere.
+    """
+    cache = tmp_path_factory.mktemp("askseed-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASKSEED_CACHE", str(cache))
+        yield cache
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path_factory, monkeypatch):
+def isolated_environment(tmp_path_factory, monkeypatch, request, shared_model_cache):
     """Keep every test away from the user's home and the repo's index."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    if request.node.get_closest_marker("model") is None:
+        # Nothing shared: what a test caches (evaluation corpora) stays its own.
+        monkeypatch.setenv("ASKSEED_CACHE", str(home / ".cache" / "askseed"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     for name in ("ASKSEED_SEEDS", "ASKSEED_INDEX"):

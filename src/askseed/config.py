@@ -26,6 +26,16 @@ class Settings:
         return replace(self, **given)
 
 
+def cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """askseed's per-user cache (the model export, the evaluation corpora): $ASKSEED_CACHE,
+    else $XDG_CACHE_HOME/askseed, else ~/.cache/askseed."""
+    environ = os.environ if environ is None else environ
+    if environ.get("ASKSEED_CACHE"):
+        return Path(environ["ASKSEED_CACHE"]).expanduser()
+    base = environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "askseed"
+
+
 def _coerce(kind: type | str, raw: str) -> object:
     kind_name = kind if isinstance(kind, str) else kind.__name__
     if kind_name == "Path":

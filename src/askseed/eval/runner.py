@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from askseed.config import cache_dir
 from askseed.eval.beir import BeirError, judged_queries, read_answers, read_corpus, read_qrels
 from askseed.eval.metrics import answer_found, mean, mrr_at_k, ndcg_at_k, recall_at_k
 
@@ -93,8 +94,7 @@ class EvalReport:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "askseed" / "eval"
+    return cache_dir() / "eval"
 
 
 def file_name(doc_id: str) -> str:

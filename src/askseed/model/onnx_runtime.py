@@ -25,6 +25,13 @@ ONNX_FILE = "model.onnx"
 WEIGHTS_FILE = "model.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 ENCODER_CONFIG_FILE = "encoder_config.json"
+# The files whose sizes the export records in its config, so that a truncated copy is caught
+# by a stat before onnxruntime reads it.
+SIZED_FILES = (ONNX_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
+
+
+class BrokenExportError(RuntimeError):
+    """An export folder whose files are all there but damaged (truncated, unreadable)."""
 
 
 class OnnxModel:
@@ -57,14 +64,23 @@ class OnnxModel:
             raise FileNotFoundError(
                 f"{onnx_dir}: no complete ONNX export (missing {', '.join(missing)})"
             )
-        config = json.loads((onnx_dir / ENCODER_CONFIG_FILE).read_text())
+        try:
+            config = json.loads((onnx_dir / ENCODER_CONFIG_FILE).read_text())
+        except (ValueError, OSError) as error:
+            raise BrokenExportError(f"{onnx_dir}: unreadable {ENCODER_CONFIG_FILE}") from error
+        for name, size in config.get("file_sizes", {}).items():
+            if (onnx_dir / name).stat().st_size != size:
+                raise BrokenExportError(f"{onnx_dir}: {name} does not have its recorded size")
         self.dim: int = int(config["embedding_dimension"])
         self.normalize: bool = bool(config.get("normalize", True))
         self.max_seq_length = max_seq_length
 
         # The shipped tokenizer.json truncates and pads to 128; the model reads up to 256
         # pieces, and padding every query to a fixed length made single queries 4x slower.
-        self._tokenizer = Tokenizer.from_file(str(onnx_dir / TOKENIZER_FILE))
+        try:
+            self._tokenizer = Tokenizer.from_file(str(onnx_dir / TOKENIZER_FILE))
+        except Exception as error:  # tokenizers raises plain Exception for a bad file
+            raise BrokenExportError(f"{onnx_dir}: unreadable {TOKENIZER_FILE}") from error
         padding = self._tokenizer.padding or {}
         self._tokenizer.enable_truncation(max_length=max_seq_length)
         self._tokenizer.enable_padding(  # to the longest text in each batch
@@ -82,9 +98,13 @@ class OnnxModel:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: warnings would land in the user's terminal
-        self._session = onnxruntime.InferenceSession(
-            str(onnx_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(onnx_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime's errors share no base class but Exception
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+            raise BrokenExportError(f"{onnx_dir}: onnxruntime cannot open it ({first})") from error
         self._input_names = [model_input.name for model_input in self._session.get_inputs()]
 
     def encode(
