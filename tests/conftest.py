@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askseed.model.embedder import Embedder
+from askseed.model.embedder import Embedder, PooledVectors
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -31,6 +31,20 @@ class FakeEmbedder(Embedder):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.encoded.extend(texts)
+        return self._bag_of_words(texts)
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
+        # One pass, as the real model: only the texts count as embedded.
+        self.encoded.extend(texts)
+        pooled = [
+            self._bag_of_words([text[start:end] for start, end in text_spans]).reshape(
+                len(text_spans), self.dim
+            )
+            for text, text_spans in zip(texts, spans, strict=True)
+        ]
+        return PooledVectors(self._bag_of_words(texts), pooled)
+
+    def _bag_of_words(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():

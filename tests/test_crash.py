@@ -337,6 +337,7 @@ def run_indexer_with_hooks(argv: list[str]) -> int:
 
     embedder = FakeEmbedder()
     embedder.encode = hooked("embed", embedder.encode)
+    embedder.encode_spans = hooked("embed", embedder.encode_spans)
     indexer.EMBED_BATCH = 2  # many small batches: many points between them
     indexer.read_document = hooked("read", indexer.read_document)
     store_writer.IndexWriter.finish_file = hooked(

@@ -27,6 +27,16 @@ from askseed.store.writer import IndexWriter
 # 2: chunks are embedded and keyword-indexed after their document's heading.
 # 3: each sentence is embedded too, so that a question embeds nothing but itself.
 PIPELINE_VERSION = "3"
+# How each sentence gets its vector (it picks the quote and decides whether to abstain):
+#   "alone":  the sentence embedded by itself, in a second pass (about twice the model time);
+#   "pooled": the mean of its tokens' vectors in the pass that embeds its chunk, normalised
+#             (model/span_pooling.py): no second pass, indexing 2.3x faster.
+# On SQuAD-A both quote the answer sentence equally often, but a pooled sentence is read in
+# its chunk's context (cosine 0.82 to itself alone, on average) and loses the seed's own
+# answer ("five out of six" drops from cosine 0.75 to 0.51 and the headline is quoted), and
+# the seed's margin between answered and unanswered questions shrinks from 0.30 to 0.12
+# (BENCHMARKS.md, "Sentence vectors"). So "alone" stays the default.
+SENTENCE_VECTORS = "alone"
 # A chunk is searched (embedded and keyword-indexed) after its document's heading, so that a
 # passage deep in a document still says what the document is about: on SciFact this lifts
 # nDCG@10 by about 0.01 (BENCHMARKS.md). The stored text, which is what gets quoted, stays
@@ -46,6 +56,8 @@ def index_fingerprint(model_fingerprint: str, settings: Settings) -> str:
         "chunk_overlap": settings.chunk_overlap,
         "pipeline": PIPELINE_VERSION,
     }
+    if SENTENCE_VECTORS != "alone":  # indexes made before the choice existed stay valid
+        parts["sentence_vectors"] = SENTENCE_VECTORS
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -62,6 +74,11 @@ class _PendingFile:
     def sentence_texts(self, index: int) -> list[str]:
         text = self.chunks[index].text
         return [text[span.start : span.end] for span in self.spans[index]]
+
+    def search_spans(self, index: int) -> list[tuple[int, int]]:
+        """Each sentence's span in what is embedded: the chunk text, maybe after a heading."""
+        shift = len(self.texts[index]) - len(self.chunks[index].text)
+        return [(span.start + shift, span.end + shift) for span in self.spans[index]]
 
 
 @dataclass
@@ -233,23 +250,19 @@ def _search_text(chunk: Chunk, heading: Sentence | None) -> str:
 
 
 def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder, run: _Run) -> None:
-    """Embed the chunks, and each sentence once (neighbouring chunks share one), then store.
+    """Embed the chunks and their sentences, then store them.
 
     Sentence vectors are what picks the quote and decides whether to abstain; computing them
     here, not per question, is what keeps a one-shot question to one small inference.
     """
     texts = [text for item in pending for text in item.texts]
-    sentences = list(
-        dict.fromkeys(
-            text
-            for item in pending
-            for index in range(len(item.chunks))
-            for text in item.sentence_texts(index)
-        )
-    )
-    # One call: the encoder batches texts of similar length together, whatever their kind.
-    vectors = embedder.encode(texts + sentences) if texts else None
-    vector_of = dict(zip(sentences, vectors[len(texts) :], strict=True)) if texts else {}
+    if not texts:
+        vectors, sentence_vectors = None, []
+    elif SENTENCE_VECTORS == "pooled":
+        spans = [item.search_spans(index) for item in pending for index in range(len(item.texts))]
+        vectors, sentence_vectors = embedder.encode_spans(texts, spans)
+    else:
+        vectors, sentence_vectors = _embed_sentences_alone(pending, embedder, texts)
     offset = 0
     for item in pending:
         count = len(item.texts)
@@ -261,9 +274,7 @@ def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder,
                 start_line=chunk.start_line,
                 end_line=chunk.end_line,
                 sentences=spans,
-                sentence_vectors=_stack(
-                    [vector_of[text] for text in item.sentence_texts(index)], embedder.dim
-                ),
+                sentence_vectors=sentence_vectors[offset + index],
             )
             for index, (chunk, spans) in enumerate(zip(item.chunks, item.spans, strict=True))
         ]
@@ -277,6 +288,29 @@ def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder,
         offset += count
         run.embedded_files += 1
         run.embedded_chunks += count
+
+
+def _embed_sentences_alone(
+    pending: list[_PendingFile], embedder, texts: list[str]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The chunks, and each sentence by itself once (neighbouring chunks share one)."""
+    sentences = list(
+        dict.fromkeys(
+            text
+            for item in pending
+            for index in range(len(item.chunks))
+            for text in item.sentence_texts(index)
+        )
+    )
+    # One call: the encoder batches texts of similar length together, whatever their kind.
+    vectors = embedder.encode(texts + sentences)
+    vector_of = dict(zip(sentences, vectors[len(texts) :], strict=True))
+    per_chunk = [
+        _stack([vector_of[text] for text in item.sentence_texts(index)], embedder.dim)
+        for item in pending
+        for index in range(len(item.chunks))
+    ]
+    return vectors[: len(texts)], per_chunk
 
 
 def _stack(vectors: list[np.ndarray], dim: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import hashlib
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -32,6 +32,13 @@ MAX_SEQ_LENGTH = 256
 QUESTION_TEXTS = 8
 
 
+class PooledVectors(NamedTuple):
+    """Texts embedded with spans of them pooled in the same pass (Embedder.encode_spans)."""
+
+    texts: np.ndarray  # one unit row per text
+    spans: list[np.ndarray]  # per text, one unit row per span, in the order given
+
+
 class Embedder(Protocol):
     """Turns texts into unit vectors (inner product is cosine) and counts their word pieces."""
 
@@ -42,6 +49,11 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One float32 unit row per text, in the order given."""
+        ...
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
+        """Each text's unit vector, and one for each (start, end) character span of it, pooled
+        from the same pass over the text: the span as read in its context."""
         ...
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -171,3 +183,11 @@ class MiniLMEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoder = self._batch_encoder if len(texts) > QUESTION_TEXTS else self._encoder
         return encoder.encode(list(texts), batch_size=self.batch_size)
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
+        if not texts:
+            return PooledVectors(np.zeros((0, self.dim), dtype=np.float32), [])
+        vectors, pooled = self._batch_encoder.encode_spans(
+            list(texts), spans, batch_size=self.batch_size
+        )
+        return PooledVectors(vectors, pooled)

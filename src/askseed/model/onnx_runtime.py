@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from askseed.model.span_pooling import pool_spans
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -130,7 +132,51 @@ class OnnxModel:
             vectors[batch] = self._encode_batch([texts[index] for index in batch])
         return vectors
 
+    def encode_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed `texts`, and each character span of each text, in one forward pass
+        (span_pooling.py). Returns the texts' rows, as encode() would, and per text one unit
+        row per span; a span truncated away is embedded alone, in a second small pass."""
+        import numpy as np
+
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        cut: list[tuple[int, int]] = []  # (text, span) pairs to embed alone
+        pooled = [np.zeros((len(pairs), self.dim), np.float32) for pairs in spans]
+        order = sorted(range(len(texts)), key=lambda index: len(texts[index]), reverse=True)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            encodings, token_vectors, mask = self._run([texts[index] for index in batch])
+            vectors[batch] = self._pool(token_vectors, mask)
+            for row, index in enumerate(batch):
+                encoding = encodings[row]
+                real = [
+                    bool(attended and not special)
+                    for attended, special in zip(
+                        encoding.attention_mask, encoding.special_tokens_mask, strict=True
+                    )
+                ]
+                pooled[index], missed = pool_spans(
+                    token_vectors[row],
+                    encoding.offsets,
+                    real,
+                    spans[index],
+                    bool(encoding.overflowing),
+                    self.dim,
+                )
+                cut += [(index, number) for number in missed]
+        if cut:
+            alone = self.encode([texts[i][slice(*spans[i][n])] for i, n in cut], batch_size)
+            for (index, number), vector in zip(cut, alone, strict=True):
+                pooled[index][number] = vector
+        return vectors, pooled
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        _, token_vectors, mask = self._run(texts)
+        return self._pool(token_vectors, mask)
+
+    def _run(self, texts: list[str]):
+        """The tokenizer's encodings, the transformer's token vectors and the padding mask."""
         import numpy as np
 
         encodings = self._tokenizer.encode_batch(texts)
@@ -141,12 +187,17 @@ class OnnxModel:
         }
         feed = {name: np.asarray(columns[name], dtype=np.int64) for name in self._input_names}
         (token_vectors,) = self._session.run(None, feed)
-        # Mean over real tokens only, as the model's Pooling module does (and its clamps).
-        mask = np.asarray(columns["attention_mask"], dtype=np.float32)
+        return encodings, token_vectors, np.asarray(columns["attention_mask"], dtype=np.float32)
+
+    def _pool(self, token_vectors: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean over the masked tokens, as the model's Pooling module does (and its clamps),
+        then normalised when the model normalises."""
+        import numpy as np
+
         summed = np.einsum("bsd,bs->bd", token_vectors, mask)
         counts = np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        sentence_vectors = summed / counts
+        pooled = summed / counts
         if self.normalize:
-            norms = np.linalg.norm(sentence_vectors, axis=1, keepdims=True)
-            sentence_vectors /= np.maximum(norms, 1e-12)
-        return sentence_vectors
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            pooled /= np.maximum(norms, 1e-12)
+        return pooled
