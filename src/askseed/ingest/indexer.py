@@ -44,6 +44,14 @@ SENTENCE_VECTORS = "alone"
 HEADING_MAX_CHARS = 200
 # Chunks are embedded in batches across files, so many small files still fill a batch.
 EMBED_BATCH = 256
+# A run commits what it has stored every COMMIT_CHUNKS chunks or COMMIT_SECONDS seconds,
+# whichever comes first, so that a killed build loses one batch at most and the vectors
+# waiting for a commit stay few (4096 x 384 floats: 6 MB). Each commit rewrites the whole
+# vectors file, so a commit also waits for SAVE_SHARE times as long as the last one took to
+# write it: rewriting stays under a tenth of a build however large the index grows.
+COMMIT_CHUNKS = 4096
+COMMIT_SECONDS = 60.0
+SAVE_SHARE = 10
 
 Progress = Callable[[int, int], None]
 
@@ -199,9 +207,17 @@ def _index_files(
         if pending_texts >= EMBED_BATCH:
             _embed_and_store(writer, pending, embedder, run)
             pending, pending_texts = [], 0
+            if done < len(sources) and _time_to_commit(writer):  # the last commits anyway
+                writer.checkpoint()
         if on_progress:
             on_progress(done, len(sources))
     _embed_and_store(writer, pending, embedder, run)
+
+
+def _time_to_commit(writer: IndexWriter) -> bool:
+    since = time.monotonic() - writer.last_commit_at
+    due = writer.pending_chunks >= COMMIT_CHUNKS or since >= COMMIT_SECONDS
+    return due and since >= SAVE_SHARE * writer.last_save_seconds
 
 
 def _prepare_file(
