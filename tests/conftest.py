@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from askseed.model.embedder import Embedder
+from askseed.model.embedder import Embedder, PooledVectors
 from askseed.query import answer as answer_module
 from askseed.query.calibration import Calibrator, Head
 from askseed.query.features import FEATURES, QUESTION_FEATURES
@@ -34,6 +34,20 @@ class FakeEmbedder(Embedder):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         self.encoded.extend(texts)
+        return self._bag_of_words(texts)
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
+        # One pass, as the real model: only the texts count as embedded.
+        self.encoded.extend(texts)
+        pooled = [
+            self._bag_of_words([text[start:end] for start, end in text_spans]).reshape(
+                len(text_spans), self.dim
+            )
+            for text, text_spans in zip(texts, spans, strict=True)
+        ]
+        return PooledVectors(self._bag_of_words(texts), pooled)
+
+    def _bag_of_words(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
@@ -75,12 +89,31 @@ def fake_embedder(monkeypatch) -> FakeEmbedder:
     return FakeEmbedder()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory):
+    """One askseed cache, so one model export, for every test that runs the real model.
+
+    Sound because a cache entry is keyed by the model fingerprint and the export version,
+    appears only complete (renamed into place) and is never written again: no test can see
+    another's work in it but the export itself. Set for the whole session so that module
+    fixtures, which run before isolated_environment, never reach the real home either.
+    Tests of the cache itself point ASKSEED_CACHE elsewhere.
+    """
+    cache = tmp_path_factory.mktemp("askseed-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASKSEED_CACHE", str(cache))
+        yield cache
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path_factory, monkeypatch):
+def isolated_environment(tmp_path_factory, monkeypatch, request, shared_model_cache):
     """Keep every test away from the user's home and the repo's index."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    if request.node.get_closest_marker("model") is None:
+        # Nothing shared: what a test caches (evaluation corpora) stays its own.
+        monkeypatch.setenv("ASKSEED_CACHE", str(home / ".cache" / "askseed"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     for name in ("ASKSEED_SEEDS", "ASKSEED_INDEX"):

@@ -97,8 +97,15 @@ def trial(corpus: Path, name: str) -> Path:
     return folder
 
 
-def start_indexer(folder: Path, pause_at: str = "", trace: Path | None = None):
-    env = {**os.environ, "CRASH_PAUSE_AT": pause_at, "CRASH_TRACE": str(trace or "")}
+def start_indexer(
+    folder: Path, pause_at: str = "", trace: Path | None = None, commit_chunks: int = 0
+):
+    env = {
+        **os.environ,
+        "CRASH_PAUSE_AT": pause_at,
+        "CRASH_TRACE": str(trace or ""),
+        "CRASH_COMMIT_CHUNKS": str(commit_chunks or ""),
+    }
     argv = ["index", "--seeds", str(folder / "docs"), "--index", str(folder / "index")]
     return subprocess.Popen(
         [sys.executable, __file__, *argv],
@@ -114,8 +121,8 @@ def kill(process: subprocess.Popen) -> None:
     process.communicate(timeout=60)
 
 
-def paused(folder: Path, point: str) -> subprocess.Popen:
-    process = start_indexer(folder, pause_at=point)
+def paused(folder: Path, point: str, commit_chunks: int = 0) -> subprocess.Popen:
+    process = start_indexer(folder, pause_at=point, commit_chunks=commit_chunks)
     reached = process.stdout.readline().strip()  # printed when it stops at the point
     if reached != point:
         _, err = process.communicate(timeout=60)
@@ -337,7 +344,11 @@ def run_indexer_with_hooks(argv: list[str]) -> int:
 
     embedder = FakeEmbedder()
     embedder.encode = hooked("embed", embedder.encode)
+    embedder.encode_spans = hooked("embed", embedder.encode_spans)
     indexer.EMBED_BATCH = 2  # many small batches: many points between them
+    if os.environ.get("CRASH_COMMIT_CHUNKS"):  # commits between batches (test_resume.py)
+        indexer.COMMIT_CHUNKS = int(os.environ["CRASH_COMMIT_CHUNKS"])
+        indexer.SAVE_SHARE = 0  # every COMMIT_CHUNKS chunks, however fast the vectors save
     indexer.read_document = hooked("read", indexer.read_document)
     store_writer.IndexWriter.finish_file = hooked(
         "stored", store_writer.IndexWriter.finish_file, after=True

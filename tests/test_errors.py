@@ -7,9 +7,10 @@ import sqlite3
 
 import pytest
 
-from askseed.config import load_settings
+from askseed.config import Settings, load_settings
 from askseed.errors import AskseedError, UsageError, user_line, user_message
 from askseed.eval.beir import BeirError
+from askseed.ingest.indexer import check_chunk_settings
 from askseed.ingest.sources import SourcesError
 from askseed.model.embedder import ModelMissingError
 from askseed.store.schema import StoreError
@@ -52,10 +53,18 @@ def test_user_line_is_the_first_line():
         ({"ASKSEED_CHUNK_TOKENS": "0"}, "ASKSEED_CHUNK_TOKENS must be between 1 and 256, not 0"),
         ({"ASKSEED_CHUNK_TOKENS": "300"}, "not 300"),
         ({"ASKSEED_CHUNK_OVERLAP": "-1"}, "ASKSEED_CHUNK_OVERLAP must be 0 or more"),
-        ({"ASKSEED_TOP_K": "many"}, "ASKSEED_TOP_K='many' is not valid"),
     ],
 )
-def test_bad_settings_are_usage_errors(environ, fragment):
+def test_chunk_settings_the_chunker_cannot_honour_are_usage_errors(environ, fragment):
     with pytest.raises(UsageError, match=fragment) as caught:
-        load_settings(environ)
+        check_chunk_settings(load_settings(environ))
     assert isinstance(caught.value, AskseedError)
+
+
+def test_a_setting_that_does_not_parse_is_a_usage_error():
+    with pytest.raises(UsageError, match="ASKSEED_TOP_K='many' is not valid"):
+        load_settings({"ASKSEED_TOP_K": "many"})
+
+
+def test_default_chunk_settings_pass():
+    check_chunk_settings(Settings())

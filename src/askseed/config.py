@@ -7,7 +7,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from askseed.errors import UsageError
-from askseed.model.embedder import MAX_SEQ_LENGTH
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,16 @@ class Settings:
         """Apply flags: a value of None means the flag was not given."""
         given = {name: value for name, value in values.items() if value is not None}
         return replace(self, **given)
+
+
+def cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """askseed's per-user cache (the model export, the evaluation corpora): $ASKSEED_CACHE,
+    else $XDG_CACHE_HOME/askseed, else ~/.cache/askseed."""
+    environ = os.environ if environ is None else environ
+    if environ.get("ASKSEED_CACHE"):
+        return Path(environ["ASKSEED_CACHE"]).expanduser()
+    base = environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "askseed"
 
 
 def _coerce(kind: type | str, raw: str) -> object:
@@ -51,16 +60,4 @@ def load_settings(environ: dict[str, str] | None = None, **flags: object) -> Set
                 message = f"ASKSEED_{field.name.upper()}={raw!r} is not valid: {error}"
                 raise UsageError(message) from None
     settings = Settings().with_overrides(**from_env).with_overrides(**flags)
-    _check_chunk_settings(settings)
     return settings
-
-
-def _check_chunk_settings(settings: Settings) -> None:
-    """Chunk settings come from the environment: refuse ones the chunker cannot honour."""
-    if not 1 <= settings.chunk_tokens <= MAX_SEQ_LENGTH:
-        raise UsageError(
-            f"ASKSEED_CHUNK_TOKENS must be between 1 and {MAX_SEQ_LENGTH}, "
-            f"not {settings.chunk_tokens}"
-        )
-    if settings.chunk_overlap < 0:
-        raise UsageError(f"ASKSEED_CHUNK_OVERLAP must be 0 or more, not {settings.chunk_overlap}")

@@ -125,7 +125,7 @@ class Engine:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = MiniLMEmbedder(self.settings.index)
+            self._embedder = MiniLMEmbedder()
         return self._embedder
 
     def load(self) -> None:

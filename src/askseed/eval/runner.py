@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from askseed.config import cache_dir
 from askseed.eval.beir import (
     BeirError,
     BeirQuery,
@@ -151,8 +152,7 @@ def _rounded(value: float | None) -> float | None:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "askseed" / "eval"
+    return cache_dir() / "eval"
 
 
 def file_name(doc_id: str) -> str:

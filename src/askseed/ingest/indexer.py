@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from askseed.config import Settings
-from askseed.errors import NoDocumentsError
+from askseed.errors import NoDocumentsError, UsageError
 from askseed.ingest.chunk import Chunk, line_finder, make_chunks
 from askseed.ingest.dedup import drop_duplicates, sentence_key
 from askseed.ingest.freshness import plan_update
 from askseed.ingest.sentences import Sentence, split_sentences
 from askseed.ingest.sources import SkipFile, SourceFile, read_document
-from askseed.model.embedder import Embedder
+from askseed.model.embedder import MAX_SEQ_LENGTH, Embedder
 from askseed.reports import IndexReport
 from askseed.store.schema import ChunkRow, FileRecord, SentenceSpan
 from askseed.store.writer import IndexWriter
@@ -29,6 +29,16 @@ from askseed.store.writer import IndexWriter
 # 4: PDF headers, footers and page numbers dropped, hyphenated words joined, sentences run on
 #    over page breaks; navigation boxes and link lists dropped from web pages.
 PIPELINE_VERSION = "4"
+# How each sentence gets its vector (it picks the quote and decides whether to abstain):
+#   "alone":  the sentence embedded by itself, in a second pass (about twice the model time);
+#   "pooled": the mean of its tokens' vectors in the pass that embeds its chunk, normalised
+#             (model/span_pooling.py): no second pass, indexing 2.3x faster.
+# On SQuAD-A both quote the answer sentence equally often, but a pooled sentence is read in
+# its chunk's context (cosine 0.82 to itself alone, on average) and loses the seed's own
+# answer ("five out of six" drops from cosine 0.75 to 0.51 and the headline is quoted), and
+# the seed's margin between answered and unanswered questions shrinks from 0.30 to 0.12
+# (BENCHMARKS.md, "Sentence vectors"). So "alone" stays the default.
+SENTENCE_VECTORS = "alone"
 # A chunk is searched (embedded and keyword-indexed) after its document's heading, so that a
 # passage deep in a document still says what the document is about: on SciFact this lifts
 # nDCG@10 by about 0.01 (BENCHMARKS.md). The stored text, which is what gets quoted, stays
@@ -36,6 +46,14 @@ PIPELINE_VERSION = "4"
 HEADING_MAX_CHARS = 200
 # Chunks are embedded in batches across files, so many small files still fill a batch.
 EMBED_BATCH = 256
+# A run commits what it has stored every COMMIT_CHUNKS chunks or COMMIT_SECONDS seconds,
+# whichever comes first, so that a killed build loses one batch at most and the vectors
+# waiting for a commit stay few (4096 x 384 floats: 6 MB). Each commit rewrites the whole
+# vectors file, so a commit also waits for SAVE_SHARE times as long as the last one took to
+# write it: rewriting stays under a tenth of a build however large the index grows.
+COMMIT_CHUNKS = 4096
+COMMIT_SECONDS = 60.0
+SAVE_SHARE = 10
 
 Progress = Callable[[int, int], None]
 
@@ -48,7 +66,21 @@ def index_fingerprint(model_fingerprint: str, settings: Settings) -> str:
         "chunk_overlap": settings.chunk_overlap,
         "pipeline": PIPELINE_VERSION,
     }
+    if SENTENCE_VECTORS != "alone":  # indexes made before the choice existed stay valid
+        parts["sentence_vectors"] = SENTENCE_VECTORS
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def check_chunk_settings(settings: Settings) -> None:
+    """Chunk settings come from the environment: refuse ones the chunker cannot honour, before
+    anything is read."""
+    if not 1 <= settings.chunk_tokens <= MAX_SEQ_LENGTH:
+        raise UsageError(
+            f"ASKSEED_CHUNK_TOKENS must be between 1 and {MAX_SEQ_LENGTH}, "
+            f"not {settings.chunk_tokens}"
+        )
+    if settings.chunk_overlap < 0:
+        raise UsageError(f"ASKSEED_CHUNK_OVERLAP must be 0 or more, not {settings.chunk_overlap}")
 
 
 @dataclass
@@ -64,6 +96,11 @@ class _PendingFile:
     def sentence_texts(self, index: int) -> list[str]:
         text = self.chunks[index].text
         return [text[span.start : span.end] for span in self.spans[index]]
+
+    def search_spans(self, index: int) -> list[tuple[int, int]]:
+        """Each sentence's span in what is embedded: the chunk text, maybe after a heading."""
+        shift = len(self.texts[index]) - len(self.chunks[index].text)
+        return [(span.start + shift, span.end + shift) for span in self.spans[index]]
 
 
 @dataclass
@@ -94,6 +131,7 @@ def update_index(
     on_progress: Progress | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> IndexReport:
+    check_chunk_settings(settings)
     started = time.perf_counter()
     run = _Run(on_warning)
     fingerprint = index_fingerprint(embedder.fingerprint, settings)
@@ -184,9 +222,17 @@ def _index_files(
         if pending_texts >= EMBED_BATCH:
             _embed_and_store(writer, pending, embedder, run)
             pending, pending_texts = [], 0
+            if done < len(sources) and _time_to_commit(writer):  # the last commits anyway
+                writer.checkpoint()
         if on_progress:
             on_progress(done, len(sources))
     _embed_and_store(writer, pending, embedder, run)
+
+
+def _time_to_commit(writer: IndexWriter) -> bool:
+    since = time.monotonic() - writer.last_commit_at
+    due = writer.pending_chunks >= COMMIT_CHUNKS or since >= COMMIT_SECONDS
+    return due and since >= SAVE_SHARE * writer.last_save_seconds
 
 
 def _prepare_file(
@@ -235,23 +281,19 @@ def _search_text(chunk: Chunk, heading: Sentence | None) -> str:
 
 
 def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder, run: _Run) -> None:
-    """Embed the chunks, and each sentence once (neighbouring chunks share one), then store.
+    """Embed the chunks and their sentences, then store them.
 
     Sentence vectors are what picks the quote and decides whether to abstain; computing them
     here, not per question, is what keeps a one-shot question to one small inference.
     """
     texts = [text for item in pending for text in item.texts]
-    sentences = list(
-        dict.fromkeys(
-            text
-            for item in pending
-            for index in range(len(item.chunks))
-            for text in item.sentence_texts(index)
-        )
-    )
-    # One call: the encoder batches texts of similar length together, whatever their kind.
-    vectors = embedder.encode(texts + sentences) if texts else None
-    vector_of = dict(zip(sentences, vectors[len(texts) :], strict=True)) if texts else {}
+    if not texts:
+        vectors, sentence_vectors = None, []
+    elif SENTENCE_VECTORS == "pooled":
+        spans = [item.search_spans(index) for item in pending for index in range(len(item.texts))]
+        vectors, sentence_vectors = embedder.encode_spans(texts, spans)
+    else:
+        vectors, sentence_vectors = _embed_sentences_alone(pending, embedder, texts)
     offset = 0
     for item in pending:
         count = len(item.texts)
@@ -263,9 +305,7 @@ def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder,
                 start_line=chunk.start_line,
                 end_line=chunk.end_line,
                 sentences=spans,
-                sentence_vectors=_stack(
-                    [vector_of[text] for text in item.sentence_texts(index)], embedder.dim
-                ),
+                sentence_vectors=sentence_vectors[offset + index],
             )
             for index, (chunk, spans) in enumerate(zip(item.chunks, item.spans, strict=True))
         ]
@@ -279,6 +319,29 @@ def _embed_and_store(writer: IndexWriter, pending: list[_PendingFile], embedder,
         offset += count
         run.embedded_files += 1
         run.embedded_chunks += count
+
+
+def _embed_sentences_alone(
+    pending: list[_PendingFile], embedder, texts: list[str]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The chunks, and each sentence by itself once (neighbouring chunks share one)."""
+    sentences = list(
+        dict.fromkeys(
+            text
+            for item in pending
+            for index in range(len(item.chunks))
+            for text in item.sentence_texts(index)
+        )
+    )
+    # One call: the encoder batches texts of similar length together, whatever their kind.
+    vectors = embedder.encode(texts + sentences)
+    vector_of = dict(zip(sentences, vectors[len(texts) :], strict=True))
+    per_chunk = [
+        _stack([vector_of[text] for text in item.sentence_texts(index)], embedder.dim)
+        for item in pending
+        for index in range(len(item.chunks))
+    ]
+    return vectors[: len(texts)], per_chunk
 
 
 def _stack(vectors: list[np.ndarray], dim: int) -> np.ndarray:

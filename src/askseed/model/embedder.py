@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from askseed.config import cache_dir
 from askseed.errors import AskseedError
+from askseed.model.export_cache import export_path, open_cached
 from askseed.model.onnx_export import export_onnx
 from askseed.model.onnx_runtime import OnnxModel
 
@@ -31,6 +32,13 @@ MAX_SEQ_LENGTH = 256
 QUESTION_TEXTS = 8
 
 
+class PooledVectors(NamedTuple):
+    """Texts embedded with spans of them pooled in the same pass (Embedder.encode_spans)."""
+
+    texts: np.ndarray  # one unit row per text
+    spans: list[np.ndarray]  # per text, one unit row per span, in the order given
+
+
 class Embedder(Protocol):
     """Turns texts into unit vectors (inner product is cosine) and counts their word pieces."""
 
@@ -41,6 +49,11 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One float32 unit row per text, in the order given."""
+        ...
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
+        """Each text's unit vector, and one for each (start, end) character span of it, pooled
+        from the same pass over the text: the span as read in its context."""
         ...
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -102,29 +115,27 @@ class WordPieceCounter:
 
 
 # Bump when the export itself changes (graph optimisations, pooling code), so old exports
-# are replaced rather than trusted.
+# are replaced rather than trusted. It names the cache entry, so versions never share one.
 EXPORT_VERSION = "1"
-
-
-def onnx_dir_for(index_dir: Path, fingerprint: str) -> Path:
-    """The export lives with the index it serves, named by the model it came from."""
-    return index_dir / f"onnx-{fingerprint}-v{EXPORT_VERSION}"
 
 
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 run by onnxruntime: the same vectors as sentence-transformers
     (tests/test_onnx_parity.py), without importing torch on every query.
 
-    The ONNX file is exported once from the model sentence-transformers loads, on first need,
-    into the index folder; that one export is the only time torch is imported.
+    The ONNX file is exported once per machine from the model sentence-transformers loads, on
+    first need, into the user's cache (export_cache.py); that one export is the only time
+    torch is imported, and every index folder shares it.
     """
 
     name = MODEL_NAME
     dim = 384
 
-    def __init__(self, index_dir: Path, directory: Path | None = None, batch_size: int = 32):
-        self.index_dir = Path(index_dir)
+    def __init__(
+        self, directory: Path | None = None, batch_size: int = 32, cache: Path | None = None
+    ):
         self._directory = directory
+        self._cache = cache
         self.batch_size = batch_size
 
     @cached_property
@@ -141,7 +152,7 @@ class MiniLMEmbedder:
 
     @property
     def export_dir(self) -> Path:
-        return onnx_dir_for(self.index_dir, self.fingerprint)
+        return export_path(self._cache or cache_dir(), self.fingerprint, EXPORT_VERSION)
 
     @cached_property
     def _encoder(self):
@@ -154,27 +165,29 @@ class MiniLMEmbedder:
         return self._open_encoder(prepack=True)
 
     def _open_encoder(self, prepack: bool) -> OnnxModel:
-        if not self.export_dir.is_dir():
-            self.export()
-        try:
-            return OnnxModel(self.export_dir, max_seq_length=MAX_SEQ_LENGTH, prepack=prepack)
-        except FileNotFoundError:  # an interrupted or damaged export: make it again
-            self.export()
-            return OnnxModel(self.export_dir, max_seq_length=MAX_SEQ_LENGTH, prepack=prepack)
+        return open_cached(
+            self.export_dir,
+            self._export,
+            lambda folder: OnnxModel(folder, max_seq_length=MAX_SEQ_LENGTH, prepack=prepack),
+        )
 
-    def export(self) -> Path:
+    def _export(self, target: Path) -> Path:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        export_onnx(self.directory, self.export_dir)
-        for old in self.index_dir.glob("onnx-*"):
-            if old.is_dir() and old != self.export_dir:
-                shutil.rmtree(old, ignore_errors=True)
-        return self.export_dir
+        return export_onnx(self.directory, target)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoder = self._batch_encoder if len(texts) > QUESTION_TEXTS else self._encoder
         return encoder.encode(list(texts), batch_size=self.batch_size)
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
+        if not texts:
+            return PooledVectors(np.zeros((0, self.dim), dtype=np.float32), [])
+        vectors, pooled = self._batch_encoder.encode_spans(
+            list(texts), spans, batch_size=self.batch_size
+        )
+        return PooledVectors(vectors, pooled)

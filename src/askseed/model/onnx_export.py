@@ -23,7 +23,13 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from askseed.model.onnx_runtime import ENCODER_CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE, WEIGHTS_FILE
+from askseed.model.onnx_runtime import (
+    ENCODER_CONFIG_FILE,
+    ONNX_FILE,
+    SIZED_FILES,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+)
 
 # Inputs a BERT-style transformer may take, in the order the exported graph expects them.
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -55,6 +61,9 @@ def export_onnx(model_dir: Path, out_dir: Path) -> Path:
         shutil.copyfile(model_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
         encoder_config["input_names"] = input_names
         encoder_config["embedding_dimension"] = hidden_size
+        encoder_config["file_sizes"] = {
+            name: (staging / name).stat().st_size for name in SIZED_FILES
+        }
         (staging / ENCODER_CONFIG_FILE).write_text(json.dumps(encoder_config, indent=2) + "\n")
         _replace_dir(staging, out_dir)
     return out_dir

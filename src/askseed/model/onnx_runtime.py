@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from askseed.model.span_pooling import pool_spans
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -25,6 +27,13 @@ ONNX_FILE = "model.onnx"
 WEIGHTS_FILE = "model.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 ENCODER_CONFIG_FILE = "encoder_config.json"
+# The files whose sizes the export records in its config, so that a truncated copy is caught
+# by a stat before onnxruntime reads it.
+SIZED_FILES = (ONNX_FILE, WEIGHTS_FILE, TOKENIZER_FILE)
+
+
+class BrokenExportError(RuntimeError):
+    """An export folder whose files are all there but damaged (truncated, unreadable)."""
 
 
 class OnnxModel:
@@ -57,14 +66,23 @@ class OnnxModel:
             raise FileNotFoundError(
                 f"{onnx_dir}: no complete ONNX export (missing {', '.join(missing)})"
             )
-        config = json.loads((onnx_dir / ENCODER_CONFIG_FILE).read_text())
+        try:
+            config = json.loads((onnx_dir / ENCODER_CONFIG_FILE).read_text())
+        except (ValueError, OSError) as error:
+            raise BrokenExportError(f"{onnx_dir}: unreadable {ENCODER_CONFIG_FILE}") from error
+        for name, size in config.get("file_sizes", {}).items():
+            if (onnx_dir / name).stat().st_size != size:
+                raise BrokenExportError(f"{onnx_dir}: {name} does not have its recorded size")
         self.dim: int = int(config["embedding_dimension"])
         self.normalize: bool = bool(config.get("normalize", True))
         self.max_seq_length = max_seq_length
 
         # The shipped tokenizer.json truncates and pads to 128; the model reads up to 256
         # pieces, and padding every query to a fixed length made single queries 4x slower.
-        self._tokenizer = Tokenizer.from_file(str(onnx_dir / TOKENIZER_FILE))
+        try:
+            self._tokenizer = Tokenizer.from_file(str(onnx_dir / TOKENIZER_FILE))
+        except Exception as error:  # tokenizers raises plain Exception for a bad file
+            raise BrokenExportError(f"{onnx_dir}: unreadable {TOKENIZER_FILE}") from error
         padding = self._tokenizer.padding or {}
         self._tokenizer.enable_truncation(max_length=max_seq_length)
         self._tokenizer.enable_padding(  # to the longest text in each batch
@@ -82,9 +100,13 @@ class OnnxModel:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: warnings would land in the user's terminal
-        self._session = onnxruntime.InferenceSession(
-            str(onnx_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(onnx_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime's errors share no base class but Exception
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+            raise BrokenExportError(f"{onnx_dir}: onnxruntime cannot open it ({first})") from error
         self._input_names = [model_input.name for model_input in self._session.get_inputs()]
 
     def encode(
@@ -110,7 +132,51 @@ class OnnxModel:
             vectors[batch] = self._encode_batch([texts[index] for index in batch])
         return vectors
 
+    def encode_spans(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed `texts`, and each character span of each text, in one forward pass
+        (span_pooling.py). Returns the texts' rows, as encode() would, and per text one unit
+        row per span; a span truncated away is embedded alone, in a second small pass."""
+        import numpy as np
+
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        cut: list[tuple[int, int]] = []  # (text, span) pairs to embed alone
+        pooled = [np.zeros((len(pairs), self.dim), np.float32) for pairs in spans]
+        order = sorted(range(len(texts)), key=lambda index: len(texts[index]), reverse=True)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            encodings, token_vectors, mask = self._run([texts[index] for index in batch])
+            vectors[batch] = self._pool(token_vectors, mask)
+            for row, index in enumerate(batch):
+                encoding = encodings[row]
+                real = [
+                    bool(attended and not special)
+                    for attended, special in zip(
+                        encoding.attention_mask, encoding.special_tokens_mask, strict=True
+                    )
+                ]
+                pooled[index], missed = pool_spans(
+                    token_vectors[row],
+                    encoding.offsets,
+                    real,
+                    spans[index],
+                    bool(encoding.overflowing),
+                    self.dim,
+                )
+                cut += [(index, number) for number in missed]
+        if cut:
+            alone = self.encode([texts[i][slice(*spans[i][n])] for i, n in cut], batch_size)
+            for (index, number), vector in zip(cut, alone, strict=True):
+                pooled[index][number] = vector
+        return vectors, pooled
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        _, token_vectors, mask = self._run(texts)
+        return self._pool(token_vectors, mask)
+
+    def _run(self, texts: list[str]):
+        """The tokenizer's encodings, the transformer's token vectors and the padding mask."""
         import numpy as np
 
         encodings = self._tokenizer.encode_batch(texts)
@@ -121,12 +187,17 @@ class OnnxModel:
         }
         feed = {name: np.asarray(columns[name], dtype=np.int64) for name in self._input_names}
         (token_vectors,) = self._session.run(None, feed)
-        # Mean over real tokens only, as the model's Pooling module does (and its clamps).
-        mask = np.asarray(columns["attention_mask"], dtype=np.float32)
+        return encodings, token_vectors, np.asarray(columns["attention_mask"], dtype=np.float32)
+
+    def _pool(self, token_vectors: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean over the masked tokens, as the model's Pooling module does (and its clamps),
+        then normalised when the model normalises."""
+        import numpy as np
+
         summed = np.einsum("bsd,bs->bd", token_vectors, mask)
         counts = np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        sentence_vectors = summed / counts
+        pooled = summed / counts
         if self.normalize:
-            norms = np.linalg.norm(sentence_vectors, axis=1, keepdims=True)
-            sentence_vectors /= np.maximum(norms, 1e-12)
-        return sentence_vectors
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            pooled /= np.maximum(norms, 1e-12)
+        return pooled

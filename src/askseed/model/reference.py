@@ -16,10 +16,12 @@ import numpy as np
 from askseed.model.embedder import (
     MAX_SEQ_LENGTH,
     MODEL_NAME,
+    PooledVectors,
     WordPieceCounter,
     model_dir,
     model_fingerprint,
 )
+from askseed.model.span_pooling import pool_spans
 
 
 class SentenceTransformerEmbedder:
@@ -67,3 +69,41 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
+        """As MiniLMEmbedder.encode_spans, from sentence-transformers' own token vectors."""
+        if not texts:
+            return PooledVectors(np.zeros((0, self.dim), dtype=np.float32), [])
+        tokens = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            output_value="token_embeddings",
+            show_progress_bar=False,
+        )
+        marks = self._model.tokenizer(
+            texts,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            truncation=True,
+            max_length=MAX_SEQ_LENGTH,
+        )
+        pooled, cut = [], []
+        for index, vectors in enumerate(tokens):
+            special = marks["special_tokens_mask"][index]
+            rows, missed = pool_spans(
+                vectors.float().numpy(),
+                marks["offset_mapping"][index],
+                [not flag for flag in special],
+                spans[index],
+                len(special) >= MAX_SEQ_LENGTH,
+                self.dim,
+            )
+            pooled.append(rows)
+            cut += [(index, number) for number in missed]
+        if cut:
+            alone = self.encode([texts[i][slice(*spans[i][n])] for i, n in cut])
+            for (index, number), vector in zip(cut, alone, strict=True):
+                pooled[index][number] = vector
+        # The texts' own vectors: the mean over all their tokens, as the model pools them.
+        means = np.stack([vectors.float().numpy().mean(axis=0) for vectors in tokens])
+        return PooledVectors(means / np.linalg.norm(means, axis=1, keepdims=True), pooled)

@@ -9,7 +9,9 @@ Layout of the index directory:
 The SQLite commit is the single switch point. A writer first saves the next vectors generation
 under a new name, then commits the metadata that names it, then deletes the old generation.
 A reader takes a SQLite snapshot and opens the vectors file that snapshot names, so it sees the
-old index or the new one, never a mix; a writer killed at any moment leaves the old one intact.
+old index or the new one, never a mix; a writer killed at any moment leaves the last committed
+one intact. A long build commits in batches (writer.checkpoint), each such commit a whole
+snapshot of the files it holds, so a killed build keeps what it had committed.
 The manifest lives in the same database for the same reason: it must change in that one commit.
 
 Nothing here can run code: the files are FAISS's own format, SQLite and JSON (no pickle), and

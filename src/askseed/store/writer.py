@@ -1,6 +1,9 @@
-"""Updating the index: one writer at a time, one SQLite transaction per run.
+"""Updating the index: one writer at a time, one SQLite transaction per batch of files.
 
-See schema.py for the layout and why the SQLite commit is the single switch point.
+See schema.py for the layout and why the SQLite commit is the single switch point. A long
+run commits every few thousand chunks (`checkpoint`), so that a killed build keeps what it
+had committed and the vectors waiting for a commit stay few; each commit is a whole snapshot
+(every file in it complete, its vectors file named by it), as the final one is.
 
 An index that cannot be used (damaged, its vectors file missing, or made by another version
 of askseed) is deleted and built afresh: it holds nothing that the documents cannot give
@@ -123,6 +126,10 @@ class IndexWriter:
         self._removed_ids: list[int] = []
         self._added_ids: list[int] = []
         self._added_vectors: list[np.ndarray] = []
+        # How long writing the vectors file took at the last commit: a checkpoint waits for
+        # many times that, so that rewriting a large file stays a small share of a build.
+        self.last_save_seconds = 0.0
+        self.last_commit_at = time.monotonic()
 
     def _open(self, fingerprint: str, dim: int, rebuild: bool) -> dict[str, str]:
         """Start the transaction and load the vectors; returns the old manifest.
@@ -266,7 +273,23 @@ class IndexWriter:
             (path, size, mtime_ns, reason),
         )
 
+    @property
+    def pending_chunks(self) -> int:
+        """Chunks stored since the last commit, whose vectors wait in memory for it."""
+        return len(self._added_ids)
+
+    def checkpoint(self) -> None:
+        """Commit what is stored so far, as a complete index, and carry on in a new
+        transaction, still holding the write lock."""
+        self._commit()
+        self._conn.execute("BEGIN IMMEDIATE")
+
     def commit(self) -> None:
+        self._commit()
+        self._release()
+
+    def _commit(self) -> None:
+        saving = time.monotonic()
         generation = int(self._old_manifest.get("generation", "0")) + 1
         vectors_file = f"vectors-{generation}.faiss"
         added = (
@@ -275,7 +298,9 @@ class IndexWriter:
             else np.zeros((0, self._vectors.dim), np.float32)
         )
         self._vectors.apply(self._removed_ids, self._added_ids, added)
+        self._removed_ids, self._added_ids, self._added_vectors = [], [], []
         digest = self._vectors.save(self.directory / vectors_file)
+        self.last_save_seconds = time.monotonic() - saving
         values = {
             **self.manifest,
             "vectors_file": vectors_file,
@@ -287,8 +312,9 @@ class IndexWriter:
         self._conn.execute("DELETE FROM manifest")
         self._conn.executemany("INSERT INTO manifest (key, value) VALUES (?, ?)", values.items())
         self._conn.execute("COMMIT")
+        self._old_manifest = values
+        self.last_commit_at = time.monotonic()
         _remove_stale_generations(self.directory, keep=vectors_file)
-        self._release()
 
     def _abort(self) -> None:
         # Closing the connection rolls back everything this run wrote.

@@ -1,0 +1,71 @@
+"""The per-user cache of ONNX exports: one export per machine, shared by every index folder.
+
+An export costs 12-25 s and imports torch, so it is made once per model and export version,
+into `askseed.config.cache_dir()` (`$ASKSEED_CACHE`, else `$XDG_CACHE_HOME/askseed`, else
+`~/.cache/askseed`):
+
+    onnx-<model fingerprint>-v<export version>/    what onnx_export.export_onnx writes
+    .onnx-<model fingerprint>-v<export version>.lock
+
+Opening needs no lock: export_onnx renames a finished folder into place, so a reader finds a
+complete export or none. Exporting takes the lock file, and whoever gets it second finds the
+export already made and opens it: two processes starting at once export once, and never
+write into the same folder. An entry that is there but cannot be opened (a file missing or
+truncated, onnxruntime refusing it) is exported again, with a one-line warning on stderr.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from askseed.model.onnx_runtime import BrokenExportError
+
+Opened = TypeVar("Opened")
+
+
+def export_path(cache: Path, fingerprint: str, version: str) -> Path:
+    return Path(cache) / f"onnx-{fingerprint}-v{version}"
+
+
+def open_cached(
+    target: Path,
+    export: Callable[[Path], object],
+    open_export: Callable[[Path], Opened],
+) -> Opened:
+    """Open the export at `target`, making it first (`export(target)`) when it is missing or
+    damaged. `open_export` raises FileNotFoundError or BrokenExportError for an unusable one."""
+    try:
+        return open_export(target)
+    except (FileNotFoundError, BrokenExportError):
+        pass
+    with _locked(target.parent / f".{target.name}.lock"):
+        try:  # another process may have made it while this one waited for the lock
+            return open_export(target)
+        except (FileNotFoundError, BrokenExportError) as error:
+            if target.exists():
+                reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                print(
+                    f"askseed: warning: the cached model export is damaged ({reason}); "
+                    "exporting it again",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        export(target)
+    return open_export(target)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released by the kernel if this process dies
+        yield
+    finally:
+        os.close(handle)

@@ -1,0 +1,146 @@
+"""One ONNX export per machine: a per-user cache shared by every index folder, made once even
+by processes starting together, and made again (with a warning) when damaged."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from askseed.config import Settings, cache_dir
+from askseed.engine import Engine
+from askseed.model import embedder as embedder_module
+from askseed.model.export_cache import export_path, open_cached
+from askseed.model.onnx_runtime import ONNX_FILE, BrokenExportError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"ASKSEED_CACHE": "/c", "XDG_CACHE_HOME": "/x"}, "/c"),
+        ({"ASKSEED_CACHE": "", "XDG_CACHE_HOME": "/x"}, "/x/askseed"),
+        ({"XDG_CACHE_HOME": "/x"}, "/x/askseed"),
+        ({}, "~/.cache/askseed"),
+    ],
+)
+def test_cache_dir_follows_the_environment(environ, expected):
+    assert cache_dir(environ) == Path(expected).expanduser()
+
+
+def test_an_entry_is_named_by_fingerprint_and_export_version(tmp_path):
+    assert export_path(tmp_path, "abc", "7") == tmp_path / "onnx-abc-v7"
+
+
+class FakeExports:
+    """An export is one file saying "ok"; opening checks it as OnnxModel checks the real one."""
+
+    def __init__(self, delay: float = 0.0):
+        self.made = 0
+        self.delay = delay
+
+    def export(self, target: Path) -> None:
+        self.made += 1
+        time.sleep(self.delay)
+        staging = target.parent / f".{target.name}-staging"
+        staging.mkdir(parents=True)
+        (staging / ONNX_FILE).write_text("ok")
+        if target.exists():
+            for path in target.iterdir():
+                path.unlink()
+            target.rmdir()
+        staging.rename(target)
+
+    @staticmethod
+    def open(target: Path) -> str:
+        text = (target / ONNX_FILE).read_text()  # FileNotFoundError when missing
+        if text != "ok":
+            raise BrokenExportError(f"{target}: {ONNX_FILE} is truncated")
+        return text
+
+
+def test_a_missing_entry_is_exported_once_without_a_warning(tmp_path, capfd):
+    exports = FakeExports()
+    target = tmp_path / "onnx-x-v1"
+    assert open_cached(target, exports.export, exports.open) == "ok"
+    assert open_cached(target, exports.export, exports.open) == "ok"
+    assert exports.made == 1
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("damage", ["truncated", "file missing"])
+def test_a_damaged_entry_is_rebuilt_with_a_one_line_warning(tmp_path, capfd, damage):
+    exports = FakeExports()
+    target = tmp_path / "onnx-x-v1"
+    exports.export(target)
+    if damage == "truncated":
+        (target / ONNX_FILE).write_text("o")
+    else:
+        (target / ONNX_FILE).unlink()
+    assert open_cached(target, exports.export, exports.open) == "ok"
+    assert exports.made == 2
+    [line] = capfd.readouterr().err.splitlines()
+    assert line.startswith("askseed: warning: the cached model export is damaged (")
+    assert line.endswith("; exporting it again")
+
+
+def test_processes_starting_together_export_once(tmp_path):
+    exports = FakeExports(delay=0.3)
+    target = tmp_path / "onnx-x-v1"
+    results: list[str] = []
+
+    def start() -> None:
+        results.append(open_cached(target, exports.export, exports.open))
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["ok"] * 4
+    assert exports.made == 1
+    assert [path.name for path in tmp_path.iterdir() if not path.name.endswith(".lock")] == [
+        target.name
+    ]
+
+
+@pytest.mark.model
+def test_two_index_folders_share_one_export_and_a_damaged_one_is_rebuilt(
+    tmp_path, monkeypatch, capfd
+):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ASKSEED_CACHE", str(cache))
+    exported: list[Path] = []
+    real_export = embedder_module.export_onnx
+
+    def counting_export(model_dir, target):
+        exported.append(target)
+        return real_export(model_dir, target)
+
+    monkeypatch.setattr(embedder_module, "export_onnx", counting_export)
+    question = "How many lupus patients went into remission?"
+
+    def ask_in(folder: str) -> str:
+        engine = Engine(Settings(seeds=REPO / "seeds", index=tmp_path / folder))
+        try:
+            engine.refresh()
+            return engine.ask(question).passages[0].quote
+        finally:
+            engine.close()
+
+    first, second = ask_in("index-1"), ask_in("index-2")
+    assert "five out of six" in first and first == second
+    [entry] = exported
+    assert entry.parent == cache
+    assert not list((tmp_path / "index-1").glob("onnx-*"))
+    assert "warning" not in capfd.readouterr().err
+
+    model_file = entry / ONNX_FILE
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # truncated
+    assert ask_in("index-3") == first
+    assert exported == [entry, entry]
+    warnings = [line for line in capfd.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "cached model export is damaged" in warnings[0]
