@@ -34,7 +34,12 @@ from askseed.errors import AskseedError, is_damage
 # rebuilt by `askseed index`, and refused with the remedy by a question.
 # 2: chunks are also indexed for keyword search (keyword.py), in the same transaction.
 # 3: each chunk stores its sentences' vectors, so that a question embeds only itself.
-SCHEMA_VERSION = "3"
+# 4: sentence vectors as int8 with a scale per vector; 16 KB pages; the LSH band table is
+#    clustered on its key instead of carrying a second index (BENCHMARKS.md, "Bytes per chunk").
+SCHEMA_VERSION = "4"
+# Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages
+# most pages held one row and a quarter of the file was slack. Applies to new databases only.
+PAGE_SIZE = 16384
 DB_FILE = "meta.sqlite"
 LOCK_FILE = "write.lock"
 
@@ -55,8 +60,9 @@ CREATE TABLE IF NOT EXISTS sentence_keys (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_key ON sentence_keys(key);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_file ON sentence_keys(file_id);
-CREATE TABLE IF NOT EXISTS sentence_bands (band INTEGER NOT NULL, sentence_id INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS sentence_bands_by_band ON sentence_bands(band);
+CREATE TABLE IF NOT EXISTS sentence_bands (
+    band INTEGER NOT NULL, sentence_id INTEGER NOT NULL, PRIMARY KEY (band, sentence_id))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dropped_keys (file_id INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS dropped_keys_by_key ON dropped_keys(key);
 """
@@ -118,8 +124,9 @@ class ChunkRow:
     start_line: int
     end_line: int
     sentences: tuple[SentenceSpan, ...]
-    # One unit vector per sentence: float32 in memory, float16 on disk (half the bytes, and
-    # the cosines move by under 0.001).
+    # One unit vector per sentence: float32 in memory; on disk int8 scaled to each vector's
+    # largest component (half float16's bytes; cosines move by 0.0003 on average, see
+    # encode_sentence_vectors).
     sentence_vectors: np.ndarray = field(compare=False, repr=False)
 
     def sentence_text(self, span: SentenceSpan) -> str:
@@ -138,8 +145,31 @@ class StoredChunk(ChunkRow):
 def encode_chunk(row: ChunkRow) -> tuple:
     """The `chunks` columns after file_id, in CHUNK_COLUMNS order."""
     spans = json.dumps([list(span) for span in row.sentences], separators=(",", ":"))
-    blob = np.ascontiguousarray(row.sentence_vectors, dtype=np.float16).tobytes()
+    blob = encode_sentence_vectors(row.sentence_vectors)
     return (row.text, row.start, row.end, row.start_line, row.end_line, spans, blob)
+
+
+def encode_sentence_vectors(vectors: np.ndarray) -> bytes:
+    """n float32 scales, then n x dim int8: each row divided by its largest component / 127.
+
+    A unit vector of MiniLM's 384 dimensions has components of 0.3 at most, so a scale per
+    vector keeps all 8 bits busy: over 300 SQuAD-A questions and 6,004 sentences the cosines
+    move by 0.0003 on average and 0.0023 at most (float16: 0.000001; BENCHMARKS.md, "Bytes
+    per chunk"). 388 bytes a sentence instead of 768."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    peaks = np.abs(vectors).max(axis=1) if vectors.size else np.zeros(len(vectors), np.float32)
+    scales = np.maximum(peaks, 1e-12).astype(np.float32) / 127.0
+    quantised = np.rint(vectors / scales[:, None]).clip(-127, 127).astype(np.int8)
+    return scales.tobytes() + quantised.tobytes()
+
+
+def decode_sentence_vectors(blob: bytes, count: int, dim: int) -> np.ndarray:
+    """The unit rows encode_sentence_vectors stored (renormalised after rounding)."""
+    scales = np.frombuffer(blob, dtype=np.float32, count=count)
+    quantised = np.frombuffer(blob, dtype=np.int8, offset=4 * count).reshape(count, dim)
+    vectors = quantised.astype(np.float32) * scales[:, None]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
 
 
 CHUNK_COLUMNS = 'text, start, "end", start_line, end_line, sentences, sentence_vectors'
@@ -151,8 +181,7 @@ def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:
     Raises ValueError or TypeError for a damaged row (bad JSON, vectors of the wrong shape).
     """
     spans = tuple(SentenceSpan(*values) for values in json.loads(row["sentences"]))
-    blob = row["sentence_vectors"]
-    vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(spans), dim).astype(np.float32)
+    vectors = decode_sentence_vectors(row["sentence_vectors"], len(spans), dim)
     return StoredChunk(
         text=row["text"],
         start=row["start"],
@@ -180,6 +209,7 @@ def decode_pages(value: str | None) -> tuple[int, ...] | None:
 
 def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL, or it never takes effect
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     # A damaged or planted database could name functions with side effects in its schema.

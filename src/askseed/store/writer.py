@@ -72,7 +72,7 @@ class SqliteSeen:
             (key, self._file_id, signature),
         )
         self._conn.executemany(
-            "INSERT INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
+            "INSERT OR IGNORE INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
             [(band, cursor.lastrowid) for band in bands],
         )
 
