@@ -38,7 +38,7 @@ def breakdown(index: Path) -> dict[str, float]:
             group = GROUPS.get(name, "other tables (files, manifest, FTS5 bookkeeping)")
             sizes[group] = sizes.get(group, 0) + size / chunks
     vectors = sum(path.stat().st_size for path in index.glob("vectors-*.faiss"))
-    sizes["vectors file (FAISS flat, float32)"] = vectors / chunks
+    sizes["vectors file (FAISS flat)"] = vectors / chunks
     database = (index / "meta.sqlite").stat().st_size
     sizes["total on disk"] = (database + vectors) / chunks
     sizes["total beyond the chunk text"] = sizes["total on disk"] - text / chunks
