@@ -35,12 +35,14 @@ from askseed.errors import AskseedError, is_damage
 # 2: chunks are also indexed for keyword search (keyword.py), in the same transaction.
 # 3: each chunk stores its sentences' vectors, so that a question embeds only itself.
 # 4: sentence vectors as int8 with a scale per vector; 16 KB pages; the LSH band table is
-#    clustered on its key instead of carrying a second index (BENCHMARKS.md, "Bytes per chunk").
+#    clustered on its key instead of carrying a second index; FTS5 keeps no copy of the texts
+#    but reads them from the chunk_search view (BENCHMARKS.md, "Bytes per chunk").
 SCHEMA_VERSION = "4"
 # Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages
 # most pages held one row and a quarter of the file was slack. Applies to new databases only.
 PAGE_SIZE = 16384
 DB_FILE = "meta.sqlite"
+SEARCH_VIEW = "chunk_search"
 LOCK_FILE = "write.lock"
 
 SCHEMA = """
@@ -48,14 +50,21 @@ CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, chunks INTEGER NOT NULL,
-    page_starts TEXT, warnings TEXT);
+    page_starts TEXT, warnings TEXT, heading TEXT);
 CREATE TABLE IF NOT EXISTS skipped (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, text TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
-    end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL);
+    end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL,
+    headed INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
+-- What the keyword index holds for each chunk (the indexer's search text): the chunk after
+-- its file's heading when `headed`. FTS5 reads it from here instead of keeping a copy.
+CREATE VIEW IF NOT EXISTS chunk_search AS
+    SELECT c.id AS id,
+        CASE WHEN c.headed THEN f.heading || char(10) || c.text ELSE c.text END AS text
+    FROM chunks c JOIN files f ON f.id = c.file_id;
 CREATE TABLE IF NOT EXISTS sentence_keys (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_key ON sentence_keys(key);
