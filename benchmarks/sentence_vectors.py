@@ -35,6 +35,7 @@ from askseed.eval.beir import judged_queries, read_qrels  # noqa: E402
 from askseed.eval.runner import prepare_corpus, run_queries  # noqa: E402
 from askseed.ingest import indexer  # noqa: E402
 from askseed.model.embedder import MiniLMEmbedder  # noqa: E402
+from askseed.store.schema import decode_sentence_vectors  # noqa: E402
 
 SQUAD = DATA / "squad-a"
 MODES = ("alone", "pooled")
@@ -106,7 +107,7 @@ def sentence_vectors(index: Path, dim: int = 384) -> dict[tuple[str, str, str], 
     with sqlite3.connect(index / "meta.sqlite") as db:
         for path, text, spans, blob in db.execute(query):
             spans = json.loads(spans)
-            vectors = np.frombuffer(blob, np.float16).reshape(len(spans), dim).astype(np.float32)
+            vectors = decode_sentence_vectors(blob, len(spans), dim)
             for (start, end, *_), vector in zip(spans, vectors, strict=True):
                 found[(path, text, text[start:end])] = vector
     return found

@@ -144,7 +144,7 @@ def test_open_keyword_index_prefers_fts5():
 
 
 def test_open_keyword_index_falls_back_without_fts5(monkeypatch):
-    def no_fts5(self, conn):
+    def no_fts5(self, conn, content=None):
         raise sqlite3.OperationalError("no such module: fts5")
 
     monkeypatch.setattr(keyword.Fts5Index, "__init__", no_fts5)

@@ -40,10 +40,13 @@ class KeywordIndex(Protocol):
         """How many chunks hold each of these Porter stems (0 for a stem found nowhere)."""
 
 
-def open_keyword_index(conn: sqlite3.Connection) -> KeywordIndex:
-    """The keyword index askseed uses, created in ``conn``'s database if missing."""
+def open_keyword_index(conn: sqlite3.Connection, content: str | None = None) -> KeywordIndex:
+    """The keyword index askseed uses, created in ``conn``'s database if missing.
+
+    `content` names a table or view of (id, text) rows that holds each indexed text, so that
+    FTS5 need not keep its own copy (see Fts5Index)."""
     try:
-        return Fts5Index(conn)
+        return Fts5Index(conn, content)
     except sqlite3.OperationalError as error:
         if "fts5" not in str(error):
             raise
@@ -131,22 +134,37 @@ class Bm25Index:
 
 
 class Fts5Index:
-    """SQLite FTS5 ('porter unicode61' tokenizer) ranked by its built-in bm25()."""
+    """SQLite FTS5 ('porter unicode61' tokenizer) ranked by its built-in bm25().
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    By default FTS5 keeps a copy of every text it indexes. With `content`, an external
+    content table, it keeps none and reads the texts from that table or view, (id, text),
+    when it needs them, which is to delete a row: so a row must be added after its text is
+    in `content`, with that same text, and removed before its text leaves or changes there.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, content: str | None = None) -> None:
         self.conn = conn
+        self.external = content is not None
+        options = f", content = '{content}', content_rowid = 'id'" if content else ""
         conn.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS lexical_fts"
-            " USING fts5(text, tokenize = 'porter unicode61')"
+            f" USING fts5(text, tokenize = 'porter unicode61'{options})"
         )
 
     def add(self, rows: Iterable[tuple[int, str]]) -> None:
         rows = list(rows)
-        self.remove(chunk_id for chunk_id, _ in rows)
+        if not self.external:  # external content: the ids are new, and their text is in place
+            self.remove(chunk_id for chunk_id, _ in rows)
         self.conn.executemany("INSERT INTO lexical_fts (rowid, text) VALUES (?, ?)", rows)
 
     def remove(self, chunk_ids: Iterable[int]) -> None:
         self.conn.executemany("DELETE FROM lexical_fts WHERE rowid = ?", _unique(chunk_ids))
+
+    def check(self) -> None:
+        """Raise sqlite3.DatabaseError unless the index matches its texts."""
+        self.conn.execute(
+            "INSERT INTO lexical_fts (lexical_fts, rank) VALUES ('integrity-check', 1)"
+        )
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         # Each word goes in as a quoted phrase, so FTS5 operators (AND, NEAR, *, -, quotes,

@@ -18,6 +18,7 @@ from askseed.store.keyword import open_keyword_index
 from askseed.store.schema import (
     CHUNK_COLUMNS,
     DB_FILE,
+    SEARCH_VIEW,
     FileRecord,
     IndexMissingError,
     SkippedFile,
@@ -111,7 +112,7 @@ class IndexReader:
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (chunk id, keyword score) pairs, best first, from this snapshot."""
         if self._keywords is None:
-            self._keywords = open_keyword_index(self._conn)
+            self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
         return self._keywords.search(query, k)
 
     def document_frequencies(self, stems: list[str]) -> dict[str, int]:

@@ -34,8 +34,15 @@ from askseed.errors import AskseedError, is_damage
 # rebuilt by `askseed index`, and refused with the remedy by a question.
 # 2: chunks are also indexed for keyword search (keyword.py), in the same transaction.
 # 3: each chunk stores its sentences' vectors, so that a question embeds only itself.
-SCHEMA_VERSION = "3"
+# 4: 16 KB pages; chunk vectors as float16 in FAISS; the LSH band table is
+#    clustered on its key instead of carrying a second index; FTS5 keeps no copy of the texts
+#    but reads them from the chunk_search view (BENCHMARKS.md, "Bytes per chunk").
+SCHEMA_VERSION = "4"
+# Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages
+# most pages held one row and a quarter of the file was slack. Applies to new databases only.
+PAGE_SIZE = 16384
 DB_FILE = "meta.sqlite"
+SEARCH_VIEW = "chunk_search"
 LOCK_FILE = "write.lock"
 
 SCHEMA = """
@@ -43,20 +50,28 @@ CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, chunks INTEGER NOT NULL,
-    page_starts TEXT, warnings TEXT);
+    page_starts TEXT, warnings TEXT, heading TEXT);
 CREATE TABLE IF NOT EXISTS skipped (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, text TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
-    end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL);
+    end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL,
+    headed INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
+-- What the keyword index holds for each chunk (the indexer's search text): the chunk after
+-- its file's heading when `headed`. FTS5 reads it from here instead of keeping a copy.
+CREATE VIEW IF NOT EXISTS chunk_search AS
+    SELECT c.id AS id,
+        CASE WHEN c.headed THEN f.heading || char(10) || c.text ELSE c.text END AS text
+    FROM chunks c JOIN files f ON f.id = c.file_id;
 CREATE TABLE IF NOT EXISTS sentence_keys (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_key ON sentence_keys(key);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_file ON sentence_keys(file_id);
-CREATE TABLE IF NOT EXISTS sentence_bands (band INTEGER NOT NULL, sentence_id INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS sentence_bands_by_band ON sentence_bands(band);
+CREATE TABLE IF NOT EXISTS sentence_bands (
+    band INTEGER NOT NULL, sentence_id INTEGER NOT NULL, PRIMARY KEY (band, sentence_id))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dropped_keys (file_id INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS dropped_keys_by_key ON dropped_keys(key);
 """
@@ -118,8 +133,8 @@ class ChunkRow:
     start_line: int
     end_line: int
     sentences: tuple[SentenceSpan, ...]
-    # One unit vector per sentence: float32 in memory, float16 on disk (half the bytes, and
-    # the cosines move by under 0.001).
+    # One unit vector per sentence: float32 in memory, float16 on disk (see
+    # encode_sentence_vectors).
     sentence_vectors: np.ndarray = field(compare=False, repr=False)
 
     def sentence_text(self, span: SentenceSpan) -> str:
@@ -150,19 +165,23 @@ CHUNK_COLUMNS = (
 def encode_chunk(row: ChunkRow) -> tuple:
     """The `chunks` columns after file_id, in CHUNK_COLUMNS order."""
     spans = json.dumps([list(span) for span in row.sentences], separators=(",", ":"))
-    blob = np.ascontiguousarray(row.sentence_vectors, dtype=np.float16).tobytes()
+    blob = encode_sentence_vectors(row.sentence_vectors)
     return (row.text, row.start, row.end, row.start_line, row.end_line, spans, blob)
 
 
-CHUNK_COLUMNS = (
-    "text",
-    "start",
-    '"end"',
-    "start_line",
-    "end_line",
-    "sentences",
-    "sentence_vectors",
-)
+def encode_sentence_vectors(vectors: np.ndarray) -> bytes:
+    """n x dim float16: 768 bytes a sentence, and the cosines move by about 0.000001.
+
+    int8 with a scale per vector takes 388 bytes, but moves cosines by up to 0.0023 and
+    changed one quote in 5,696 on SQuAD-A (BENCHMARKS.md, "Bytes per chunk"); the confidence
+    is calibrated on these cosines, so the exact ones are kept."""
+    return np.ascontiguousarray(vectors, dtype=np.float16).tobytes()
+
+
+def decode_sentence_vectors(blob: bytes, count: int, dim: int) -> np.ndarray:
+    """The rows encode_sentence_vectors stored, as float32. A blob of the wrong size raises
+    ValueError: a damaged row."""
+    return np.frombuffer(blob, dtype=np.float16).reshape(count, dim).astype(np.float32)
 
 
 def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:
@@ -171,8 +190,7 @@ def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:
     Raises ValueError or TypeError for a damaged row (bad JSON, vectors of the wrong shape).
     """
     spans = tuple(SentenceSpan(*values) for values in json.loads(row["sentences"]))
-    blob = row["sentence_vectors"]
-    vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(spans), dim).astype(np.float32)
+    vectors = decode_sentence_vectors(row["sentence_vectors"], len(spans), dim)
     return StoredChunk(
         text=row["text"],
         start=row["start"],
@@ -200,6 +218,7 @@ def decode_pages(value: str | None) -> tuple[int, ...] | None:
 
 def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL, or it never takes effect
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     # A damaged or planted database could name functions with side effects in its schema.

@@ -29,6 +29,7 @@ from askseed.store.schema import (
     LOCK_FILE,
     SCHEMA,
     SCHEMA_VERSION,
+    SEARCH_VIEW,
     ChunkRow,
     FileRecord,
     IndexBusyError,
@@ -72,7 +73,7 @@ class SqliteSeen:
             (key, self._file_id, signature),
         )
         self._conn.executemany(
-            "INSERT INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
+            "INSERT OR IGNORE INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
             [(band, cursor.lastrowid) for band in bands],
         )
 
@@ -151,7 +152,7 @@ class IndexWriter:
             self._conn.executescript(SCHEMA)
             self._conn.execute("BEGIN IMMEDIATE")
             # Keyword search over the same chunks, changed in the same transaction.
-            self._keywords = open_keyword_index(self._conn)
+            self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
             # A new model or new chunk settings make every stored vector meaningless.
             self.rebuilt = bool(old) and (rebuild or old.get("fingerprint") != fingerprint)
             if old and not self.rebuilt:
@@ -207,6 +208,8 @@ class IndexWriter:
         ids = [
             r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))
         ]
+        # First: the keyword index reads the texts it forgets from the chunks (chunk_search).
+        self._keywords.remove(ids)
         self._conn.execute(
             "DELETE FROM sentence_bands WHERE sentence_id IN "
             "(SELECT id FROM sentence_keys WHERE file_id = ?)",
@@ -215,7 +218,6 @@ class IndexWriter:
         for table in ("chunks", "sentence_keys", "dropped_keys"):
             self._conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
         self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
-        self._keywords.remove(ids)
         self._removed_ids.extend(ids)
         return ids
 
@@ -251,6 +253,7 @@ class IndexWriter:
             ids.append(cursor.lastrowid)
         self._conn.execute("UPDATE files SET chunks = ? WHERE id = ?", (len(ids), file_id))
         searched = search_texts or [chunk.text for chunk in chunks]
+        self._store_headings(file_id, ids, chunks, searched)
         self._keywords.add(zip(ids, searched, strict=True))
         self._conn.executemany(
             "INSERT INTO dropped_keys (file_id, key) VALUES (?, ?)",
@@ -260,6 +263,22 @@ class IndexWriter:
             self._added_ids.extend(ids)
             self._added_vectors.append(vectors)
         return ids
+
+    def _store_headings(
+        self, file_id: int, ids: list[int], chunks: list[ChunkRow], searched: list[str]
+    ) -> None:
+        """Record what each searched text adds before its chunk (the file's heading, once),
+        so that the chunk_search view gives back exactly the text the keyword index holds."""
+        headed = []
+        for chunk_id, chunk, text in zip(ids, chunks, searched, strict=True):
+            if text == chunk.text:
+                continue
+            heading = text[: len(text) - len(chunk.text) - 1]
+            if text != f"{heading}\n{chunk.text}":
+                raise ValueError(f"search text of chunk {chunk_id} is not heading + chunk")
+            headed.append((chunk_id,))
+            self._conn.execute("UPDATE files SET heading = ? WHERE id = ?", (heading, file_id))
+        self._conn.executemany("UPDATE chunks SET headed = 1 WHERE id = ?", headed)
 
     def touch(self, path: str, size: int, mtime_ns: int) -> None:
         """Same content, new stat data: remember it so the next check is stat-only."""
