@@ -188,7 +188,7 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
         candidates = load_candidates(reader, ranked[: SUPPORT_PASSAGES + 5], cosines)
         words = question_words(reader, question.text)
         rows, question_values = sentence_features(
-            words, vectors[index], candidates, SUPPORT_PASSAGES
+            words, vectors[index], candidates, SUPPORT_PASSAGES, cosines.values()
         )
         qs.append(question_values)
         for row in rows:

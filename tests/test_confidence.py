@@ -18,6 +18,7 @@ from askseed.query.features import (
     NUMBER,
     QUESTION_FEATURES,
     answer_kind,
+    folder_margin,
     holds_kind,
     is_heading,
     is_question,
@@ -142,6 +143,19 @@ def test_judge_by_hand():
     # a statement has its own head: log-odds 0 + 2 * 3/4
     statement = CALIBRATOR.judge([row(math.log(3)), row(0.0)], question, asks=False)
     assert statement.confidences[0] == pytest.approx(sigmoid(1.5))
+
+
+@pytest.mark.parametrize(
+    ("cosines", "margin"),
+    [
+        ([], 0.0),  # nothing scored
+        ([0.4], 0.0),  # a folder of one chunk: nothing to stand above
+        ([0.2, 0.6, 0.1], 0.5),  # fewer chunks than FOLDER_RANK: the last one
+        ([0.0] * 100 + [0.3] + [0.5] * 48 + [0.9], 0.6),  # the 50th closest, in any order
+    ],
+)
+def test_folder_margin(cosines, margin):
+    assert folder_margin(iter(cosines)) == pytest.approx(margin)
 
 
 @pytest.mark.parametrize("cosines", [[0.1, 0.9, 0.5], [0.7], [0.3, 0.3, 0.2], [-0.2, 0.0]])

@@ -191,7 +191,9 @@ def find_answer(
     info = IndexInfo(reader.documents, reader.chunks, refreshed)
     support = answer_support(query, candidates[:SUPPORT_PASSAGES], sentence_scores)
     words = question_words(reader, query)
-    rows, question_values = sentence_features(words, query_vector, candidates, SUPPORT_PASSAGES)
+    rows, question_values = sentence_features(
+        words, query_vector, candidates, SUPPORT_PASSAGES, cosines.values()
+    )
     # A heading, or a sentence that only repeats the question, is never the quote while
     # another sentence can be: it gets no confidence.
     open_rows = [row for row, allowed in zip(rows, quotable(rows), strict=True) if allowed]

@@ -8,8 +8,10 @@ model again. calibration.py turns a row of these into a probability.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -51,7 +53,12 @@ QUESTION_FEATURES = (
     "names_missing",  # ... all the candidate passages
     "passage_gap",  # the first passage's cosine minus the last's: one stands out, or none
     "sentence_gap",  # the best sentence's cosine minus the mean of all of them
+    # The best chunk cosine minus the FOLDER_RANK-th best chunk cosine of the folder
+    # (or its last, when it holds fewer chunks): meaning measured against what else the
+    # folder offers this question, not in absolute terms.
+    "folder_margin",
 )
+FOLDER_RANK = 50
 
 # Kinds of answer a question can ask for, from its first words.
 NUMBER, AMOUNT, DATE, NAME = "number", "amount", "date", "name"
@@ -228,10 +235,15 @@ class _Row(NamedTuple):
 
 
 def sentence_features(
-    words: QuestionWords, query_vector, candidates: list[Candidate], pool: int
+    words: QuestionWords,
+    query_vector,
+    candidates: list[Candidate],
+    pool: int,
+    chunk_cosines: Iterable[float] = (),
 ) -> tuple[list[SentenceFeatures], tuple[float, ...]]:
     """The features of every distinct sentence of the first `pool` candidates, in order, and
-    the question's own features (QUESTION_FEATURES order)."""
+    the question's own features (QUESTION_FEATURES order). `chunk_cosines`: the question's
+    cosine to every chunk rank_chunks scored (the dense search's depth), for folder_margin."""
     rows: list[_Row] = []
     seen: set[tuple[str, int]] = set()
     question_terms = set(words.weights)
@@ -294,8 +306,20 @@ def sentence_features(
     gaps = (
         max(passages, default=0.0) - min(passages, default=0.0),
         ranked[0] - sum(ranked) / len(ranked) if ranked else 0.0,
+        folder_margin(chunk_cosines),
     )
     return features, question_features(words, features, top_tokens, pool_tokens) + gaps
+
+
+def folder_margin(chunk_cosines: Iterable[float]) -> float:
+    """How far the question's closest chunk stands above its FOLDER_RANK-th closest.
+
+    A paraphrase shares few words with its answer, so its cosine is modest (0.3-0.5), yet
+    it stands well above the rest of the folder; a question the folder does not answer
+    meets many chunks about as close as its best. The dense search already scored these
+    chunks: no model run."""
+    nearest = heapq.nlargest(FOLDER_RANK, chunk_cosines)
+    return nearest[0] - nearest[-1] if nearest else 0.0
 
 
 def question_features(
