@@ -29,7 +29,7 @@ import numpy as np
 
 from askseed.config import load_settings
 from askseed.engine import Engine
-from askseed.eval.metrics import answer_found
+from askseed.eval.metrics import answer_found, auroc, expected_calibration_error
 from askseed.eval.runner import cache_root, prepare_corpus
 from askseed.query.answer import SUPPORT_PASSAGES
 from askseed.query.features import FEATURES, QUESTION_FEATURES, question_words, sentence_features
@@ -215,3 +215,27 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
         questions=json.dumps([q.__dict__ for q in questions]),
     )
     return table, engine, vectors
+
+
+def share(values) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def summarise(results, score: str = "confidence", calibrated: bool = True) -> dict:
+    """The figures a benchmark row reports of a list of results, each with `kind`, `answered`,
+    `correct` and a score attribute named by `score`; ECE only for a calibrated score."""
+    answerable = [r for r in results if r.kind == ANSWERABLE]
+    scores = [getattr(r, score) for r in results]
+    correct = [r.correct for r in results]
+    return {
+        "answered": share(r.answered for r in answerable),
+        "answer_sentence@1": share(r.answered and r.correct for r in answerable),
+        "abstained off-corpus": share(not r.answered for r in results if r.kind == OFF_CORPUS),
+        "abstained adversarial": share(not r.answered for r in results if r.kind == ADVERSARIAL),
+        "ece": expected_calibration_error(scores, correct) if calibrated else None,
+        "auroc": auroc(
+            [getattr(r, score) for r in answerable],
+            [getattr(r, score) for r in results if r.kind != ANSWERABLE],
+        ),
+    }

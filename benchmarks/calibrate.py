@@ -38,11 +38,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from abstain_data import ADVERSARIAL, ANSWERABLE, OFF_CORPUS, FeatureTable, feature_table  # noqa: E402
+from abstain_data import (  # noqa: E402
+    ANSWERABLE,
+    FeatureTable,
+    feature_table,
+    summarise,
+)
 from fitting import fit_choice, fit_logistic  # noqa: E402
 from record import record_section  # noqa: E402
 
-from askseed.eval.metrics import auroc, expected_calibration_error  # noqa: E402
 from askseed.query.calibration import BEST_SHARE, CALIBRATION_FILE  # noqa: E402
 from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
 
@@ -252,27 +256,6 @@ def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Out
         )
         for q in questions
     ]
-
-
-def summarise(results: list[Outcome]) -> dict[str, float]:
-    def share(values):
-        values = list(values)
-        return sum(values) / len(values) if values else 0.0
-
-    answerable = [r for r in results if r.kind == ANSWERABLE]
-    return {
-        "answered": share(r.answered for r in answerable),
-        "answer_sentence@1": share(r.answered and r.correct for r in answerable),
-        "abstained off-corpus": share(not r.answered for r in results if r.kind == OFF_CORPUS),
-        "abstained adversarial": share(not r.answered for r in results if r.kind == ADVERSARIAL),
-        "ece": expected_calibration_error(
-            [r.confidence for r in results], [r.correct for r in results]
-        ),
-        "auroc": auroc(
-            [r.confidence for r in answerable],
-            [r.confidence for r in results if r.kind != ANSWERABLE],
-        ),
-    }
 
 
 def cross_validate(
