@@ -133,6 +133,9 @@ def test_env_then_flags_override_defaults(monkeypatch, tmp_path):
         (["-k", "5"], ["ask", "-k", "5"]),
         (["index", "--watch"], ["index", "--watch"]),
         (["--version"], ["--version"]),
+        (["--seeds", "d", "--version"], ["--version"]),
+        (["--index=i", "--follow-links", "-V"], ["-V"]),
+        (["--seeds", "d", "what is --version?"], ["ask", "--seeds", "d", "what is --version?"]),
     ],
 )
 def test_with_command(argv, expected):

@@ -148,6 +148,9 @@ def with_command(argv: list[str]) -> list[str]:
     only --seeds/--index/--follow-links means the chat."""
     if argv and (argv[0] in COMMANDS or argv[0] in HELP_FLAGS + VERSION_FLAGS):
         return argv
+    version = [flag for flag in argv if flag in VERSION_FLAGS]
+    if version and only_location_flags([flag for flag in argv if flag not in VERSION_FLAGS]):
+        return version[:1]  # `askseed --seeds X --version` asks for the version, not a question
     if only_location_flags(argv):
         return ["chat", *argv]
     return ["ask", *argv]
