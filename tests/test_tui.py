@@ -14,7 +14,7 @@ from askseed.engine import AskEngine
 from askseed.query.answer import NO_ANSWER, Answer, IndexInfo, Passage
 from askseed.reports import Freshness, IndexReport, IndexStatus
 from askseed.ui.tui.app import AskseedApp, make_app
-from askseed.ui.tui.context import ContextScreen
+from askseed.ui.tui.context import ContextScreen, span_label
 from askseed.ui.tui.widgets import ExchangeView, PassageView, describe_status
 
 pytestmark = pytest.mark.anyio  # the async tests run on asyncio, through anyio's plugin
@@ -545,3 +545,18 @@ async def test_real_engine_answers_the_seed_question(tmp_path):
         await ask(pilot, "How many patients achieved remission?")
         assert "five out of six" in transcript_text(app)
         assert "fresh" in header(app)
+
+
+@pytest.mark.parametrize(
+    ("source", "start", "end", "page", "label"),
+    [
+        ("notes.md", 4, 4, None, "line 4"),
+        ("notes.md", 4, 9, None, "lines 4-9"),
+        ("paper.pdf", 4, 9, 3, "page 3, lines 4-9"),
+        ("paper.pdf", 40, 2, 3, "page 3, from line 40"),  # runs onto page 4
+        ("book.epub", 7, 7, 2, "chapter 2, line 7"),
+    ],
+)
+def test_context_heading_names_the_page(source, start, end, page, label):
+    passage = Passage(1, "text", "text", 0, source, start, end, 0.5, page=page)
+    assert span_label(passage) == label

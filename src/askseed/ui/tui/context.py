@@ -41,15 +41,10 @@ class ContextScreen(Screen[None]):
 
     def compose(self):
         passage = self.passage
-        lines = (
-            f"line {passage.start_line}"
-            if passage.start_line == passage.end_line
-            else f"lines {passage.start_line}-{passage.end_line}"
-        )
         yield Static(
             Content.assemble(
                 (passage.source, "bold"),
-                f"  {lines}  {passage.confidence_label}",
+                f"  {span_label(passage)}  {passage.confidence_label}",
             ),
             id="context-heading",
         )
@@ -115,3 +110,19 @@ class ContextScreen(Screen[None]):
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(quote_with_source(self.passage))
         self.notify(f"Copied the quote from {self.passage.location}", timeout=3)
+
+
+def span_label(passage: Passage) -> str:
+    """Where the passage lies, for the heading: "page 3, lines 4-9". Line numbers restart on
+    each page or chapter, so a passage running onto the next one is given by its start."""
+    start, end = passage.start_line, passage.end_line
+    if start == end:
+        lines = f"line {start}"
+    elif end > start:
+        lines = f"lines {start}-{end}"
+    else:
+        lines = f"from line {start}"
+    if passage.page is None:
+        return lines
+    unit = "chapter" if passage.source.lower().endswith(".epub") else "page"
+    return f"{unit} {passage.page}, {lines}"
