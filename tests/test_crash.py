@@ -342,6 +342,7 @@ def run_indexer_with_hooks(argv: list[str]) -> int:
 
     from askseed.engine import Engine
     from askseed.ingest import indexer
+    from askseed.store import approximate
     from askseed.store import segments as store_segments
     from askseed.store import writer as store_writer
     from askseed.ui import cli
@@ -382,6 +383,10 @@ def run_indexer_with_hooks(argv: list[str]) -> int:
     if os.environ.get("CRASH_MERGE_FACTOR"):  # small segments merged early and often
         store_segments.MERGE_FACTOR = int(os.environ["CRASH_MERGE_FACTOR"])
         store_segments.BASE_SEGMENT_VECTORS = 4
+        # ...and an IVF trained and built for them as soon as there are a few.
+        approximate.MIN_CHUNKS, approximate.MIN_SEGMENT_VECTORS = 8, 4
+    approximate.train = hooked("ivf-trained", approximate.train, after=True)
+    approximate.build = hooked("ivf-built", approximate.build, after=True)
     indexer.read_document = hooked("read", indexer.read_document)
     store_writer.IndexWriter.finish_file = hooked(
         "stored", store_writer.IndexWriter.finish_file, after=True

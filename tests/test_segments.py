@@ -77,11 +77,19 @@ def test_segments_merge_and_tombstones_hide_removed_chunks(tmp_path, small_segme
     assert vector_files(settings.index) == named_files(settings.index)
 
 
-MERGE_KILLS = ["merge-read:1", "merge-read:3", "merged:1", "merged:2"]
+# Inside merges, and while the IVF is trained and built for the merged segments.
+MERGE_KILLS = [
+    "merge-read:1",
+    "merge-read:3",
+    "merged:1",
+    "merged:2",
+    "ivf-trained:1",
+    "ivf-built:1",
+]
 
 
 @pytest.mark.parametrize("point", MERGE_KILLS)
-def test_a_build_killed_during_a_merge_resumes_to_the_same_index(tmp_path, point):
+def test_a_build_killed_during_a_merge_resumes_to_the_same_index(tmp_path, point, monkeypatch):
     rng = random.Random(SEED)
     documents = {f"notes/file-{n:02}.txt": filler(rng, 8) for n in range(10)}
     write_folder(tmp_path / "docs", documents)
@@ -96,8 +104,14 @@ def test_a_build_killed_during_a_merge_resumes_to_the_same_index(tmp_path, point
         assert "run `askseed index` first" in str(error), error
 
     from askseed.engine import Engine
+    from askseed.store import approximate
     from askseed.ui import cli
 
+    # The resumed build merges and builds the IVF as the killed one did (test_crash.py).
+    monkeypatch.setattr(segments, "MERGE_FACTOR", 2)
+    monkeypatch.setattr(segments, "BASE_SEGMENT_VECTORS", 4)
+    monkeypatch.setattr(approximate, "MIN_CHUNKS", 8)
+    monkeypatch.setattr(approximate, "MIN_SEGMENT_VECTORS", 4)
     original = cli._make_engine
     cli._make_engine = lambda settings: Engine(settings, embedder=FakeEmbedder())
     try:
@@ -111,6 +125,10 @@ def test_a_build_killed_during_a_merge_resumes_to_the_same_index(tmp_path, point
         assert reader.vectors.count == len(chunks)
         stored = dict(zip(chunks, embedder.encode([c.text for c in chunks.values()]), strict=True))
         vector = embedder.encode(["lantern meadow copper"])[0]
-        [hits] = reader.search(vector.reshape(1, -1), 5)
+        [hits] = reader.search(vector.reshape(1, -1), 5, mode="exact")
         assert [i for i, _ in hits] == exact_top(reader, stored, vector, 5)
+        assert reader.has_approximate
+        assert {i for i, _ in reader.search(vector.reshape(1, -1), 5)[0]} == set(
+            exact_top(reader, stored, vector, 5)
+        )
     assert vector_files(index) == named_files(index)

@@ -33,6 +33,7 @@ MIN_SEGMENT_VECTORS = 16_384
 NLIST = 1024
 # FAISS's k-means wants at least 39 points a cluster.
 TRAIN_SAMPLE = 40 * NLIST
+TRAIN_ROUNDS = 10
 # The share of the lists probed, chosen by measurement (recall@10 >= 0.95 against exact).
 NPROBE_SHARE = 1 / 32
 MIN_NPROBE = 8
@@ -57,6 +58,9 @@ def train(
         quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
     template.cp.seed = 1234  # the same sample gives the same clusters
+    # k-means moves little after 10 rounds from a sample this size, and training is the one
+    # slow commit of a build (BENCHMARKS.md, "Approximate search").
+    template.cp.niter = TRAIN_ROUNDS
     template.train(sample)
     template.nprobe = nprobe_for(nlist)
     size, digest = write_index(template, directory / name)

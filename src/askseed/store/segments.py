@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,9 @@ class VectorWriter:
         self._ids: list[int] = []
         self._vectors: list[np.ndarray] = []
         self._names = 0
+        # Seconds the last flush spent training the IVF: once per index, so the indexer does
+        # not space out its later commits for it.
+        self.training_seconds = 0.0
 
     # -- checks ------------------------------------------------------------------------------
     def verify(self, chunks: int) -> None:
@@ -179,6 +183,7 @@ class VectorWriter:
         """Write the waiting vectors as a segment, merge what the tiers call for, and build
         the approximate index where due; all recorded in the open transaction. Returns the
         manifest keys of the approximate template."""
+        self.training_seconds = 0.0
         if self._ids:
             vectors = np.vstack(self._vectors)
             order = np.argsort(np.asarray(self._ids), kind="stable")
@@ -234,10 +239,12 @@ class VectorWriter:
         segments = read_segments(self._conn)
         dead = read_tombstones(self._conn)
         total = sum(s.vectors - len(dead.get(s.name, ())) for s in segments)
+        started = None
         if not self.template:
             if total < approximate.MIN_CHUNKS:
                 return
             name = self._name(generation, "ivf")
+            started = time.monotonic()
             nlist, size, digest = approximate.train(self.directory, segments, dead, name)
             self.template = {
                 "approximate_template": name,
@@ -258,6 +265,8 @@ class VectorWriter:
                 "approximate_sha256 = ? WHERE name = ?",
                 (name, size, digest, segment.name),
             )
+        if started is not None:  # trained now: companions for every large segment at once
+            self.training_seconds = time.monotonic() - started
 
 
 def merge_segments(

@@ -281,34 +281,71 @@ class VectorSet:
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
         if self.count == 0 or k <= 0:
             return [[] for _ in range(len(queries))]
-        approximate = mode != "exact" and self.has_approximate
-        per_segment = [
-            self._search_segment(opened, queries, k, approximate)
-            for opened in self._segments
-            if opened.segment.vectors > len(opened.dead)
-        ]
+        live = [opened for opened in self._segments if opened.segment.vectors > len(opened.dead)]
+        indexed = [opened for opened in live if opened.segment.approximate]
+        if mode == "exact" or not indexed:
+            indexed = []
+        per_segment = [self._exact(opened, queries, k) for opened in live if opened not in indexed]
+        if indexed:
+            per_segment.append(self._approximate(indexed, queries, k))
         return [
             heapq.nlargest(k, (hit for hits in per_segment for hit in hits[row]), key=_score)
             for row in range(len(queries))
         ]
 
-    def _search_segment(self, opened: _Opened, queries: np.ndarray, k: int, approximate: bool):
+    def _exact(self, opened: _Opened, queries: np.ndarray, k: int):
         import faiss
 
-        if approximate and opened.segment.approximate:
-            fetch = k * self.candidates
-            params = faiss.SearchParametersIVF(nprobe=self.nprobe, sel=opened.selector())
-            _, ids = opened.approximate().search(queries, fetch, params=params)
-            return [
-                self._rescore(opened, query, row, k)
-                for query, row in zip(queries, ids, strict=False)
-            ]
         params = faiss.SearchParameters(sel=opened.selector()) if len(opened.dead) else None
         scores, ids = opened.flat().search(queries, k, params=params)
         return [
             [(int(i), float(s)) for i, s in zip(id_row, score_row, strict=True) if i >= 0]
             for id_row, score_row in zip(ids, scores, strict=True)
         ]
+
+    def _approximate(self, indexed: list[_Opened], queries: np.ndarray, k: int):
+        """Probe every IVF companion, keep the best k * candidates by their 8-bit scores, and
+        score those exactly from the flat vectors."""
+        import faiss
+
+        fetch = k * self.candidates
+        # Every companion was built from one template, so they share its clusters: the
+        # nearest clusters are found once for all segments, not once per segment.
+        quantizer = indexed[0].approximate().quantizer
+        nprobe = min(self.nprobe, quantizer.ntotal)
+        coarse_scores, coarse = quantizer.search(queries, nprobe)
+        found = []  # per segment: (scores, ids), each n_queries x fetch
+        for opened in indexed:
+            params = faiss.SearchParametersIVF(nprobe=nprobe, sel=opened.selector())
+            scores = np.empty((len(queries), fetch), np.float32)
+            ids = np.empty((len(queries), fetch), np.int64)
+            # The C++ call: FAISS's Python wrapper of it refuses search parameters, which
+            # carry the tombstones.
+            opened.approximate().search_preassigned_c(
+                len(queries),
+                faiss.swig_ptr(queries),
+                fetch,
+                faiss.swig_ptr(coarse),
+                faiss.swig_ptr(coarse_scores),
+                faiss.swig_ptr(scores),
+                faiss.swig_ptr(ids),
+                False,
+                params,
+            )
+            found.append((scores, ids))
+        results = []
+        for row, query in enumerate(queries):
+            scores = np.concatenate([scores[row] for scores, _ in found])
+            ids = np.concatenate([ids[row] for _, ids in found])
+            owner = np.repeat(np.arange(len(found)), fetch)
+            best = np.argsort(-scores, kind="stable")[:fetch]
+            best = best[ids[best] >= 0]
+            hits = []
+            for position in np.unique(owner[best]):
+                chosen = ids[best[owner[best] == position]]
+                hits += self._rescore(indexed[position], query, chosen, k)
+            results.append(hits)
+        return results
 
     def _rescore(self, opened: _Opened, query: np.ndarray, ids: np.ndarray, k: int):
         found, vectors = opened.reconstruct(np.unique(ids[ids >= 0]))

@@ -316,7 +316,7 @@ class IndexWriter:
         saving = time.monotonic()
         generation = int(self._old_manifest.get("generation", "0")) + 1
         template = self._vectors.flush(generation)
-        self.last_save_seconds = time.monotonic() - saving
+        self.last_save_seconds = time.monotonic() - saving - self._vectors.training_seconds
         values = {
             **self.manifest,
             **template,
