@@ -154,7 +154,7 @@ def fsync_directory(directory: Path) -> None:
 # --- one segment, opened ----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: its fields hold arrays and FAISS objects
 class _Opened:
     """A segment's files, opened on first use: a one-shot exact search never opens an IVF."""
 
@@ -186,9 +186,17 @@ class _Opened:
 
     def approximate(self):
         if self._approximate is None:
+            import faiss
+
             path = self.directory / str(self.segment.approximate)
             check_file(path, size=self.segment.approximate_size)
-            self._approximate = read_mapped(path, approximate=True)
+            index = read_mapped(path, approximate=True)
+            lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(index).invlists)
+            if hasattr(lists, "prefetch_nthread"):
+                # FAISS's mapped lists start 32 threads per search to touch the probed pages
+                # first: 17 ms a segment for a 1.4 ms search (BENCHMARKS.md).
+                lists.prefetch_nthread = 0
+            self._approximate = index
         return self._approximate
 
     def selector(self):
