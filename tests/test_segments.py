@@ -27,6 +27,8 @@ from test_crash import SEED, filler, kill, named_files, paused, vector_files, wr
         ([(4096, 0), (16384, 0), (4096, 0), (4096, 0)], None),  # not neighbours
         ([(65536, 0)] * 4, None),  # 262,144 would exceed MAX_SEGMENT_VECTORS
         ([(65536, 0), (4096, 2048)], (1, 2)),  # half tombstones: rewritten alone
+        ([(65536, 16384), (4096, 0)], (0, 1)),  # a quarter
+        ([(65536, 16383)], None),
         ([(4096, 100)] * 4, (0, 4)),  # tiers count live vectors
     ],
 )

@@ -9,7 +9,7 @@ MAX_SEGMENT_VECTORS: never the whole index (BENCHMARKS.md, "Vector segments").
 Merging is tiered, as in a log-structured merge tree: a segment's tier is how many times
 MERGE_FACTOR its size is that of a batch; MERGE_FACTOR neighbouring segments of one tier are
 merged into one of the next, unless that would exceed MAX_SEGMENT_VECTORS; a segment more than
-half tombstones is rewritten alone. Segments hold ascending, disjoint ranges of chunk ids
+a quarter tombstones is rewritten alone. Segments hold ascending, disjoint ranges of chunk ids
 (ids only grow, and only neighbours merge), so a chunk's segment is found by bisection.
 A merge's inputs are deleted only after the commit that stops naming them, as every stale file.
 """
@@ -40,6 +40,11 @@ MERGE_FACTOR = 4
 # A merged segment is built in memory: 131,072 float16 vectors of 384 dimensions are 100 MB
 # (and its IVF companion 50 MB more), whatever the size of the index.
 MAX_SEGMENT_VECTORS = 131_072
+
+# A segment this much tombstones is rewritten without them: FAISS's ID selector that skips
+# them doubles the CPU time of an exact search once a tenth of a segment is tombstoned
+# (BENCHMARKS.md, "Vector segments and approximate search").
+COMPACT_SHARE = 0.25
 
 SEGMENT_COLUMNS = (
     "name",
@@ -77,7 +82,7 @@ def plan_merge(live: list[tuple[int, int]]) -> tuple[int, int] | None:
     """The next merge, as a range [start, stop) of positions in `live`: (vectors, tombstoned)
     per segment, in id order. None when nothing needs merging."""
     for position, (vectors, dead) in enumerate(live):
-        if dead and 2 * dead >= vectors:
+        if dead and dead >= COMPACT_SHARE * vectors:
             return position, position + 1
     tiers = [tier(vectors - dead) for vectors, dead in live]
     # The newest run first: new small segments are what accumulates.
