@@ -236,10 +236,10 @@ class VectorSet:
     """The segments of one snapshot, searched as one index.
 
     Exact search scans every flat segment (tombstones excluded by a FAISS ID selector, which
-    costs less than over-fetching: BENCHMARKS.md, "Vector segments"). Approximate search probes
-    each segment's IVF companion where it has one, and the flat file where it has none, then
-    scores the candidates exactly from the flat files, so that every cosine the rest of askseed
-    sees is the same whichever search found it."""
+    costs less than over-fetching). Approximate search probes each segment's IVF companion
+    where it has one, and scans the flat file where it has none, then scores the candidates
+    exactly from the flat files, so that every cosine the rest of askseed sees is the same
+    whichever search found it (BENCHMARKS.md, "Vector segments and approximate search")."""
 
     def __init__(
         self,
