@@ -7,6 +7,7 @@ Writes N one-chunk documents of distinct sentences and indexes them with `asksee
 own code, with a stand-in embedder that returns random 384-dimension unit vectors at once,
 so that what is measured is the store: reading, dedup, SQLite, FTS5 and the vectors file.
 Each build runs in a fresh process (peak RSS is per process). --src times another checkout.
+Each commit (batch or final) is timed: with vector segments it writes only its batch.
 """
 
 from __future__ import annotations
@@ -53,6 +54,17 @@ from pathlib import Path
 import numpy as np
 from askseed.config import Settings
 from askseed.ingest.indexer import update_index
+from askseed.store.writer import IndexWriter
+
+commits = []
+commit = IndexWriter._commit
+
+def timed_commit(self):
+    started = time.perf_counter()
+    commit(self)
+    commits.append(time.perf_counter() - started)
+
+IndexWriter._commit = timed_commit
 
 class RandomEmbedder:
     name, dim, fingerprint = "random", 384, "random-1"
@@ -75,6 +87,9 @@ print(json.dumps({
     "chunks": report.chunks,
     "seconds": time.perf_counter() - started,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "commits": len(commits),
+    "commit_s_median": sorted(commits)[len(commits) // 2],
+    "commit_s_max": max(commits),
 }))
 """
 

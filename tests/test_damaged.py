@@ -76,6 +76,13 @@ def set_manifest(index: Path, key: str, value: str) -> None:
     conn.close()
 
 
+def name_segment(index: Path, name: str) -> None:
+    conn = sqlite3.connect(index / "meta.sqlite")
+    with conn:
+        conn.execute("UPDATE vector_segments SET name = ?", (name,))
+    conn.close()
+
+
 def checkpoint(index: Path) -> None:
     """Move everything from the write-ahead log into meta.sqlite, so damaging it bites."""
     conn = sqlite3.connect(index / "meta.sqlite")
@@ -98,9 +105,7 @@ DAMAGE = {
     "vectors: empty": lambda index: overwrite(vectors_file(index), b""),
     "vectors: one byte changed": lambda index: flip_a_byte_in_the_middle(vectors_file(index)),
     "vectors: missing": lambda index: vectors_file(index).unlink(),
-    "manifest: names a missing file": lambda index: set_manifest(
-        index, "vectors_file", "vectors-99.faiss"
-    ),
+    "segments: name a missing file": lambda index: name_segment(index, "vectors-99.1.faiss"),
     "manifest: another version": lambda index: set_manifest(index, "schema_version", "999"),
     "sqlite: random bytes": lambda index: damage_database(
         index, lambda path: overwrite(path, os.urandom(path.stat().st_size))
@@ -226,7 +231,7 @@ def test_a_busy_database_is_not_mistaken_for_damage(built, capsys, monkeypatch):
 
     assert code == 2
     assert err == "askseed: error: cannot use the index in index: database is locked\n"
-    assert {path.name for path in built.iterdir()} >= {"meta.sqlite", "vectors-1.faiss"}
+    assert {path.name for path in built.iterdir()} >= {"meta.sqlite", vectors_file(built).name}
 
 
 @pytest.mark.parametrize(
@@ -235,19 +240,23 @@ def test_a_busy_database_is_not_mistaken_for_damage(built, capsys, monkeypatch):
 def test_faiss_refuses_a_truncated_file_even_without_a_checksum(tmp_path, cut):
     import numpy as np
 
-    from askseed.store.vectors import FlatVectors, VectorFileError
+    from askseed.store.vectors import (
+        Segment,
+        VectorFileError,
+        VectorSet,
+        check_file,
+        read_mapped,
+        write_flat,
+    )
 
-    vectors = FlatVectors.empty(8)
-    vectors.apply([], [1, 2, 3], np.eye(3, 8, dtype=np.float32))
-    path = tmp_path / "vectors-1.faiss"
-    digest = vectors.save(path)
-    assert FlatVectors.load(path, sha256=digest).similarities(np.eye(1, 8), [1, 2]) == {
-        1: 1.0,
-        2: 0.0,
-    }
+    path = tmp_path / "vectors-1.1.faiss"
+    size, digest = write_flat(path, np.array([1, 2, 3]), np.eye(3, 8, dtype=np.float32))
+    segment = Segment(path.name, 3, 1, 3, size, digest)
+    vectors = VectorSet(tmp_path, [segment], {}, 8)
+    assert vectors.similarities(np.eye(1, 8), [1, 2]) == {1: 1.0, 2: 0.0}
     path.write_bytes(cut(path.read_bytes()))
 
-    with pytest.raises(VectorFileError, match="vectors-1.faiss is truncated or unreadable"):
-        FlatVectors.load(path)
+    with pytest.raises(VectorFileError, match="vectors-1.1.faiss is truncated or unreadable"):
+        read_mapped(path)
     with pytest.raises(VectorFileError, match="does not match its checksum"):
-        FlatVectors.load(path, sha256=digest)
+        check_file(path, sha256=digest)

@@ -21,7 +21,7 @@ from askseed.store.reader import IndexReader
 from askseed.store.writer import IndexWriter
 from askseed.ui import cli
 from conftest import FakeEmbedder
-from test_crash import SEED, filler, kill, paused, write_folder
+from test_crash import SEED, filler, kill, named_files, paused, vector_files, write_folder
 
 FILES = 12
 COMMIT_CHUNKS = 4  # with test_crash's EMBED_BATCH of 2: a commit every two or three files
@@ -104,7 +104,7 @@ def test_a_checkpoint_is_a_whole_index_and_frees_the_waiting_vectors(
     settings = make_settings()
     for number in range(5):
         (settings.seeds / f"{number}.txt").write_text(f"Note {number} about ferries.\n")
-    seen: list[tuple[int, int, int]] = []  # (files a reader sees, vectors files, pending)
+    seen: list[tuple[int, bool, int]] = []  # (files a reader sees, files named, pending)
     checkpoint = IndexWriter.checkpoint
 
     def watched(writer):
@@ -113,7 +113,7 @@ def test_a_checkpoint_is_a_whole_index_and_frees_the_waiting_vectors(
             seen.append(
                 (
                     len(reader.files()),
-                    len(list(settings.index.glob("vectors-*"))),
+                    vector_files(settings.index) == named_files(settings.index),
                     writer.pending_chunks,
                 )
             )
@@ -121,4 +121,4 @@ def test_a_checkpoint_is_a_whole_index_and_frees_the_waiting_vectors(
     monkeypatch.setattr(IndexWriter, "checkpoint", watched)
     report = update_index(settings, fake_embedder)
     assert report.files == 5
-    assert seen == [(n, 1, 0) for n in range(1, 5)]  # the fifth is the final commit
+    assert seen == [(n, True, 0) for n in range(1, 5)]  # the fifth is the final commit

@@ -48,9 +48,9 @@ HEADING_MAX_CHARS = 200
 EMBED_BATCH = 256
 # A run commits what it has stored every COMMIT_CHUNKS chunks or COMMIT_SECONDS seconds,
 # whichever comes first, so that a killed build loses one batch at most and the vectors
-# waiting for a commit stay few (4096 x 384 floats: 6 MB). Each commit rewrites the whole
-# vectors file, so a commit also waits for SAVE_SHARE times as long as the last one took to
-# write it: rewriting stays under a tenth of a build however large the index grows.
+# waiting for a commit stay few (4096 x 384 floats: 6 MB). A commit writes its batch as a new
+# vector segment and sometimes merges segments (store/segments.py), so it also waits for
+# SAVE_SHARE times as long as the last one took: merging stays under a tenth of a build.
 COMMIT_CHUNKS = 4096
 COMMIT_SECONDS = 60.0
 SAVE_SHARE = 10

@@ -32,7 +32,8 @@ from askseed.store.schema import (
     read_manifest,
     read_skipped,
 )
-from askseed.store.vectors import FlatVectors, VectorFileError
+from askseed.store.segments import read_segments, read_tombstones
+from askseed.store.vectors import SEARCH_MODES, VectorFileError, VectorSet
 
 # Chunks an IndexReader keeps once read: ~8 KB each with their sentence vectors.
 CHUNK_CACHE_SIZE = 10_000
@@ -43,10 +44,18 @@ class _VectorsGone(Exception):
 
 
 class IndexReader:
-    """A consistent, read-only view of the index, fixed at the moment it was opened."""
+    """A consistent, read-only view of the index, fixed at the moment it was opened.
 
-    def __init__(self, directory: Path):
+    `search_mode` is what search(mode="auto") does: "auto" searches the approximate index
+    when the index has one (it is built only above approximate.MIN_CHUNKS), "exact" always
+    scans every vector (Engine picks it for one-shot questions: BENCHMARKS.md, "Approximate
+    search")."""
+
+    def __init__(self, directory: Path, search_mode: str = "auto"):
+        if search_mode not in SEARCH_MODES:
+            raise ValueError(f"search_mode must be one of {SEARCH_MODES}, not {search_mode!r}")
         self.directory = directory
+        self.search_mode = search_mode
         self._keywords = None
         self._chunk_cache: dict[int, StoredChunk] = {}
         path = directory / DB_FILE
@@ -80,14 +89,19 @@ class IndexReader:
         if not self.manifest:  # the first build was interrupted
             raise IndexMissingError(f"no index in {self.directory}: run `askseed index` first")
         check_version(self.directory, self.manifest)
-        name = self.manifest["vectors_file"]
+        self.vectors = VectorSet(
+            self.directory,
+            read_segments(self._conn),
+            read_tombstones(self._conn),
+            int(self.manifest["dim"]),
+            nprobe=int(self.manifest.get("approximate_nprobe", "1")),
+        )
         try:
-            size = self.manifest.get("vectors_size")
-            self.vectors = FlatVectors.load(
-                self.directory / name, size=int(size) if size is not None else None
-            )
-        except FileNotFoundError:
-            raise _VectorsGone(name) from None
+            # Maps the files (a few pages each) and checks their recorded sizes now, so that a
+            # snapshot whose files a writer has since deleted is retried at once.
+            self.vectors.open_files(self._mode("auto"))
+        except FileNotFoundError as error:
+            raise _VectorsGone(Path(str(error.filename)).name) from None
         documents, chunks = self._conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(chunks), 0) FROM files"
         ).fetchone()
@@ -106,8 +120,25 @@ class IndexReader:
         """The indexed files this snapshot holds."""
         return read_files(self._conn)
 
-    def search(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        return self.vectors.search(query_vectors, k)
+    @property
+    def has_approximate(self) -> bool:
+        return self.vectors.has_approximate
+
+    def _mode(self, mode: str) -> str:
+        mode = self.search_mode if mode == "auto" else mode
+        if mode == "auto":
+            return "approximate" if self.vectors.has_approximate else "exact"
+        return mode
+
+    def search(
+        self, query_vectors: np.ndarray, k: int, mode: str = "auto"
+    ) -> list[list[tuple[int, float]]]:
+        """Best `k` (chunk id, cosine) per query row, best first. mode: "auto" (the reader's
+        search_mode), "exact", or "approximate" (exact when there is no approximate index).
+        Cosines are exact in every mode; only which chunks are found may differ."""
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+        return self.vectors.search(query_vectors, k, self._mode(mode))
 
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (chunk id, keyword score) pairs, best first, from this snapshot."""

@@ -2,16 +2,18 @@
 
 Layout of the index directory:
 
-    meta.sqlite          chunks, files and the manifest, in WAL mode
-    vectors-<n>.faiss    the vectors generation named by the manifest key `vectors_file`
-    write.lock           held by the one process allowed to update the index
+    meta.sqlite            chunks, files and the manifest, in WAL mode
+    vectors-<g>.<n>.faiss  the flat vector segments named by the table `vector_segments`
+    vectors-<g>.<n>.ivf    their approximate companions, and the trained IVF template
+    write.lock             held by the one process allowed to update the index
 
-The SQLite commit is the single switch point. A writer first saves the next vectors generation
-under a new name, then commits the metadata that names it, then deletes the old generation.
-A reader takes a SQLite snapshot and opens the vectors file that snapshot names, so it sees the
-old index or the new one, never a mix; a writer killed at any moment leaves the last committed
-one intact. A long build commits in batches (writer.checkpoint), each such commit a whole
-snapshot of the files it holds, so a killed build keeps what it had committed.
+The SQLite commit is the single switch point. A writer first writes its new vector segments
+(and merged ones) under new names, then commits the metadata that names them, then deletes
+the files no longer named. A reader takes a SQLite snapshot and opens the segments that
+snapshot names, so it sees the old index or the new one, never a mix; a writer killed at any
+moment leaves the last committed one intact (segments.py). A long build commits in batches
+(writer.checkpoint), each such commit a whole snapshot of the files it holds, so a killed
+build keeps what it had committed.
 The manifest lives in the same database for the same reason: it must change in that one commit.
 
 Nothing here can run code: the files are FAISS's own format, SQLite and JSON (no pickle), and
@@ -37,7 +39,9 @@ from askseed.errors import AskseedError, is_damage
 # 4: 16 KB pages; chunk vectors as float16 in FAISS; the LSH band table is
 #    clustered on its key instead of carrying a second index; FTS5 keeps no copy of the texts
 #    but reads them from the chunk_search view (BENCHMARKS.md, "Bytes per chunk").
-SCHEMA_VERSION = "4"
+# 5: the vectors are append-only segments listed in `vector_segments`, with removed chunks
+#    as `vector_tombstones` (store/segments.py), instead of one file named by the manifest.
+SCHEMA_VERSION = "5"
 # Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages
 # most pages held one row and a quarter of the file was slack. Applies to new databases only.
 PAGE_SIZE = 16384
@@ -74,6 +78,12 @@ CREATE TABLE IF NOT EXISTS sentence_bands (
     WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dropped_keys (file_id INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS dropped_keys_by_key ON dropped_keys(key);
+CREATE TABLE IF NOT EXISTS vector_segments (
+    name TEXT PRIMARY KEY, vectors INTEGER NOT NULL, first_id INTEGER NOT NULL,
+    last_id INTEGER NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    approximate TEXT, approximate_size INTEGER, approximate_sha256 TEXT);
+CREATE TABLE IF NOT EXISTS vector_tombstones (
+    chunk_id INTEGER PRIMARY KEY, segment TEXT NOT NULL);
 """
 
 

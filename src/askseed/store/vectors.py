@@ -1,140 +1,144 @@
-"""The dense vectors: a flat (exhaustive) inner-product FAISS index keyed by chunk id.
+"""The dense vectors: immutable segment files, searched together, keyed by chunk id.
 
-The vectors are stored as float16 (FAISS's fp16 scalar quantizer): half the bytes of float32,
-the same top 10 for every query measured, scores within 0.0001, and a single question is
-searched about twice as fast at 100,000 chunks, since a flat search is bound by reading the
-vectors (BENCHMARKS.md, "Bytes per chunk").
+Each segment is one FAISS file, an exhaustive inner-product index of float16 vectors (FAISS's
+fp16 scalar quantizer): half the bytes of float32, the same top 10 for every query measured,
+scores within 0.0001 (BENCHMARKS.md, "Bytes per chunk"). A commit writes only its new vectors,
+as a new segment; a removed chunk becomes a tombstone, filtered out at search time, and
+segments are merged now and then (segments.py). A segment may carry an approximate companion
+(approximate.py) that long-lived processes search instead of the flat file.
 
 This is the part of the store a different engine (approximate or distributed) would replace,
-so it is kept to a handful of methods: load, search, and an `apply` that writes a new file.
-Files are written to a temporary name, flushed and renamed, so a reader never sees half a file.
-Each file's size and SHA-256 are recorded in the manifest. FAISS checks the header and the
-length of what it reads, but a damaged byte in the vectors themselves would go unnoticed, so
-every update (`askseed index`) checks the full SHA-256 before building on the file. A
-question checks only the size: hashing the whole file would read every page of a memory map
-that a query otherwise barely touches (1.5 GB at a million chunks).
+so readers see only `VectorSet`: count, dim, has_approximate, search and similarities.
+
+Files are written to a temporary name, flushed and renamed, so a reader never sees half a
+file. Each file's size and SHA-256 are recorded beside the chunks. FAISS checks the header and
+the length of what it reads, but a damaged byte in the vectors themselves would go unnoticed,
+so every update (`askseed index`) checks the full SHA-256 before building on a file. A
+question checks only the size: hashing would read every page of a memory map that a query
+otherwise barely touches (770 MB at a million chunks).
 """
 
 from __future__ import annotations
 
+import errno
+import heapq
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from askseed.checksum import file_sha256
 
+SEARCH_MODES = ("auto", "exact", "approximate")
+# Vectors decoded at a time when a segment is copied (merges, IVF builds): 24 MB as float32.
+SLICE = 16_384
+
 
 class VectorFileError(RuntimeError):
-    """The vectors file is missing or damaged."""
+    """A vectors file is missing or damaged."""
 
 
-class FlatVectors:
-    """Exhaustive cosine search (vectors are normalised, so inner product is cosine)."""
+class Segment(NamedTuple):
+    """One segment as the store's table records it (segments.py)."""
 
-    def __init__(self, index, dim: int):
-        self._index = index
-        self.dim = dim
+    name: str  # the flat file
+    vectors: int  # rows in the file, tombstoned ones included
+    first_id: int  # chunk ids in the file are ascending, within [first_id, last_id]
+    last_id: int
+    size: int
+    sha256: str
+    approximate: str | None = None  # the companion IVF file, when there is one
+    approximate_size: int | None = None
+    approximate_sha256: str | None = None
 
-    @classmethod
-    def empty(cls, dim: int) -> FlatVectors:
-        import faiss
 
-        quantizer = faiss.ScalarQuantizer.QT_fp16
-        flat = faiss.IndexScalarQuantizer(dim, quantizer, faiss.METRIC_INNER_PRODUCT)
-        return cls(faiss.IndexIDMap(flat), dim)
+# --- files -------------------------------------------------------------------------------------
 
-    @classmethod
-    def load(
-        cls,
-        path: Path,
-        writable: bool = False,
-        sha256: str | None = None,
-        size: int | None = None,
-    ) -> FlatVectors:
-        """Memory-map for reading; refuse a file whose recorded size or SHA-256 differs."""
-        import faiss
 
-        if size is not None and path.exists() and path.stat().st_size != size:
-            raise VectorFileError(f"{path.name} does not have its recorded size")
-        if sha256 is not None and _checksum(path) != sha256:
-            raise VectorFileError(f"{path.name} does not match its checksum")
-        flags = 0 if writable else faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
-        if not writable:
-            # askseed searches one question at a time, and FAISS parallelises over questions:
-            # its thread pool only adds start-up and wake-up time (5-8 ms for a 3-chunk index,
-            # a third slower at 200,000 chunks on a shared machine).
-            faiss.omp_set_num_threads(1)
-        try:
-            index = faiss.read_index(str(path), flags)
-        except RuntimeError as error:
-            if not path.exists():
-                raise FileNotFoundError(path) from error
-            # FAISS's own message is a C++ source location; the user needs only the verdict.
-            raise VectorFileError(f"{path.name} is truncated or unreadable") from error
-        return cls(index, index.d)
+def empty_flat(dim: int):
+    import faiss
 
-    @property
-    def count(self) -> int:
-        return int(self._index.ntotal)
+    flat = faiss.IndexScalarQuantizer(
+        dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+    )
+    return faiss.IndexIDMap(flat)
 
-    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        """Best `k` (chunk id, cosine) per query row, best first."""
-        if self.count == 0 or k <= 0:
-            return [[] for _ in range(len(queries))]
-        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-        return [
-            [(int(i), float(s)) for i, s in zip(id_row, score_row, strict=True) if i >= 0]
-            for id_row, score_row in zip(ids, scores, strict=True)
-        ]
 
-    def similarities(self, query: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Cosine of one query to each of these chunks (those present), by id."""
-        if not ids or self.count == 0:
-            return {}
-        import faiss
+def write_index(index, path: Path) -> tuple[int, str]:
+    """Write a FAISS index durably under its final name; returns its size and SHA-256."""
+    import faiss
 
-        # A search restricted to the ids: a flat index with an id map cannot hand vectors back.
-        selector = faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))
-        scores, found = self._index.search(
-            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
-            len(ids),
-            params=faiss.SearchParameters(sel=selector),
+    temporary = path.with_name(path.name + ".tmp")
+    faiss.write_index(index, str(temporary))
+    with open(temporary, "rb+") as handle:
+        os.fsync(handle.fileno())
+    digest = file_sha256(temporary)
+    size = temporary.stat().st_size
+    os.replace(temporary, path)
+    # The rename must be on disk before the commit that names the file.
+    fsync_directory(path.parent)
+    return size, digest
+
+
+def write_flat(path: Path, ids: np.ndarray, vectors: np.ndarray) -> tuple[int, str]:
+    index = empty_flat(vectors.shape[1])
+    if len(ids):
+        index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
         )
-        return {int(i): float(s) for i, s in zip(found[0], scores[0], strict=True) if i >= 0}
-
-    def apply(self, remove_ids: list[int], add_ids: list[int], add_vectors: np.ndarray) -> None:
-        if remove_ids:
-            self._index.remove_ids(np.asarray(remove_ids, dtype=np.int64))
-        if add_ids:
-            vectors = np.ascontiguousarray(add_vectors, dtype=np.float32)
-            self._index.add_with_ids(vectors, np.asarray(add_ids, dtype=np.int64))
-
-    def save(self, path: Path) -> str:
-        """Write the file durably under its final name; returns its SHA-256."""
-        import faiss
-
-        temporary = path.with_name(path.name + ".tmp")
-        faiss.write_index(self._index, str(temporary))
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        digest = file_sha256(temporary)
-        os.replace(temporary, path)
-        # The rename must be on disk before the commit that names the file.
-        _fsync_directory(path.parent)
-        return digest
+    return write_index(index, path)
 
 
-def _checksum(path: Path) -> str:
+def check_file(path: Path, size: int | None = None, sha256: str | None = None) -> None:
+    """Refuse a file whose recorded size or SHA-256 differs (FileNotFoundError if absent)."""
+    if size is not None and path.stat().st_size != size:
+        raise VectorFileError(f"{path.name} does not have its recorded size")
+    if sha256 is not None:
+        try:
+            digest = file_sha256(path)
+        except FileNotFoundError:
+            raise
+        except OSError as error:
+            raise VectorFileError(f"{path.name} is not a readable file") from error
+        if digest != sha256:
+            raise VectorFileError(f"{path.name} does not match its checksum")
+
+
+def read_mapped(path: Path, approximate: bool = False):
+    """Open a FAISS file memory-mapped and read-only: opening costs a few pages, not the file.
+
+    A flat file maps its codes (IO_FLAG_MMAP_IFC); an IVF file maps its inverted lists
+    (IO_FLAG_MMAP, which FAISS serves as read-only on-disk lists)."""
+    import faiss
+
+    flags = faiss.IO_FLAG_MMAP if approximate else faiss.IO_FLAG_MMAP_IFC
     try:
-        return file_sha256(path)
-    except FileNotFoundError:
-        raise
-    except OSError as error:
-        raise VectorFileError(f"{path.name} is not a readable file") from error
+        return faiss.read_index(str(path), flags | faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError as error:
+        if not path.exists():
+            raise FileNotFoundError(errno.ENOENT, "no such file", str(path)) from error
+        # FAISS's own message is a C++ source location; the user needs only the verdict.
+        raise VectorFileError(f"{path.name} is truncated or unreadable") from error
 
 
-def _fsync_directory(directory: Path) -> None:
+def live_slices(path: Path, dead: np.ndarray | None = None):
+    """A flat segment's live (ids, float32 vectors), SLICE rows at a time: what a merge or an
+    IVF build holds of its input at once, however large the segment."""
+    import faiss
+
+    index = read_mapped(path)
+    inner = faiss.downcast_index(index.index)
+    ids = faiss.vector_to_array(index.id_map)
+    gone = dead if dead is not None else np.zeros(0, np.int64)
+    for start in range(0, len(ids), SLICE):
+        stop = min(start + SLICE, len(ids))
+        keep = ~np.isin(ids[start:stop], gone)
+        yield ids[start:stop][keep], inner.reconstruct_n(start, stop - start)[keep]
+
+
+def fsync_directory(directory: Path) -> None:
     try:
         handle = os.open(directory, os.O_RDONLY)
     except OSError:  # some systems cannot open a directory; the rename is still atomic
@@ -145,3 +149,232 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(handle)
+
+
+# --- one segment, opened ----------------------------------------------------------------------
+
+
+@dataclass(eq=False)  # compared by identity: its fields hold arrays and FAISS objects
+class _Opened:
+    """A segment's files, opened on first use: a one-shot exact search never opens an IVF."""
+
+    segment: Segment
+    directory: Path
+    dead: np.ndarray  # its tombstoned chunk ids, sorted
+    _flat: object = None
+    _ids: np.ndarray | None = None
+    _approximate: object = None
+    _selector: object = field(default=None, repr=False)
+
+    def flat(self):
+        if self._flat is None:
+            path = self.directory / self.segment.name
+            check_file(path, size=self.segment.size)
+            index = read_mapped(path)
+            if index.ntotal != self.segment.vectors:
+                raise VectorFileError(f"{path.name} holds {index.ntotal} vectors, not the recorded")
+            self._flat = index
+        return self._flat
+
+    def ids(self) -> np.ndarray:
+        """The file's chunk ids in row order (ascending), to find a chunk's row by bisection."""
+        if self._ids is None:
+            import faiss
+
+            self._ids = faiss.vector_to_array(self.flat().id_map)
+        return self._ids
+
+    def approximate(self):
+        if self._approximate is None:
+            import faiss
+
+            path = self.directory / str(self.segment.approximate)
+            check_file(path, size=self.segment.approximate_size)
+            index = read_mapped(path, approximate=True)
+            lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(index).invlists)
+            if hasattr(lists, "prefetch_nthread"):
+                # FAISS's mapped lists start 32 threads per search to touch the probed pages
+                # first: 17 ms a segment for a 1.4 ms search (BENCHMARKS.md).
+                lists.prefetch_nthread = 0
+            self._approximate = index
+        return self._approximate
+
+    def selector(self):
+        """Every id but the tombstoned ones, for FAISS's search parameters; None when none."""
+        if len(self.dead) == 0:
+            return None
+        if self._selector is None:
+            import faiss
+
+            # Kept on self: FAISS's selector objects hold the batch by pointer.
+            batch = faiss.IDSelectorBatch(self.dead)
+            self._selector = (batch, faiss.IDSelectorNot(batch))
+        return self._selector[1]
+
+    def reconstruct(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids present and alive, their vectors as float32)."""
+        import faiss
+
+        own = self.ids()
+        rows = np.searchsorted(own, ids)
+        rows = np.minimum(rows, len(own) - 1)
+        present = (own[rows] == ids) & ~np.isin(ids, self.dead)
+        rows = rows[present]
+        inner = faiss.downcast_index(self.flat().index)
+        vectors = (
+            inner.reconstruct_batch(rows.astype(np.int64))
+            if len(rows)
+            else np.zeros((0, self.flat().d), np.float32)
+        )
+        return ids[present], vectors
+
+
+# --- every segment of a snapshot -----------------------------------------------------------
+
+
+class VectorSet:
+    """The segments of one snapshot, searched as one index.
+
+    Exact search scans every flat segment (tombstones excluded by a FAISS ID selector, which
+    costs less than over-fetching). Approximate search probes each segment's IVF companion
+    where it has one, and scans the flat file where it has none, then scores the candidates
+    exactly from the flat files, so that every cosine the rest of askseed sees is the same
+    whichever search found it (BENCHMARKS.md, "Vector segments and approximate search")."""
+
+    def __init__(
+        self,
+        directory: Path,
+        segments: list[Segment],
+        tombstones: dict[str, np.ndarray],
+        dim: int,
+        nprobe: int = 1,
+        candidates: int = 2,
+    ):
+        import faiss
+
+        # askseed searches one question at a time, and FAISS parallelises over questions: its
+        # thread pool only adds start-up and wake-up time (5-8 ms for a 3-chunk index, a
+        # third slower at 200,000 chunks on a shared machine).
+        faiss.omp_set_num_threads(1)
+        self.dim = dim
+        self.nprobe = nprobe
+        self.candidates = candidates
+        empty = np.zeros(0, np.int64)
+        self._segments = [
+            _Opened(segment, directory, np.sort(tombstones.get(segment.name, empty)))
+            for segment in sorted(segments, key=lambda s: s.first_id)
+        ]
+        self._firsts = [opened.segment.first_id for opened in self._segments]
+        self.count = sum(s.segment.vectors - len(s.dead) for s in self._segments)
+
+    @property
+    def has_approximate(self) -> bool:
+        return any(opened.segment.approximate for opened in self._segments)
+
+    def open_files(self, mode: str = "exact") -> None:
+        """Open (map) the files a search in this mode reads, checking their recorded sizes."""
+        for opened in self._segments:
+            opened.flat()  # even for an approximate search: it scores the candidates
+            if mode == "approximate" and opened.segment.approximate:
+                opened.approximate()
+
+    def search(
+        self, queries: np.ndarray, k: int, mode: str = "exact"
+    ) -> list[list[tuple[int, float]]]:
+        """Best `k` (chunk id, cosine) per query row, best first. mode "approximate" uses the
+        IVF companions where segments have them; "auto" means the same here (the reader
+        decides when "auto" is exact)."""
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"search mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        if self.count == 0 or k <= 0:
+            return [[] for _ in range(len(queries))]
+        live = [opened for opened in self._segments if opened.segment.vectors > len(opened.dead)]
+        indexed = [opened for opened in live if opened.segment.approximate]
+        if mode == "exact" or not indexed:
+            indexed = []
+        per_segment = [self._exact(opened, queries, k) for opened in live if opened not in indexed]
+        if indexed:
+            per_segment.append(self._approximate(indexed, queries, k))
+        return [
+            heapq.nlargest(k, (hit for hits in per_segment for hit in hits[row]), key=_score)
+            for row in range(len(queries))
+        ]
+
+    def _exact(self, opened: _Opened, queries: np.ndarray, k: int):
+        import faiss
+
+        params = faiss.SearchParameters(sel=opened.selector()) if len(opened.dead) else None
+        scores, ids = opened.flat().search(queries, k, params=params)
+        return [
+            [(int(i), float(s)) for i, s in zip(id_row, score_row, strict=True) if i >= 0]
+            for id_row, score_row in zip(ids, scores, strict=True)
+        ]
+
+    def _approximate(self, indexed: list[_Opened], queries: np.ndarray, k: int):
+        """Probe every IVF companion, keep the best k * candidates by their 8-bit scores, and
+        score those exactly from the flat vectors."""
+        import faiss
+
+        fetch = k * self.candidates
+        # Every companion was built from one template, so they share its clusters: the
+        # nearest clusters are found once for all segments, not once per segment.
+        quantizer = indexed[0].approximate().quantizer
+        nprobe = min(self.nprobe, quantizer.ntotal)
+        coarse_scores, coarse = quantizer.search(queries, nprobe)
+        found = []  # per segment: (scores, ids), each n_queries x fetch
+        for opened in indexed:
+            params = faiss.SearchParametersIVF(nprobe=nprobe, sel=opened.selector())
+            scores = np.empty((len(queries), fetch), np.float32)
+            ids = np.empty((len(queries), fetch), np.int64)
+            # The C++ call: FAISS's Python wrapper of it refuses search parameters, which
+            # carry the tombstones.
+            opened.approximate().search_preassigned_c(
+                len(queries),
+                faiss.swig_ptr(queries),
+                fetch,
+                faiss.swig_ptr(coarse),
+                faiss.swig_ptr(coarse_scores),
+                faiss.swig_ptr(scores),
+                faiss.swig_ptr(ids),
+                False,
+                params,
+            )
+            found.append((scores, ids))
+        results = []
+        for row, query in enumerate(queries):
+            scores = np.concatenate([scores[row] for scores, _ in found])
+            ids = np.concatenate([ids[row] for _, ids in found])
+            owner = np.repeat(np.arange(len(found)), fetch)
+            best = np.argsort(-scores, kind="stable")[:fetch]
+            best = best[ids[best] >= 0]
+            hits = []
+            for position in np.unique(owner[best]):
+                chosen = ids[best[owner[best] == position]]
+                hits += self._rescore(indexed[position], query, chosen, k)
+            results.append(hits)
+        return results
+
+    def _rescore(self, opened: _Opened, query: np.ndarray, ids: np.ndarray, k: int):
+        found, vectors = opened.reconstruct(np.unique(ids[ids >= 0]))
+        scores = vectors @ query
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(found[i]), float(scores[i])) for i in order]
+
+    def similarities(self, query: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Cosine of one query to each of these chunks (those present), by id."""
+        if not ids or self.count == 0:
+            return {}
+        wanted = np.unique(np.asarray(ids, dtype=np.int64))
+        # Segments hold ascending, disjoint id ranges: each id is looked up in one of them.
+        where = np.searchsorted(np.asarray(self._firsts), wanted, side="right") - 1
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        cosines: dict[int, float] = {}
+        for position in np.unique(where[where >= 0]):
+            found, vectors = self._segments[position].reconstruct(wanted[where == position])
+            cosines.update(zip(found.tolist(), (vectors @ query).tolist(), strict=True))
+        return cosines
+
+
+def _score(hit: tuple[int, float]) -> float:
+    return hit[1]

@@ -3,7 +3,9 @@
 See schema.py for the layout and why the SQLite commit is the single switch point. A long
 run commits every few thousand chunks (`checkpoint`), so that a killed build keeps what it
 had committed and the vectors waiting for a commit stay few; each commit is a whole snapshot
-(every file in it complete, its vectors file named by it), as the final one is.
+(every file in it complete, its vector segments named by it), as the final one is. A commit
+writes only the new vectors (segments.py), so neither its time nor the writer's memory grows
+with the index.
 
 An index that cannot be used (damaged, its vectors file missing, or made by another version
 of askseed) is deleted and built afresh: it holds nothing that the documents cannot give
@@ -42,7 +44,16 @@ from askseed.store.schema import (
     read_manifest,
     read_skipped,
 )
-from askseed.store.vectors import FlatVectors, VectorFileError
+from askseed.store.segments import VectorWriter, remove_stale_files
+from askseed.store.vectors import VectorFileError
+
+# The manifest keys of the trained IVF template (segments.VectorWriter.flush).
+TEMPLATE_KEYS = (
+    "approximate_template",
+    "approximate_template_size",
+    "approximate_template_sha256",
+    "approximate_nprobe",
+)
 
 
 class SqliteSeen:
@@ -124,11 +135,8 @@ class IndexWriter:
                 "dropped_keys",
             ):
                 self._conn.execute(f"DELETE FROM {table}")
-        self._removed_ids: list[int] = []
-        self._added_ids: list[int] = []
-        self._added_vectors: list[np.ndarray] = []
-        # How long writing the vectors file took at the last commit: a checkpoint waits for
-        # many times that, so that rewriting a large file stays a small share of a build.
+        # How long writing the vectors took at the last commit (a segment, maybe a merge): a
+        # checkpoint waits for many times that, so that merging stays a small share of a build.
         self.last_save_seconds = 0.0
         self.last_commit_at = time.monotonic()
 
@@ -155,32 +163,30 @@ class IndexWriter:
             self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
             # A new model or new chunk settings make every stored vector meaningless.
             self.rebuilt = bool(old) and (rebuild or old.get("fingerprint") != fingerprint)
+            template = {key: value for key, value in old.items() if key in TEMPLATE_KEYS}
+            self._vectors = VectorWriter(self._conn, self.directory, dim, template)
             if old and not self.rebuilt:
-                self._vectors = self._load_vectors(old, dim)
+                self._check_vectors(old, dim)
             else:
-                self._vectors = FlatVectors.empty(dim)
+                self._vectors.clear()
             return old
         except sqlite3.DatabaseError as error:
             if is_damage(error):
                 raise _Unusable(_first_line(error)) from error
             raise damaged(self.directory, error) from error
 
-    def _load_vectors(self, old: dict[str, str], dim: int) -> FlatVectors:
-        name = old.get("vectors_file")
-        if not name:
-            raise _Unusable("its manifest names no vectors file")
+    def _check_vectors(self, old: dict[str, str], dim: int) -> None:
+        if old.get("dim") != str(dim):
+            raise _Unusable(f"its vectors have {old.get('dim')} dimensions, not {dim}")
+        (rows,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
         try:
-            vectors = FlatVectors.load(
-                self.directory / name, writable=True, sha256=old.get("vectors_sha256")
-            )
-        except FileNotFoundError:
-            raise _Unusable(f"its vectors file {name} is missing") from None
+            self._vectors.verify(rows)
+        except FileNotFoundError as error:
+            raise _Unusable(
+                f"its vectors file {Path(str(error.filename)).name} is missing"
+            ) from None
         except VectorFileError as error:
             raise _Unusable(str(error)) from error
-        (rows,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
-        if vectors.count != rows or vectors.dim != dim:
-            raise _Unusable(f"{name} holds {vectors.count} vectors for {rows} chunks")
-        return vectors
 
     def files(self) -> dict[str, FileRecord]:
         return read_files(self._conn)
@@ -218,7 +224,7 @@ class IndexWriter:
         for table in ("chunks", "sentence_keys", "dropped_keys"):
             self._conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
         self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
-        self._removed_ids.extend(ids)
+        self._vectors.remove(ids)
         return ids
 
     def begin_file(self, record: FileRecord) -> tuple[int, SqliteSeen]:
@@ -260,8 +266,7 @@ class IndexWriter:
             [(file_id, key) for key in set(dropped_keys)],
         )
         if ids:
-            self._added_ids.extend(ids)
-            self._added_vectors.append(vectors)
+            self._vectors.add(ids, vectors)
         return ids
 
     def _store_headings(
@@ -295,7 +300,7 @@ class IndexWriter:
     @property
     def pending_chunks(self) -> int:
         """Chunks stored since the last commit, whose vectors wait in memory for it."""
-        return len(self._added_ids)
+        return self._vectors.pending
 
     def checkpoint(self) -> None:
         """Commit what is stored so far, as a complete index, and carry on in a new
@@ -310,21 +315,11 @@ class IndexWriter:
     def _commit(self) -> None:
         saving = time.monotonic()
         generation = int(self._old_manifest.get("generation", "0")) + 1
-        vectors_file = f"vectors-{generation}.faiss"
-        added = (
-            np.vstack(self._added_vectors)
-            if self._added_vectors
-            else np.zeros((0, self._vectors.dim), np.float32)
-        )
-        self._vectors.apply(self._removed_ids, self._added_ids, added)
-        self._removed_ids, self._added_ids, self._added_vectors = [], [], []
-        digest = self._vectors.save(self.directory / vectors_file)
-        self.last_save_seconds = time.monotonic() - saving
+        template = self._vectors.flush(generation)
+        self.last_save_seconds = time.monotonic() - saving - self._vectors.training_seconds
         values = {
             **self.manifest,
-            "vectors_file": vectors_file,
-            "vectors_sha256": digest,
-            "vectors_size": str((self.directory / vectors_file).stat().st_size),
+            **template,
             "generation": str(generation),
             "built_at": f"{time.time():.3f}",
         }
@@ -333,7 +328,7 @@ class IndexWriter:
         self._conn.execute("COMMIT")
         self._old_manifest = values
         self.last_commit_at = time.monotonic()
-        _remove_stale_generations(self.directory, keep=vectors_file)
+        remove_stale_files(self.directory, keep=self._vectors.names())
 
     def _abort(self) -> None:
         # Closing the connection rolls back everything this run wrote.
@@ -371,7 +366,7 @@ def _discard_index_files(directory: Path) -> None:
     """Delete an unusable index (the lock stays: this process holds it)."""
     for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
         (directory / name).unlink(missing_ok=True)
-    for path in directory.glob("vectors-*.faiss*"):
+    for path in directory.glob("vectors-*"):
         path.unlink(missing_ok=True)
 
 
@@ -385,10 +380,3 @@ def _acquire_lock(path: Path) -> int:
             f"another askseed is updating the index in {path.parent}; wait for it to finish"
         ) from None
     return handle
-
-
-def _remove_stale_generations(directory: Path, keep: str) -> None:
-    # Readers that already opened an old generation keep it alive through their mapping.
-    for path in directory.glob("vectors-*.faiss*"):
-        if path.name != keep:
-            path.unlink(missing_ok=True)

@@ -1,0 +1,136 @@
+"""Vector segments: a commit appends one, removals are tombstones, merges are tiered and
+bounded, and a build killed in the middle of a merge keeps a usable index."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from askseed.config import Settings
+from askseed.ingest import indexer
+from askseed.ingest.indexer import update_index
+from askseed.store import segments
+from askseed.store.reader import IndexReader
+from conftest import FakeEmbedder
+from test_crash import SEED, filler, kill, named_files, paused, vector_files, write_folder
+
+
+@pytest.mark.parametrize(
+    ("live", "merge"),
+    [
+        ([], None),
+        ([(4096, 0)] * 3, None),  # three of a tier: not yet
+        ([(4096, 0)] * 4, (0, 4)),
+        ([(16384, 0), (4096, 0), (4096, 0), (4096, 0), (4096, 0)], (1, 5)),  # the newest run
+        ([(4096, 0), (16384, 0), (4096, 0), (4096, 0)], None),  # not neighbours
+        ([(65536, 0)] * 4, None),  # 262,144 would exceed MAX_SEGMENT_VECTORS
+        ([(65536, 0), (4096, 2048)], (1, 2)),  # half tombstones: rewritten alone
+        ([(65536, 16384), (4096, 0)], (0, 1)),  # a quarter
+        ([(65536, 16383)], None),
+        ([(4096, 100)] * 4, (0, 4)),  # tiers count live vectors
+    ],
+)
+def test_which_segments_merge(live, merge):
+    assert segments.plan_merge(live) == merge
+
+
+def exact_top(reader: IndexReader, vectors: dict[int, np.ndarray], query: np.ndarray, k: int):
+    """Brute force over the chunks the snapshot holds."""
+    scores = sorted(((float(v @ query), i) for i, v in vectors.items()), reverse=True)
+    return [i for _, i in scores[:k]]
+
+
+@pytest.fixture
+def small_segments(monkeypatch):
+    """A commit every chunk or two, and merges of every two neighbouring segments."""
+    monkeypatch.setattr(indexer, "EMBED_BATCH", 1)
+    monkeypatch.setattr(indexer, "COMMIT_CHUNKS", 1)
+    monkeypatch.setattr(indexer, "SAVE_SHARE", 0)
+    monkeypatch.setattr(segments, "BASE_SEGMENT_VECTORS", 2)
+    monkeypatch.setattr(segments, "MERGE_FACTOR", 2)
+
+
+def test_segments_merge_and_tombstones_hide_removed_chunks(tmp_path, small_segments):
+    rng = random.Random(SEED)
+    documents = {f"notes/{n:02}.txt": filler(rng, 6) for n in range(16)}
+    write_folder(tmp_path / "docs", documents)
+    settings = Settings(seeds=tmp_path / "docs", index=tmp_path / "index")
+    embedder = FakeEmbedder()
+    update_index(settings, embedder)
+    for n in range(0, 16, 3):  # a third of the files change: their old chunks are tombstoned
+        (tmp_path / "docs" / f"notes/{n:02}.txt").write_text(filler(rng, 6))
+    (tmp_path / "docs" / "notes/01.txt").unlink()
+    update_index(settings, embedder)
+
+    with IndexReader(settings.index) as reader:
+        chunks = reader.chunks_by_id(list(range(1, 1000)))
+        stored = dict(zip(chunks, embedder.encode([c.text for c in chunks.values()]), strict=True))
+        named = reader.vectors
+        assert len(named._segments) < 16  # merged
+        assert reader.vectors.count == len(chunks) == reader.chunks
+        for query in ("lantern meadow copper", "juniper kettle", "granite falcon ember"):
+            vector = embedder.encode([query])[0]
+            [hits] = reader.search(vector.reshape(1, -1), 10, mode="exact")
+            assert [i for i, _ in hits] == exact_top(reader, stored, vector, 10)
+            assert all(abs(s - float(stored[i] @ vector)) < 1e-3 for i, s in hits)
+            assert {i for i, _ in hits} <= chunks.keys()  # nothing tombstoned
+    assert vector_files(settings.index) == named_files(settings.index)
+
+
+# Inside merges, and while the IVF is trained and built for the merged segments.
+MERGE_KILLS = [
+    "merge-read:1",
+    "merge-read:3",
+    "merged:1",
+    "merged:2",
+    "ivf-trained:1",
+    "ivf-built:1",
+]
+
+
+@pytest.mark.parametrize("point", MERGE_KILLS)
+def test_a_build_killed_during_a_merge_resumes_to_the_same_index(tmp_path, point, monkeypatch):
+    rng = random.Random(SEED)
+    documents = {f"notes/file-{n:02}.txt": filler(rng, 8) for n in range(10)}
+    write_folder(tmp_path / "docs", documents)
+    process = paused(tmp_path, point, commit_chunks=2, merge_factor=2)
+    kill(process)
+    index = tmp_path / "index"
+    try:  # the last commit before the merge, whole, or no index yet
+        with IndexReader(index) as reader:
+            held = reader.files()
+            assert reader.vectors.count == reader.chunks == sum(r.chunks for r in held.values())
+    except Exception as error:  # noqa: BLE001 - only "no index yet" is acceptable
+        assert "run `askseed index` first" in str(error), error
+
+    from askseed.engine import Engine
+    from askseed.store import approximate
+    from askseed.ui import cli
+
+    # The resumed build merges and builds the IVF as the killed one did (test_crash.py).
+    monkeypatch.setattr(segments, "MERGE_FACTOR", 2)
+    monkeypatch.setattr(segments, "BASE_SEGMENT_VECTORS", 4)
+    monkeypatch.setattr(approximate, "MIN_CHUNKS", 8)
+    monkeypatch.setattr(approximate, "MIN_SEGMENT_VECTORS", 4)
+    original = cli._make_engine
+    cli._make_engine = lambda settings: Engine(settings, embedder=FakeEmbedder())
+    try:
+        assert cli.main(["index", "--seeds", str(tmp_path / "docs"), "--index", str(index)]) == 0
+    finally:
+        cli._make_engine = original
+    embedder = FakeEmbedder()
+    with IndexReader(index) as reader:
+        assert set(reader.files()) == set(documents)
+        chunks = reader.chunks_by_id(list(range(1, 1000)))
+        assert reader.vectors.count == len(chunks)
+        stored = dict(zip(chunks, embedder.encode([c.text for c in chunks.values()]), strict=True))
+        vector = embedder.encode(["lantern meadow copper"])[0]
+        [hits] = reader.search(vector.reshape(1, -1), 5, mode="exact")
+        assert [i for i, _ in hits] == exact_top(reader, stored, vector, 5)
+        assert reader.has_approximate
+        assert {i for i, _ in reader.search(vector.reshape(1, -1), 5)[0]} == set(
+            exact_top(reader, stored, vector, 5)
+        )
+    assert vector_files(index) == named_files(index)
