@@ -52,7 +52,7 @@ class SqliteSeen:
         self._conn = conn
         self._file_id = file_id
 
-    def has_key(self, key: str) -> bool:
+    def has_key(self, key: int) -> bool:
         row = self._conn.execute("SELECT 1 FROM sentence_keys WHERE key = ? LIMIT 1", (key,))
         return row.fetchone() is not None
 
@@ -67,7 +67,7 @@ class SqliteSeen:
         )
         return [row[0] for row in rows if row[0] is not None]
 
-    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None:
+    def add(self, key: int, signature: bytes | None, bands: list[int]) -> None:
         cursor = self._conn.execute(
             "INSERT INTO sentence_keys (key, file_id, signature) VALUES (?, ?, ?)",
             (key, self._file_id, signature),
@@ -236,7 +236,7 @@ class IndexWriter:
         file_id: int,
         chunks: list[ChunkRow],
         vectors: np.ndarray | None,
-        dropped_keys: Iterable[str],
+        dropped_keys: Iterable[int],
         search_texts: list[str] | None = None,
     ) -> list[int]:
         """Store a file's chunks, their vectors (one row each) and the keys of the sentences it
@@ -245,12 +245,14 @@ class IndexWriter:
         ids = []
         columns = ", ".join(CHUNK_COLUMNS)
         marks = ", ".join("?" * (1 + len(CHUNK_COLUMNS)))
+        previous = None  # the chunk stored just before, whose last vector the next may borrow
         for chunk in chunks:
             cursor = self._conn.execute(
                 f"INSERT INTO chunks (file_id, {columns}) VALUES ({marks})",
-                (file_id, *encode_chunk(chunk)),
+                (file_id, *encode_chunk(chunk, previous)),
             )
             ids.append(cursor.lastrowid)
+            previous = chunk
         self._conn.execute("UPDATE files SET chunks = ? WHERE id = ?", (len(ids), file_id))
         searched = search_texts or [chunk.text for chunk in chunks]
         self._store_headings(file_id, ids, chunks, searched)
