@@ -37,8 +37,10 @@ from askseed.errors import AskseedError, is_damage
 # 4: 16 KB pages; chunk vectors as float16 in FAISS; the LSH band table is
 #    clustered on its key instead of carrying a second index; FTS5 keeps no copy of the texts
 #    but reads them from the chunk_search view (BENCHMARKS.md, "Bytes per chunk").
-# 5: sentence vectors as int8; dedup keys as 64-bit integers, 8-bit MinHash signatures and
-#    32-bit band keys (BENCHMARKS.md, "Bytes per chunk, third pass").
+# 5: sentence vectors as int8, a vector shared with the chunk before stored once; spans as
+#    deltas; dedup keys as 64-bit integers, 8-bit MinHash signatures, 32-bit band keys in 8
+#    bands; files keep their id ranges instead of indexes on file_id; sha256 as bytes
+#    (BENCHMARKS.md, "Bytes per chunk, third pass").
 SCHEMA_VERSION = "5"
 # Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages
 # most pages held one row and a quarter of the file was slack. Applies to new databases only.
@@ -49,10 +51,13 @@ LOCK_FILE = "write.lock"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- A file's chunks take the ids first_chunk.. (chunks of them), its dedup keys the ids
+-- first_key..last_key: removing it deletes those ranges, with no index on file_id.
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, chunks INTEGER NOT NULL,
-    page_starts TEXT, warnings TEXT, heading TEXT);
+    mtime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL, chunks INTEGER NOT NULL,
+    page_starts TEXT, warnings TEXT, heading TEXT, first_chunk INTEGER, first_key INTEGER,
+    last_key INTEGER);
 CREATE TABLE IF NOT EXISTS skipped (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -60,7 +65,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL,
     borrows_first INTEGER NOT NULL DEFAULT 0, headed INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
 -- What the keyword index holds for each chunk (the indexer's search text): the chunk after
 -- its file's heading when `headed`. FTS5 reads it from here instead of keeping a copy.
 CREATE VIEW IF NOT EXISTS chunk_search AS
@@ -70,7 +74,6 @@ CREATE VIEW IF NOT EXISTS chunk_search AS
 CREATE TABLE IF NOT EXISTS sentence_keys (
     id INTEGER PRIMARY KEY, key INTEGER NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_key ON sentence_keys(key);
-CREATE INDEX IF NOT EXISTS sentence_keys_by_file ON sentence_keys(file_id);
 CREATE TABLE IF NOT EXISTS sentence_bands (
     band INTEGER NOT NULL, sentence_id INTEGER NOT NULL, PRIMARY KEY (band, sentence_id))
     WITHOUT ROWID;
@@ -104,6 +107,21 @@ class FileRecord(NamedTuple):
     sha256: str
     chunks: int = 0
     page_starts: tuple[int, ...] | None = None
+
+
+class FileRanges(NamedTuple):
+    """Where a file's rows are: its chunks' ids and its dedup keys' ids (inclusive; None when
+    it kept no sentence)."""
+
+    file_id: int
+    first_chunk: int | None
+    chunks: int
+    first_key: int | None
+    last_key: int | None
+
+    @property
+    def chunk_ids(self) -> range:
+        return range(self.first_chunk, self.first_chunk + self.chunks) if self.chunks else range(0)
 
 
 class SkippedFile(NamedTuple):
@@ -335,11 +353,16 @@ def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM manifest")) if exists else {}
 
 
+def encode_sha256(digest: str) -> bytes:
+    """A hex digest as its 32 bytes (half the 64 characters)."""
+    return bytes.fromhex(digest)
+
+
 def read_files(conn: sqlite3.Connection) -> dict[str, FileRecord]:
     """The indexed files by path, as the connection's snapshot sees them."""
     rows = conn.execute("SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files")
     return {
-        path: FileRecord(path, size, mtime_ns, sha256, chunks, decode_pages(pages))
+        path: FileRecord(path, size, mtime_ns, bytes(sha256).hex(), chunks, decode_pages(pages))
         for path, size, mtime_ns, sha256, chunks, pages in rows
     }
 
