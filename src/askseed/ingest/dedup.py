@@ -34,15 +34,18 @@ _WORD = re.compile(r"\w+")
 MIN_NEAR_WORDS = 8
 DEFAULT_NEAR_THRESHOLD = 0.8
 # 64 hashes estimate Jaccard within about +-0.05 (one standard deviation at 0.8).
-# 8 bands of 5 rows (40 of the 64 hashes) make a pair a candidate with probability
-# 1 - (1 - J**5)**8: 0.96 at J=0.8, 0.99 at 0.85, but only 0.05 at 0.37, a typical pair of
-# templated sentences ("Room 12 is on floor 3" / "Room 40 is on floor 2"). Fewer, wider
-# bands keep candidate lists short on templated text and the band table small: 8 of 5 find
-# as many near-duplicates as the 10 of 6 used before with a fifth fewer rows (on SciFact,
-# SQuAD-A and 12,000 edited SQuAD-A sentences, benchmarks/dedup_drops.py).
+# 6 bands of 4 rows (24 of the 64 hashes) make a pair a candidate with probability
+# 1 - (1 - J**4)**6: 0.96 at J=0.8, 0.99 at 0.85, 0.11 at 0.37, a typical pair of templated
+# sentences ("Room 12 is on floor 3" / "Room 40 is on floor 2"). The 10 bands of 6 rows used
+# before found as many pairs at the threshold (0.95 at J=0.8) and fewer at 0.37 (0.03), for
+# 10 rows a sentence in the band table instead of 6: on SciFact, SQuAD-A and 12,000 edited
+# SQuAD-A sentences the same sentences are dropped but for 0.5% of the edited ones, and
+# 20,000 templated sentences take 6.6 s instead of 5.2 (benchmarks/dedup_drops.py;
+# BENCHMARKS.md, "Bytes per chunk, third pass"). Candidates are then checked on their
+# signatures, so a spurious one costs time, never a wrong drop.
 NUM_HASHES = 64
-NUM_BANDS = 8
-_ROWS_PER_BAND = 5
+NUM_BANDS = 6
+_ROWS_PER_BAND = 4
 # b-bit MinHash (Li and König, 2010): the store keeps only the low SIGNATURE_BITS of each
 # 32-bit minimum, 64 bytes a sentence instead of 256. Two different minima then agree by
 # chance with probability 2**-SIGNATURE_BITS, which `similarity` corrects for; at the 0.8

@@ -38,7 +38,7 @@ from askseed.errors import AskseedError, is_damage
 #    clustered on its key instead of carrying a second index; FTS5 keeps no copy of the texts
 #    but reads them from the chunk_search view (BENCHMARKS.md, "Bytes per chunk").
 # 5: sentence vectors as int8, a vector shared with the chunk before stored once; spans as
-#    deltas; dedup keys as 64-bit integers, 8-bit MinHash signatures, 32-bit band keys in 8
+#    deltas; dedup keys as 64-bit integers, 8-bit MinHash signatures, 32-bit band keys in 6
 #    bands; files keep their id ranges instead of indexes on file_id; sha256 as bytes
 #    (BENCHMARKS.md, "Bytes per chunk, third pass").
 SCHEMA_VERSION = "5"
