@@ -51,8 +51,10 @@ _ROWS_PER_BAND = 4
 # chance with probability 2**-SIGNATURE_BITS, which `similarity` corrects for; at the 0.8
 # threshold the corrected estimate needs the same 52 of 64 agreements as the full values,
 # and a pair just below it crosses only when one of its ~13 differing minima collides (about
-# 5%, within the estimate's own +-0.05). Bands are computed from the full minima before they
-# are cut, so candidates are found exactly as before.
+# 5%, within the estimate's own +-0.05). Templated text, where a sentence meets many
+# candidates just under the line, adds those chances up: 0.5% more of such sentences are
+# dropped (BENCHMARKS.md, "Bytes per chunk, third pass"). Bands are computed from the full
+# minima before they are cut.
 SIGNATURE_BITS = 8
 _CHANCE = 2.0**-SIGNATURE_BITS
 _STORED = np.dtype(f"<u{SIGNATURE_BITS // 8}")
