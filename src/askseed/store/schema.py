@@ -111,7 +111,8 @@ class FileRecord(NamedTuple):
 
 class FileRanges(NamedTuple):
     """Where a file's rows are: its chunks' ids and its dedup keys' ids (inclusive; None when
-    it kept no sentence)."""
+    it kept no sentence). A file's chunks are inserted one after another, so their ids
+    (AUTOINCREMENT) are consecutive, and a chunk may borrow from the one before it."""
 
     file_id: int
     first_chunk: int | None

@@ -1,6 +1,7 @@
 """Dedup's memory in the index: the sentences already kept in any file, in SQLite.
 
-The writer gives each file one SqliteSeen (ingest.dedup.SeenSentences) in its transaction.
+The writer gives each file one SqliteSeen (ingest.dedup.SeenSentences) in its transaction,
+and removes a file's keys with forget_keys.
 Tables (schema.py): sentence_keys holds each kept sentence's exact key and MinHash signature,
 sentence_bands its LSH band keys, clustered on the band for the near-duplicate lookup.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+
+from askseed.store.schema import FileRanges
 
 
 class SqliteSeen:
@@ -50,3 +53,26 @@ class SqliteSeen:
             "INSERT OR IGNORE INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
             [(band, cursor.lastrowid) for band in bands],
         )
+
+
+def forget_keys(conn: sqlite3.Connection, held: FileRanges) -> None:
+    """Delete a file's keys and their bands (the band table is keyed by band, so this scans
+    it, as it did with an index on file_id)."""
+    keys = (held.first_key, held.last_key, held.file_id)
+    conn.execute(
+        "DELETE FROM sentence_bands WHERE sentence_id IN (SELECT id FROM sentence_keys "
+        "WHERE id BETWEEN ? AND ? AND file_id = ?)",
+        keys,
+    )
+    conn.execute("DELETE FROM sentence_keys WHERE id BETWEEN ? AND ? AND file_id = ?", keys)
+
+
+def dependents(conn: sqlite3.Connection, held: FileRanges, path: str) -> set[str]:
+    """Other files that dropped a sentence as a duplicate of one this file kept."""
+    rows = conn.execute(
+        "SELECT DISTINCT f.path FROM dropped_keys d JOIN files f ON f.id = d.file_id "
+        "WHERE d.key IN (SELECT key FROM sentence_keys WHERE id BETWEEN ? AND ? "
+        "AND file_id = ?) AND f.path != ?",
+        (held.first_key, held.last_key, held.file_id, path),
+    )
+    return {row[0] for row in rows}

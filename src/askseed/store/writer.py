@@ -44,7 +44,7 @@ from askseed.store.schema import (
     read_manifest,
     read_skipped,
 )
-from askseed.store.seen import SqliteSeen
+from askseed.store.seen import SqliteSeen, dependents, forget_keys
 from askseed.store.vectors import FlatVectors, VectorFileError
 
 
@@ -169,15 +169,7 @@ class IndexWriter:
     def dependents_of(self, path: str) -> set[str]:
         """Files that dropped a sentence as a duplicate of one this file holds."""
         held = self._ranges(path)
-        if held is None:
-            return set()
-        rows = self._conn.execute(
-            "SELECT DISTINCT f.path FROM dropped_keys d JOIN files f ON f.id = d.file_id "
-            "WHERE d.key IN (SELECT key FROM sentence_keys WHERE id BETWEEN ? AND ? "
-            "AND file_id = ?) AND f.path != ?",
-            (held.first_key, held.last_key, held.file_id, path),
-        )
-        return {row[0] for row in rows}
+        return set() if held is None else dependents(self._conn, held, path)
 
     def remove_file(self, path: str) -> list[int]:
         """Drop a file's chunks and dedup keys; returns the removed chunk ids."""
@@ -188,15 +180,7 @@ class IndexWriter:
         ids = list(held.chunk_ids)
         # First: the keyword index reads the texts it forgets from the chunks (chunk_search).
         self._keywords.remove(ids)
-        keys = (held.first_key, held.last_key, held.file_id)
-        self._conn.execute(
-            "DELETE FROM sentence_bands WHERE sentence_id IN (SELECT id FROM sentence_keys "
-            "WHERE id BETWEEN ? AND ? AND file_id = ?)",
-            keys,
-        )
-        self._conn.execute(
-            "DELETE FROM sentence_keys WHERE id BETWEEN ? AND ? AND file_id = ?", keys
-        )
+        forget_keys(self._conn, held)
         if ids:
             self._conn.execute(
                 "DELETE FROM chunks WHERE id BETWEEN ? AND ? AND file_id = ?",
@@ -229,8 +213,7 @@ class IndexWriter:
         """Store a file's chunks, their vectors (one row each) and the keys of the sentences it
         dropped as duplicates; search_texts is what the keyword index holds for each chunk
         (default: its text)."""
-        # A file's chunks take consecutive ids (one insert after another, AUTOINCREMENT): the
-        # files row keeps the first, and a chunk may borrow from the one before (schema.py).
+        # Consecutive ids (AUTOINCREMENT, one insert after another): see FileRanges.
         ids = []
         columns = ", ".join(CHUNK_COLUMNS)
         marks = ", ".join("?" * (1 + len(CHUNK_COLUMNS)))
@@ -242,20 +225,13 @@ class IndexWriter:
             )
             ids.append(cursor.lastrowid)
             previous = chunk
-        seen = self._seen.pop(file_id, None)
         if ids and ids != list(range(ids[0], ids[0] + len(ids))):
             raise RuntimeError(f"chunk ids of file {file_id} are not consecutive: {ids}")
         self._conn.execute(
-            "UPDATE files SET chunks = ?, first_chunk = ?, first_key = ?, last_key = ? "
-            "WHERE id = ?",
-            (
-                len(ids),
-                ids[0] if ids else None,
-                seen.first_id if seen else None,
-                seen.last_id if seen else None,
-                file_id,
-            ),
+            "UPDATE files SET chunks = ?, first_chunk = ? WHERE id = ?",
+            (len(ids), ids[0] if ids else None, file_id),
         )
+        self._record_key_range(file_id)
         searched = search_texts or [chunk.text for chunk in chunks]
         self._store_headings(file_id, ids, chunks, searched)
         self._keywords.add(zip(ids, searched, strict=True))
@@ -267,6 +243,15 @@ class IndexWriter:
             self._added_ids.extend(ids)
             self._added_vectors.append(vectors)
         return ids
+
+    def _record_key_range(self, file_id: int) -> None:
+        """Note in the files row which ids the file's dedup keys took (remove_file's range)."""
+        seen = self._seen.pop(file_id, None)
+        if seen is not None and seen.first_id is not None:
+            self._conn.execute(
+                "UPDATE files SET first_key = ?, last_key = ? WHERE id = ?",
+                (seen.first_id, seen.last_id, file_id),
+            )
 
     def _store_headings(
         self, file_id: int, ids: list[int], chunks: list[ChunkRow], searched: list[str]
@@ -312,6 +297,8 @@ class IndexWriter:
         self._release()
 
     def _commit(self) -> None:
+        for file_id in list(self._seen):  # begun and never finished: still removable
+            self._record_key_range(file_id)
         saving = time.monotonic()
         generation = int(self._old_manifest.get("generation", "0")) + 1
         vectors_file = f"vectors-{generation}.faiss"
