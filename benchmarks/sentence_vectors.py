@@ -35,7 +35,7 @@ from askseed.eval.beir import judged_queries, read_qrels  # noqa: E402
 from askseed.eval.runner import prepare_corpus, run_queries  # noqa: E402
 from askseed.ingest import indexer  # noqa: E402
 from askseed.model.embedder import MiniLMEmbedder  # noqa: E402
-from askseed.store.schema import decode_sentence_vectors  # noqa: E402
+from askseed.store.schema import chunk_query, decode_chunk  # noqa: E402
 
 SQUAD = DATA / "squad-a"
 MODES = ("alone", "pooled")
@@ -100,16 +100,15 @@ def format_speed(results: dict, st_per_s: float) -> str:
 def sentence_vectors(index: Path, dim: int = 384) -> dict[tuple[str, str, str], np.ndarray]:
     """Every stored sentence vector, keyed by (file, chunk text, sentence text)."""
     found = {}
-    query = (
-        "SELECT f.path, c.text, c.sentences, c.sentence_vectors "
-        "FROM chunks c JOIN files f ON f.id = c.file_id"
-    )
     with sqlite3.connect(index / "meta.sqlite") as db:
-        for path, text, spans, blob in db.execute(query):
-            spans = json.loads(spans)
-            vectors = decode_sentence_vectors(blob, len(spans), dim)
-            for (start, end, *_), vector in zip(spans, vectors, strict=True):
-                found[(path, text, text[start:end])] = vector
+        db.row_factory = sqlite3.Row
+        ids = [row[0] for row in db.execute("SELECT id FROM chunks")]
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            for row in db.execute(chunk_query(len(batch)), batch):
+                chunk = decode_chunk(row, dim)
+                for span, vector in zip(chunk.sentences, chunk.sentence_vectors, strict=True):
+                    found[(chunk.source, chunk.text, chunk.sentence_text(span))] = vector
     return found
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from askseed.ingest.dedup import (
+    DEFAULT_NEAR_THRESHOLD,
     NUM_BANDS,
+    NUM_HASHES,
+    SIGNATURE_BITS,
     MemorySeen,
+    _any_similar,
     drop_duplicates,
-    lsh_bands,
+    minhash,
     minhash_signature,
     sentence_key,
     similarity,
@@ -46,13 +51,12 @@ def as_sentences(texts: list[str]) -> list[Sentence]:
 )
 def test_sentence_key(a: str, b: str, same: bool) -> None:
     assert (sentence_key(a) == sentence_key(b)) is same
-    assert len(sentence_key(a)) == 16
-    int(sentence_key(a), 16)  # hex
+    assert -(2**63) <= sentence_key(a) < 2**63  # an SQLite INTEGER
 
 
 def test_signature_shape_and_determinism() -> None:
     signature = minhash_signature(TRIAL)
-    assert signature is not None and len(signature) == 256
+    assert signature is not None and len(signature) == NUM_HASHES * SIGNATURE_BITS // 8 == 64
     assert minhash_signature(TRIAL) == signature
     assert minhash_signature(TRIAL.upper()) == signature
     assert similarity(signature, signature) == 1.0
@@ -63,11 +67,41 @@ def test_short_sentences_have_no_signature(text: str) -> None:
     assert minhash_signature(text) is None
 
 
-def test_bands_fit_sqlite_integers() -> None:
-    bands = lsh_bands(minhash_signature(TRIAL))
+def test_bands_fit_four_byte_sqlite_integers() -> None:
+    bands = minhash(TRIAL).bands
     assert len(bands) == NUM_BANDS
-    assert all(-(2**63) <= band < 2**63 for band in bands)
+    assert all(-(2**31) <= band < 2**31 for band in bands)
     assert len(set(bands)) == NUM_BANDS
+
+
+def signature_of(agreeing: int) -> tuple[bytes, bytes]:
+    """Two signatures whose first `agreeing` values are equal and the rest all differ."""
+    left = np.arange(NUM_HASHES, dtype=np.uint8)
+    right = left.copy()
+    right[agreeing:] += 128
+    return left.tobytes(), right.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("agreeing", "expected"),
+    [
+        (64, 1.0),
+        # An unrelated pair still agrees on 1 value in 256 by chance: the estimate discounts it.
+        (0, 0.0),
+        (1, (1 / 64 - 1 / 256) / (1 - 1 / 256)),
+        (32, (0.5 - 1 / 256) / (1 - 1 / 256)),
+        (52, (52 / 64 - 1 / 256) / (1 - 1 / 256)),
+    ],
+)
+def test_similarity_is_corrected_for_chance_agreement(agreeing: int, expected: float) -> None:
+    assert similarity(*signature_of(agreeing)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("agreeing", "near"), [(52, True), (51, False), (64, True), (0, False)])
+def test_the_threshold_needs_the_same_agreements_as_full_minima(agreeing: int, near: bool) -> None:
+    # 0.8 of 64 full 32-bit minima is 51.2, so 52 agree; the 8-bit estimate keeps that line.
+    new, stored = signature_of(agreeing)
+    assert _any_similar(new, [stored], DEFAULT_NEAR_THRESHOLD) is near
 
 
 @pytest.mark.parametrize(

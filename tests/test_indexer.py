@@ -135,3 +135,46 @@ def test_status_reports_stale_after_a_change(corpus, fake_embedder):
     write(corpus.seeds, "new.txt", "A brand new file about volcanoes.\n")
     status = engine.status()
     assert not status.fresh and status.changed_files == 1
+
+
+def table_counts(settings) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(settings.index / "meta.sqlite") as db:
+        return {
+            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("chunks", "sentence_keys", "sentence_bands", "files")
+        } | {
+            "borrowing": db.execute("SELECT count(*) FROM chunks WHERE borrows_first").fetchone()[0]
+        }
+
+
+def test_removing_and_re_adding_a_file_leaves_exactly_its_rows(make_settings, fake_embedder):
+    # Long files of many chunks, so that rows of one file sit between rows of others and
+    # chunks borrow their first sentence's vector from the chunk before.
+    from dataclasses import replace
+
+    settings = replace(make_settings(), chunk_tokens=60)
+    for name in ("a.txt", "b.txt", "c.txt"):
+        lines = [
+            f"In file {name} sentence number {n} tells of river {n} and its fish."
+            for n in range(30)
+        ]
+        write(settings.seeds, name, "\n".join(lines) + "\n")
+    update_index(settings, fake_embedder)
+    full = table_counts(settings)
+    (settings.seeds / "b.txt").rename(settings.seeds / "b.keep")
+    update_index(settings, fake_embedder)
+    without = table_counts(settings)
+    assert 0 < full["borrowing"] < full["chunks"]
+    assert without["files"] == 2 and 0 < without["chunks"] < full["chunks"]
+    assert 0 < without["sentence_bands"] < full["sentence_bands"]
+    (settings.seeds / "b.keep").rename(settings.seeds / "b.txt")
+    update_index(settings, fake_embedder)
+    assert table_counts(settings) == full
+    with IndexReader(settings.index) as reader:
+        chunks = reader.chunks_by_id(list(range(1, 1000)))
+        assert len(chunks) == full["chunks"] == reader.vectors.count
+    for chunk in chunks.values():
+        alone = fake_embedder.encode([chunk.sentence_text(s) for s in chunk.sentences])
+        assert abs(chunk.sentence_vectors - alone).max() < 0.01

@@ -63,7 +63,7 @@ def test_spans_point_at_the_sentences_in_what_is_embedded(make_settings, chunk_t
     )
     for chunk in chunks:
         alone = FakeEmbedder().encode([chunk.sentence_text(s) for s in chunk.sentences])
-        assert np.allclose(chunk.sentence_vectors, alone, atol=0.01)  # float16 on disk
+        assert np.allclose(chunk.sentence_vectors, alone, atol=0.01)  # int8 on disk
 
 
 def test_by_default_each_sentence_is_embedded_alone(make_settings, fake_embedder):

@@ -1,11 +1,21 @@
-"""The on-disk codec of sentence vectors: float16, cosines as float32 gives them."""
+"""The on-disk codec of a chunk: sentence vectors as int8 (one byte a dimension, cosines
+within 0.01), a vector shared with the chunk before borrowed from it, spans as small deltas."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from askseed.store.schema import decode_sentence_vectors, encode_sentence_vectors
+from askseed.store.schema import (
+    ChunkRow,
+    SentenceSpan,
+    decode_chunk,
+    decode_sentence_vectors,
+    decode_spans,
+    encode_chunk,
+    encode_sentence_vectors,
+    encode_spans,
+)
 
 
 def unit_rows(count: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -14,21 +24,40 @@ def unit_rows(count: int, dim: int, seed: int = 0) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("count", "dim"), [(0, 384), (1, 384), (7, 384), (3, 64)])
-def test_round_trip_keeps_cosines_and_takes_two_bytes_a_dimension(count, dim):
+def test_round_trip_keeps_cosines_and_takes_one_byte_a_dimension(count, dim):
     vectors = unit_rows(count, dim)
     blob = encode_sentence_vectors(vectors)
-    assert len(blob) == count * dim * 2
+    assert len(blob) == count * dim
     decoded = decode_sentence_vectors(blob, count, dim)
     assert decoded.shape == (count, dim) and decoded.dtype == np.float32
     if count:
         queries = unit_rows(50, dim, seed=1)
-        assert np.abs(queries @ vectors.T - queries @ decoded.T).max() < 0.001
-        assert np.allclose(np.linalg.norm(decoded, axis=1), 1.0, atol=1e-3)
+        moved = np.abs(queries @ vectors.T - queries @ decoded.T)
+        assert moved.max() < 0.01 and moved.mean() < 0.002
+        assert np.allclose(np.linalg.norm(decoded, axis=1), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("row", "stored"),
+    [
+        # The largest component becomes +-127 whatever the vector's length: only directions
+        # are kept, and decoding renormalises.
+        ([0.6, -0.8], [95, -127]),
+        ([3.0, 4.0], [95, 127]),
+        ([1.0, 0.0], [127, 0]),
+        ([0.001, -0.5], [0, -127]),
+    ],
+)
+def test_each_row_is_scaled_to_its_largest_component(row, stored):
+    blob = encode_sentence_vectors(np.array([row], dtype=np.float32))
+    assert np.frombuffer(blob, dtype=np.int8).tolist() == stored
+    decoded = decode_sentence_vectors(blob, 1, 2)[0]
+    assert np.allclose(decoded, np.array(stored) / np.linalg.norm(stored))
 
 
 def test_a_zero_vector_stays_zero():
     decoded = decode_sentence_vectors(encode_sentence_vectors(np.zeros((1, 8))), 1, 8)
-    assert not decoded.any()
+    assert not decoded.any() and not np.isnan(decoded).any()
 
 
 @pytest.mark.parametrize("cut", [1, 4, 100])
@@ -36,3 +65,93 @@ def test_a_short_blob_is_refused(cut):
     blob = encode_sentence_vectors(unit_rows(2, 16))
     with pytest.raises(ValueError):
         decode_sentence_vectors(blob[:-cut], 2, 16)
+
+
+def chunk(spans, vectors, start=100, start_line=7) -> ChunkRow:
+    return ChunkRow(
+        text="x" * 400,
+        start=start,
+        end=start + 400,
+        start_line=start_line,
+        end_line=start_line + 9,
+        sentences=tuple(SentenceSpan(*span) for span in spans),
+        sentence_vectors=vectors,
+    )
+
+
+@pytest.mark.parametrize(
+    "spans",
+    [
+        [],
+        [(0, 120, 100, 220, 7, 7)],
+        # Joined with one space where the source had a blank line: offsets drift by one.
+        [(0, 120, 100, 220, 7, 7), (121, 244, 222, 345, 9, 9), (245, 334, 346, 435, 9, 11)],
+        # A sentence whose source was longer (spaces collapsed), and a PDF page turn that
+        # restarts the line count.
+        [(0, 50, 100, 160, 40, 41), (51, 90, 161, 200, 1, 2)],
+        # Large offsets deep in a long file.
+        [(0, 9, 9_000_000, 9_000_009, 123_456, 123_456)],
+    ],
+)
+def test_spans_round_trip(spans):
+    row = chunk(spans, unit_rows(len(spans), 8), start=spans[0][2] if spans else 100)
+    encoded = encode_spans(row)
+    assert decode_spans(encoded, row.start, row.start_line) == row.sentences
+    assert len(encoded) <= 2 + 25 * len(spans)
+
+
+@pytest.mark.parametrize("value", ["[1,2,3]", '{"a": 1}', "[[0,1,2,3,4,5]]", "not json"])
+def test_damaged_spans_are_refused(value):
+    with pytest.raises((ValueError, TypeError)):
+        decode_spans(value, 0, 1)
+
+
+SPANS = [(0, 10, 0, 10, 1, 1), (11, 20, 11, 20, 1, 1), (21, 30, 21, 30, 2, 2)]
+
+
+@pytest.mark.parametrize(
+    ("first_vector", "count", "borrows"),
+    [
+        ("shared", 3, True),  # embedded alone: the shared sentence's vector is the same
+        ("pooled", 3, False),  # pooled in its own chunk: a vector of its own
+        ("shared", 1, False),  # a one-sentence chunk keeps its vector: the next may borrow it
+    ],
+)
+def test_a_chunk_borrows_the_shared_sentence_vector_only_when_equal(first_vector, count, borrows):
+    previous = chunk(SPANS, unit_rows(3, 384, seed=1))
+    vectors = unit_rows(count, 384, seed=2)
+    if first_vector == "shared":
+        vectors[0] = previous.sentence_vectors[-1]
+    row = chunk(SPANS[:count], vectors)
+    *_, blob, borrowed = encode_chunk(row, previous)
+    assert borrowed is borrows
+    assert len(blob) == 384 * (count - borrows)
+    stored = {
+        "sentences": encode_spans(row),
+        "sentence_vectors": blob,
+        "borrows_first": borrowed,
+        "borrowed": encode_chunk(previous)[-2] if borrowed else None,
+        "text": row.text,
+        "start": row.start,
+        "end": row.end,
+        "start_line": row.start_line,
+        "end_line": row.end_line,
+        "id": 2,
+        "path": "a.txt",
+        "page_starts": None,
+    }
+    decoded = decode_chunk(stored, 384)
+    assert decoded.sentences == row.sentences
+    assert np.abs(decoded.sentence_vectors - vectors).max() < 0.01
+
+
+def test_a_borrowed_vector_that_is_missing_is_damage():
+    previous = chunk(SPANS, unit_rows(3, 384, seed=1))
+    vectors = unit_rows(3, 384, seed=2)
+    vectors[0] = previous.sentence_vectors[-1]
+    row = chunk(SPANS, vectors)
+    *_, blob, borrowed = encode_chunk(row, previous)
+    stored = {"sentences": encode_spans(row), "sentence_vectors": blob, "borrows_first": borrowed}
+    stored |= {"borrowed": None, "id": 2, "start": row.start, "start_line": row.start_line}
+    with pytest.raises(ValueError, match="missing chunk"):
+        decode_chunk(stored, 384)

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
@@ -34,13 +34,30 @@ _WORD = re.compile(r"\w+")
 MIN_NEAR_WORDS = 8
 DEFAULT_NEAR_THRESHOLD = 0.8
 # 64 hashes estimate Jaccard within about +-0.05 (one standard deviation at 0.8).
-# 10 bands of 6 rows (60 of the 64 hashes) make a pair a candidate with probability
-# 1 - (1 - J**6)**10: 0.95 at J=0.8, 0.99 at 0.85, but only 0.03 at 0.37, a typical pair of
-# templated sentences ("Room 12 is on floor 3" / "Room 40 is on floor 2"). Fewer, wider
-# bands keep candidate lists short on templated text and the band table small.
+# 6 bands of 4 rows (24 of the 64 hashes) make a pair a candidate with probability
+# 1 - (1 - J**4)**6: 0.96 at J=0.8, 0.99 at 0.85, 0.11 at 0.37, a typical pair of templated
+# sentences ("Room 12 is on floor 3" / "Room 40 is on floor 2"). The 10 bands of 6 rows used
+# before found as many pairs at the threshold (0.95 at J=0.8) and fewer at 0.37 (0.03), for
+# 10 rows a sentence in the band table instead of 6: on SciFact, SQuAD-A and 12,000 edited
+# SQuAD-A sentences the same sentences are dropped but for 0.5% of the edited ones, and
+# 20,000 templated sentences take 6.6 s instead of 5.2 (benchmarks/dedup_drops.py;
+# BENCHMARKS.md, "Bytes per chunk, third pass"). Candidates are then checked on their
+# signatures, so a spurious one costs time, never a wrong drop.
 NUM_HASHES = 64
-NUM_BANDS = 10
-_ROWS_PER_BAND = 6
+NUM_BANDS = 6
+_ROWS_PER_BAND = 4
+# b-bit MinHash (Li and König, 2010): the store keeps only the low SIGNATURE_BITS of each
+# 32-bit minimum, 64 bytes a sentence instead of 256. Two different minima then agree by
+# chance with probability 2**-SIGNATURE_BITS, which `similarity` corrects for; at the 0.8
+# threshold the corrected estimate needs the same 52 of 64 agreements as the full values,
+# and a pair just below it crosses only when one of its ~13 differing minima collides (about
+# 5%, within the estimate's own +-0.05). Templated text, where a sentence meets many
+# candidates just under the line, adds those chances up: 0.5% more of such sentences are
+# dropped (BENCHMARKS.md, "Bytes per chunk, third pass"). Bands are computed from the full
+# minima before they are cut.
+SIGNATURE_BITS = 8
+_CHANCE = 2.0**-SIGNATURE_BITS
+_STORED = np.dtype(f"<u{SIGNATURE_BITS // 8}")
 # Signatures are computed for this many sentences at a time to bound the memory of the
 # (shingles x hashes) table: about 20 shingles x 64 hashes x 8 bytes per sentence.
 _BATCH_SENTENCES = 512
@@ -71,20 +88,46 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def sentence_key(text: str) -> str:
-    """Exact-duplicate key: ignores case, punctuation and whitespace differences."""
+def sentence_key(text: str) -> int:
+    """Exact-duplicate key, a signed 64-bit integer (an SQLite INTEGER, 8 bytes): ignores
+    case, punctuation and whitespace differences."""
     canonical = " ".join(_words(text))
-    return hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(canonical.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+class MinHash(NamedTuple):
+    """A sentence's near-duplicate fingerprint: what the store keeps, and its LSH band keys."""
+
+    signature: bytes  # the low SIGNATURE_BITS of each of the NUM_HASHES minima
+    bands: list[int]  # NUM_BANDS keys, from the full minima
+
+
+def minhash(text: str) -> MinHash | None:
+    """The fingerprint of a sentence's word-pair shingles; None when it is too short."""
+    return _minhashes([text])[0]
 
 
 def minhash_signature(text: str) -> bytes | None:
-    """NUM_HASHES little-endian uint32 minima over word-pair shingles; None when too short."""
-    return _signatures([text])[0]
+    found = minhash(text)
+    return found.signature if found else None
 
 
-def _signatures(texts: list[str]) -> list[bytes | None]:
-    """minhash_signature for many texts, with one numpy pass per batch."""
-    result: list[bytes | None] = [None] * len(texts)
+def _minhashes(texts: list[str]) -> list[MinHash | None]:
+    return [
+        None if minima is None else MinHash(_cut(minima), lsh_bands(minima))
+        for minima in _minima(texts)
+    ]
+
+
+def _cut(minima: np.ndarray) -> bytes:
+    return (minima & np.uint32((1 << SIGNATURE_BITS) - 1)).astype(_STORED).tobytes()
+
+
+def _minima(texts: list[str]) -> list[np.ndarray | None]:
+    """NUM_HASHES uint32 minima over each text's word-pair shingles (None when too short),
+    with one numpy pass per batch."""
+    result: list[np.ndarray | None] = [None] * len(texts)
     for batch_start in range(0, len(texts), _BATCH_SENTENCES):
         rows, word_hashes, shingle_starts = [], [], []
         total_shingles = 0
@@ -108,30 +151,37 @@ def _signatures(texts: list[str]) -> list[bytes | None]:
         mixed = np.multiply.outer(shingles, _MULTIPLIERS)
         mixed += _INCREMENTS  # uint64 arithmetic wraps modulo 2**64, which is the point
         minima = np.minimum.reduceat(mixed, shingle_starts, axis=0) >> np.uint64(32)
-        packed = minima.astype("<u4")
+        minima = minima.astype(np.uint32)
         for index, row in enumerate(rows):
-            result[row] = packed[index].tobytes()
+            result[row] = minima[index]
     return result
 
 
-def lsh_bands(signature: bytes) -> list[int]:
+def lsh_bands(minima: np.ndarray) -> list[int]:
     """One key per band: sentences sharing any key are near-duplicate candidates.
 
-    Keys are signed 64-bit so they fit an SQLite INTEGER; each band mixes its rows with its own
-    constants so equal rows in different bands do not collide."""
-    used = np.frombuffer(signature, dtype="<u4")[: NUM_BANDS * _ROWS_PER_BAND]
-    rows = used.astype(np.uint64).reshape(NUM_BANDS, _ROWS_PER_BAND)
-    keys = (rows * _BAND_MIX).sum(axis=1, dtype=np.uint64)  # wraps modulo 2**64
-    return keys.view(np.int64).tolist()
+    Keys are signed 32-bit, 4 bytes as an SQLite INTEGER: two unrelated bands sharing a key
+    (about one lookup in 400 at 10 million stored sentences) only add a candidate, which its
+    signature then rejects. Each band mixes its rows with its own constants so that equal rows
+    in different bands do not collide."""
+    rows = minima[: NUM_BANDS * _ROWS_PER_BAND].astype(np.uint64).reshape(NUM_BANDS, -1)
+    keys = (rows * _BAND_MIX).sum(axis=1, dtype=np.uint64) >> np.uint64(32)  # wraps mod 2**64
+    return keys.astype(np.uint32).view(np.int32).tolist()
 
 
 def similarity(a: bytes, b: bytes) -> float:
-    """Estimated Jaccard similarity of two signatures' shingle sets."""
-    left = np.frombuffer(a, dtype="<u4")
-    right = np.frombuffer(b, dtype="<u4")
-    if left.shape != right.shape:
+    """Estimated Jaccard similarity of two signatures' shingle sets, corrected for minima
+    that agree by chance in their low bits."""
+    if len(a) != len(b):
         raise ValueError(f"signatures differ in size: {len(a)} and {len(b)} bytes")
-    return float(np.count_nonzero(left == right)) / len(left)
+    left, right = np.frombuffer(a, _STORED), np.frombuffer(b, _STORED)
+    agree = np.count_nonzero(left == right) / len(left)
+    return max(0.0, (agree - _CHANCE) / (1 - _CHANCE))
+
+
+def _agreements_needed(threshold: float) -> float:
+    """The agreements out of NUM_HASHES at which similarity() reaches the threshold."""
+    return NUM_HASHES * (threshold + (1 - threshold) * _CHANCE)
 
 
 def _any_similar(signature: bytes, candidates: Iterable[bytes], threshold: float) -> bool:
@@ -140,31 +190,31 @@ def _any_similar(signature: bytes, candidates: Iterable[bytes], threshold: float
     joined = b"".join(candidates)
     if not joined:
         return False
-    others = np.frombuffer(joined, dtype="<u4").reshape(-1, NUM_HASHES)
-    matches = np.count_nonzero(others == np.frombuffer(signature, dtype="<u4"), axis=1)
-    return bool(matches.max() >= threshold * NUM_HASHES)
+    others = np.frombuffer(joined, dtype=_STORED).reshape(-1, NUM_HASHES)
+    matches = np.count_nonzero(others == np.frombuffer(signature, dtype=_STORED), axis=1)
+    return bool(matches.max() >= _agreements_needed(threshold) - 1e-9)
 
 
 class SeenSentences(Protocol):
     """What deduplication needs from storage."""
 
-    def has_key(self, key: str) -> bool: ...
+    def has_key(self, key: int) -> bool: ...
 
     def near_candidates(self, bands: list[int]) -> Iterable[bytes]:
         """Signatures of stored sentences sharing at least one band key."""
         ...
 
-    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None: ...
+    def add(self, key: int, signature: bytes | None, bands: list[int]) -> None: ...
 
 
 class MemorySeen:
     """SeenSentences kept in memory: for tests and one-off runs."""
 
     def __init__(self) -> None:
-        self._keys: set[str] = set()
+        self._keys: set[int] = set()
         self._by_band: dict[int, list[bytes]] = {}
 
-    def has_key(self, key: str) -> bool:
+    def has_key(self, key: int) -> bool:
         return key in self._keys
 
     def near_candidates(self, bands: list[int]) -> Iterable[bytes]:
@@ -174,7 +224,7 @@ class MemorySeen:
                 found[signature] = None
         return found.keys()
 
-    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None:
+    def add(self, key: int, signature: bytes | None, bands: list[int]) -> None:
         self._keys.add(key)
         if signature is not None:
             for band in bands:
@@ -194,13 +244,13 @@ def drop_duplicates(
     Kept sentences are recorded in `seen`, so later calls drop their repeats too."""
     kept: list[Sentence] = []
     dropped = 0
-    signatures = _signatures([sentence.text for sentence in sentences])
-    for sentence, signature in zip(sentences, signatures, strict=True):
+    fingerprints = _minhashes([sentence.text for sentence in sentences])
+    for sentence, fingerprint in zip(sentences, fingerprints, strict=True):
         key = sentence_key(sentence.text)
         if seen.has_key(key):
             dropped += 1
             continue
-        bands = lsh_bands(signature) if signature is not None else []
+        signature, bands = fingerprint or (None, [])
         if signature is not None and _any_similar(
             signature, seen.near_candidates(bands), near_threshold
         ):

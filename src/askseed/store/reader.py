@@ -16,7 +16,6 @@ import numpy as np
 
 from askseed.store.keyword import open_keyword_index
 from askseed.store.schema import (
-    CHUNK_COLUMNS,
     DB_FILE,
     SEARCH_VIEW,
     FileRecord,
@@ -25,6 +24,7 @@ from askseed.store.schema import (
     StoredChunk,
     StoreError,
     check_version,
+    chunk_query,
     connect,
     damaged,
     decode_chunk,
@@ -163,15 +163,9 @@ class IndexReader:
         missing = [i for i in ids if i not in found]
         if not missing:
             return found
-        marks = ",".join("?" * len(missing))
         cursor = self._conn.cursor()
         cursor.row_factory = sqlite3.Row
-        columns = ", ".join(f"c.{column}" for column in CHUNK_COLUMNS)
-        rows = cursor.execute(
-            f"SELECT c.id, f.path, f.page_starts, {columns} "
-            f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
-            missing,
-        )
+        rows = cursor.execute(chunk_query(len(missing)), missing)
         try:
             read = {row["id"]: decode_chunk(row, self.vectors.dim) for row in rows}
         except (ValueError, TypeError) as error:  # a damaged row: bad JSON or wrong shape

@@ -41,6 +41,10 @@ from askseed.errors import AskseedError, is_damage
 #    but reads them from the chunk_search view (BENCHMARKS.md, "Bytes per chunk").
 # 5: the vectors are append-only segments listed in `vector_segments`, with removed chunks
 #    as `vector_tombstones` (store/segments.py), instead of one file named by the manifest.
+#    Sentence vectors as int8, a vector shared with the chunk before stored once; spans as
+#    deltas; dedup keys as 64-bit integers, 8-bit MinHash signatures, 32-bit band keys in 6
+#    bands; files keep their id ranges instead of indexes on file_id; sha256 as bytes
+#    (BENCHMARKS.md, "Bytes per chunk, third pass").
 SCHEMA_VERSION = "5"
 # Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages
 # most pages held one row and a quarter of the file was slack. Applies to new databases only.
@@ -51,18 +55,20 @@ LOCK_FILE = "write.lock"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- A file's chunks take the ids first_chunk.. (chunks of them), its dedup keys the ids
+-- first_key..last_key: removing it deletes those ranges, with no index on file_id.
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, chunks INTEGER NOT NULL,
-    page_starts TEXT, warnings TEXT, heading TEXT);
+    mtime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL, chunks INTEGER NOT NULL,
+    page_starts TEXT, warnings TEXT, heading TEXT, first_chunk INTEGER, first_key INTEGER,
+    last_key INTEGER);
 CREATE TABLE IF NOT EXISTS skipped (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, text TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
     end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL,
-    headed INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
+    borrows_first INTEGER NOT NULL DEFAULT 0, headed INTEGER NOT NULL DEFAULT 0);
 -- What the keyword index holds for each chunk (the indexer's search text): the chunk after
 -- its file's heading when `headed`. FTS5 reads it from here instead of keeping a copy.
 CREATE VIEW IF NOT EXISTS chunk_search AS
@@ -70,13 +76,12 @@ CREATE VIEW IF NOT EXISTS chunk_search AS
         CASE WHEN c.headed THEN f.heading || char(10) || c.text ELSE c.text END AS text
     FROM chunks c JOIN files f ON f.id = c.file_id;
 CREATE TABLE IF NOT EXISTS sentence_keys (
-    id INTEGER PRIMARY KEY, key TEXT NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
+    id INTEGER PRIMARY KEY, key INTEGER NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_key ON sentence_keys(key);
-CREATE INDEX IF NOT EXISTS sentence_keys_by_file ON sentence_keys(file_id);
 CREATE TABLE IF NOT EXISTS sentence_bands (
     band INTEGER NOT NULL, sentence_id INTEGER NOT NULL, PRIMARY KEY (band, sentence_id))
     WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dropped_keys (file_id INTEGER NOT NULL, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dropped_keys (file_id INTEGER NOT NULL, key INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dropped_keys_by_key ON dropped_keys(key);
 CREATE TABLE IF NOT EXISTS vector_segments (
     name TEXT PRIMARY KEY, vectors INTEGER NOT NULL, first_id INTEGER NOT NULL,
@@ -114,6 +119,22 @@ class FileRecord(NamedTuple):
     page_starts: tuple[int, ...] | None = None
 
 
+class FileRanges(NamedTuple):
+    """Where a file's rows are: its chunks' ids and its dedup keys' ids (inclusive; None when
+    it kept no sentence). A file's chunks are inserted one after another, so their ids
+    (AUTOINCREMENT) are consecutive, and a chunk may borrow from the one before it."""
+
+    file_id: int
+    first_chunk: int | None
+    chunks: int
+    first_key: int | None
+    last_key: int | None
+
+    @property
+    def chunk_ids(self) -> range:
+        return range(self.first_chunk, self.first_chunk + self.chunks) if self.chunks else range(0)
+
+
 class SkippedFile(NamedTuple):
     """A file that could not be read, remembered so that it is retried only once it changes."""
 
@@ -143,7 +164,7 @@ class ChunkRow:
     start_line: int
     end_line: int
     sentences: tuple[SentenceSpan, ...]
-    # One unit vector per sentence: float32 in memory, float16 on disk (see
+    # One unit vector per sentence: float32 in memory, int8 on disk (see
     # encode_sentence_vectors).
     sentence_vectors: np.ndarray = field(compare=False, repr=False)
 
@@ -169,38 +190,117 @@ CHUNK_COLUMNS = (
     "end_line",
     "sentences",
     "sentence_vectors",
+    "borrows_first",
 )
 
 
-def encode_chunk(row: ChunkRow) -> tuple:
-    """The `chunks` columns after file_id, in CHUNK_COLUMNS order."""
-    spans = json.dumps([list(span) for span in row.sentences], separators=(",", ":"))
+def encode_chunk(row: ChunkRow, previous: ChunkRow | None = None) -> tuple:
+    """The `chunks` columns after file_id, in CHUNK_COLUMNS order.
+
+    `previous` is the chunk stored just before this one (row id - 1) in the same file.
+    Neighbouring chunks share a sentence (chunk_overlap), and when it was embedded alone its
+    vector is the same in both: the row then leaves out its first vector and `borrows_first`
+    the previous row's last (a quarter of SciFact's sentence vectors; BENCHMARKS.md, "Bytes
+    per chunk, third pass"). Vectors pooled in each chunk's context differ, and are kept."""
+    spans = encode_spans(row)
     blob = encode_sentence_vectors(row.sentence_vectors)
-    return (row.text, row.start, row.end, row.start_line, row.end_line, spans, blob)
+    borrows = False
+    if previous is not None and len(row.sentences) > 1:
+        width = len(blob) // len(row.sentences)
+        shared = encode_sentence_vectors(previous.sentence_vectors)[-width:]
+        borrows = blob[:width] == shared
+    if borrows:
+        blob = blob[width:]
+    return (row.text, row.start, row.end, row.start_line, row.end_line, spans, blob, borrows)
+
+
+def chunk_query(count: int) -> str:
+    """SELECT the `count` chunks whose ids are bound, with what decode_chunk needs: their
+    file's path and pages, and the vector a row borrows from the row before it."""
+    columns = ", ".join(f"c.{column}" for column in CHUNK_COLUMNS)
+    return (
+        f"SELECT c.id, f.path, f.page_starts, {columns}, "
+        "CASE WHEN c.borrows_first THEN (SELECT p.sentence_vectors FROM chunks p "
+        "WHERE p.id = c.id - 1 AND p.file_id = c.file_id) END AS borrowed "
+        f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({','.join('?' * count)})"
+    )
+
+
+def encode_spans(row: ChunkRow) -> str:
+    """The sentences' spans as a flat JSON list of six small numbers each, relative to the
+    sentence before (or to the chunk): the gap to its start and its length in the chunk, how
+    far its source offsets drift from the chunk's and its length there differs, its first
+    line and how many more it runs on. About 16 characters a sentence instead of 25."""
+    values: list[int] = []
+    end, line = 0, row.start_line
+    for span in row.sentences:
+        length = span.end - span.start
+        values += (span.start - end, length, span.raw_start - row.start - span.start)
+        values += (span.raw_end - span.raw_start - length, span.line - line)
+        values.append(span.end_line - span.line)
+        end, line = span.end, span.line
+    return json.dumps(values, separators=(",", ":"))
+
+
+def decode_spans(value: str, start: int, start_line: int) -> tuple[SentenceSpan, ...]:
+    """The spans encode_spans wrote for a chunk starting at `start`, on `start_line`.
+
+    Raises ValueError or TypeError for damaged JSON."""
+    values = json.loads(value)
+    if not isinstance(values, list) or len(values) % 6:
+        raise ValueError(f"sentence spans hold {len(values)} numbers, not six a sentence")
+    spans = []
+    end, line = 0, start_line
+    for at in range(0, len(values), 6):
+        gap, length, drift, raw_extra, line_step, lines = values[at : at + 6]
+        first = end + gap
+        raw_start = start + first + drift
+        line += line_step
+        spans.append(
+            SentenceSpan(
+                first, first + length, raw_start, raw_start + length + raw_extra, line, line + lines
+            )
+        )
+        end = first + length
+    return tuple(spans)
 
 
 def encode_sentence_vectors(vectors: np.ndarray) -> bytes:
-    """n x dim float16: 768 bytes a sentence, and the cosines move by about 0.000001.
+    """n x dim int8, each row scaled so that its largest component is 127: 384 bytes a
+    sentence (float16 took 768).
 
-    int8 with a scale per vector takes 388 bytes, but moves cosines by up to 0.0023 and
-    changed one quote in 5,696 on SQuAD-A (BENCHMARKS.md, "Bytes per chunk"); the confidence
-    is calibrated on these cosines, so the exact ones are kept."""
-    return np.ascontiguousarray(vectors, dtype=np.float16).tobytes()
+    Only directions matter (every use is a cosine), so no scale is stored: decoding
+    renormalises. Cosines move by 0.0003 on average and 0.0023 at most; the calibrated
+    confidence and the decisions it makes were checked against float16 (BENCHMARKS.md,
+    "Bytes per chunk, third pass")."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if not vectors.size:
+        return b""
+    peaks = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12)
+    return np.rint(vectors * (127.0 / peaks)).clip(-127, 127).astype(np.int8).tobytes()
 
 
 def decode_sentence_vectors(blob: bytes, count: int, dim: int) -> np.ndarray:
-    """The rows encode_sentence_vectors stored, as float32. A blob of the wrong size raises
-    ValueError: a damaged row."""
-    return np.frombuffer(blob, dtype=np.float16).reshape(count, dim).astype(np.float32)
+    """The unit rows encode_sentence_vectors stored, as float32 (a zero row stays zero). A
+    blob of the wrong size raises ValueError: a damaged row."""
+    rows = np.frombuffer(blob, dtype=np.int8).reshape(count, dim).astype(np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)
 
 
 def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:
-    """A row of `SELECT c.id, f.path, f.page_starts, <CHUNK_COLUMNS of c>`.
+    """A row of chunk_query.
 
     Raises ValueError or TypeError for a damaged row (bad JSON, vectors of the wrong shape).
     """
-    spans = tuple(SentenceSpan(*values) for values in json.loads(row["sentences"]))
-    vectors = decode_sentence_vectors(row["sentence_vectors"], len(spans), dim)
+    spans = decode_spans(row["sentences"], row["start"], row["start_line"])
+    blob = row["sentence_vectors"]
+    if row["borrows_first"]:
+        borrowed = row["borrowed"]
+        if borrowed is None or len(borrowed) < dim:
+            raise ValueError(f"chunk {row['id']} borrows a vector from a missing chunk")
+        blob = borrowed[-dim:] + blob
+    vectors = decode_sentence_vectors(blob, len(spans), dim)
     return StoredChunk(
         text=row["text"],
         start=row["start"],
@@ -264,11 +364,16 @@ def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM manifest")) if exists else {}
 
 
+def encode_sha256(digest: str) -> bytes:
+    """A hex digest as its 32 bytes (half the 64 characters)."""
+    return bytes.fromhex(digest)
+
+
 def read_files(conn: sqlite3.Connection) -> dict[str, FileRecord]:
     """The indexed files by path, as the connection's snapshot sees them."""
     rows = conn.execute("SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files")
     return {
-        path: FileRecord(path, size, mtime_ns, sha256, chunks, decode_pages(pages))
+        path: FileRecord(path, size, mtime_ns, bytes(sha256).hex(), chunks, decode_pages(pages))
         for path, size, mtime_ns, sha256, chunks, pages in rows
     }
 

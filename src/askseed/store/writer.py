@@ -33,6 +33,7 @@ from askseed.store.schema import (
     SCHEMA_VERSION,
     SEARCH_VIEW,
     ChunkRow,
+    FileRanges,
     FileRecord,
     IndexBusyError,
     SkippedFile,
@@ -40,10 +41,12 @@ from askseed.store.schema import (
     damaged,
     encode_chunk,
     encode_pages,
+    encode_sha256,
     read_files,
     read_manifest,
     read_skipped,
 )
+from askseed.store.seen import SqliteSeen, dependents, forget_keys
 from askseed.store.segments import VectorWriter, remove_stale_files
 from askseed.store.vectors import VectorFileError
 
@@ -54,39 +57,6 @@ TEMPLATE_KEYS = (
     "approximate_template_sha256",
     "approximate_nprobe",
 )
-
-
-class SqliteSeen:
-    """The sentences already kept anywhere in the index, for dedup across files."""
-
-    def __init__(self, conn: sqlite3.Connection, file_id: int):
-        self._conn = conn
-        self._file_id = file_id
-
-    def has_key(self, key: str) -> bool:
-        row = self._conn.execute("SELECT 1 FROM sentence_keys WHERE key = ? LIMIT 1", (key,))
-        return row.fetchone() is not None
-
-    def near_candidates(self, bands: list[int]) -> Iterable[bytes]:
-        if not bands:
-            return []
-        marks = ",".join("?" * len(bands))
-        rows = self._conn.execute(
-            f"SELECT DISTINCT k.signature FROM sentence_bands b "
-            f"JOIN sentence_keys k ON k.id = b.sentence_id WHERE b.band IN ({marks})",
-            bands,
-        )
-        return [row[0] for row in rows if row[0] is not None]
-
-    def add(self, key: str, signature: bytes | None, bands: list[int]) -> None:
-        cursor = self._conn.execute(
-            "INSERT INTO sentence_keys (key, file_id, signature) VALUES (?, ?, ?)",
-            (key, self._file_id, signature),
-        )
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO sentence_bands (band, sentence_id) VALUES (?, ?)",
-            [(band, cursor.lastrowid) for band in bands],
-        )
 
 
 class IndexWriter:
@@ -135,6 +105,7 @@ class IndexWriter:
                 "dropped_keys",
             ):
                 self._conn.execute(f"DELETE FROM {table}")
+        self._seen: dict[int, SqliteSeen] = {}  # files begun and not yet finished
         # How long writing the vectors took at the last commit (a segment, maybe a merge): a
         # checkpoint waits for many times that, so that merging stays a small share of a build.
         self.last_save_seconds = 0.0
@@ -194,36 +165,35 @@ class IndexWriter:
     def skipped(self) -> dict[str, SkippedFile]:
         return read_skipped(self._conn)
 
+    def _ranges(self, path: str) -> FileRanges | None:
+        row = self._conn.execute(
+            "SELECT id, first_chunk, chunks, first_key, last_key FROM files WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return None if row is None else FileRanges(*row)
+
     def dependents_of(self, path: str) -> set[str]:
         """Files that dropped a sentence as a duplicate of one this file holds."""
-        rows = self._conn.execute(
-            "SELECT DISTINCT f.path FROM dropped_keys d JOIN files f ON f.id = d.file_id "
-            "WHERE d.key IN (SELECT k.key FROM sentence_keys k JOIN files o ON o.id = k.file_id "
-            "WHERE o.path = ?) AND f.path != ?",
-            (path, path),
-        )
-        return {row[0] for row in rows}
+        held = self._ranges(path)
+        return set() if held is None else dependents(self._conn, held, path)
 
     def remove_file(self, path: str) -> list[int]:
         """Drop a file's chunks and dedup keys; returns the removed chunk ids."""
-        row = self._conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        held = self._ranges(path)
         self._conn.execute("DELETE FROM skipped WHERE path = ?", (path,))
-        if row is None:
+        if held is None:
             return []
-        file_id = row[0]
-        ids = [
-            r[0] for r in self._conn.execute("SELECT id FROM chunks WHERE file_id = ?", (file_id,))
-        ]
+        ids = list(held.chunk_ids)
         # First: the keyword index reads the texts it forgets from the chunks (chunk_search).
         self._keywords.remove(ids)
-        self._conn.execute(
-            "DELETE FROM sentence_bands WHERE sentence_id IN "
-            "(SELECT id FROM sentence_keys WHERE file_id = ?)",
-            (file_id,),
-        )
-        for table in ("chunks", "sentence_keys", "dropped_keys"):
-            self._conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
-        self._conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        forget_keys(self._conn, held)
+        if ids:
+            self._conn.execute(
+                "DELETE FROM chunks WHERE id BETWEEN ? AND ? AND file_id = ?",
+                (ids[0], ids[-1], held.file_id),
+            )
+        self._conn.execute("DELETE FROM dropped_keys WHERE file_id = ?", (held.file_id,))
+        self._conn.execute("DELETE FROM files WHERE id = ?", (held.file_id,))
         self._vectors.remove(ids)
         return ids
 
@@ -232,32 +202,42 @@ class IndexWriter:
         cursor = self._conn.execute(
             "INSERT INTO files (path, size, mtime_ns, sha256, chunks, page_starts) "
             "VALUES (?, ?, ?, ?, 0, ?)",
-            (record.path, record.size, record.mtime_ns, record.sha256, pages),
+            (record.path, record.size, record.mtime_ns, encode_sha256(record.sha256), pages),
         )
         file_id = cursor.lastrowid
-        return file_id, SqliteSeen(self._conn, file_id)
+        self._seen[file_id] = SqliteSeen(self._conn, file_id)
+        return file_id, self._seen[file_id]
 
     def finish_file(
         self,
         file_id: int,
         chunks: list[ChunkRow],
         vectors: np.ndarray | None,
-        dropped_keys: Iterable[str],
+        dropped_keys: Iterable[int],
         search_texts: list[str] | None = None,
     ) -> list[int]:
         """Store a file's chunks, their vectors (one row each) and the keys of the sentences it
         dropped as duplicates; search_texts is what the keyword index holds for each chunk
         (default: its text)."""
+        # Consecutive ids (AUTOINCREMENT, one insert after another): see FileRanges.
         ids = []
         columns = ", ".join(CHUNK_COLUMNS)
         marks = ", ".join("?" * (1 + len(CHUNK_COLUMNS)))
+        previous = None  # the chunk stored just before, whose last vector the next may borrow
         for chunk in chunks:
             cursor = self._conn.execute(
                 f"INSERT INTO chunks (file_id, {columns}) VALUES ({marks})",
-                (file_id, *encode_chunk(chunk)),
+                (file_id, *encode_chunk(chunk, previous)),
             )
             ids.append(cursor.lastrowid)
-        self._conn.execute("UPDATE files SET chunks = ? WHERE id = ?", (len(ids), file_id))
+            previous = chunk
+        if ids and ids != list(range(ids[0], ids[0] + len(ids))):
+            raise RuntimeError(f"chunk ids of file {file_id} are not consecutive: {ids}")
+        self._conn.execute(
+            "UPDATE files SET chunks = ?, first_chunk = ? WHERE id = ?",
+            (len(ids), ids[0] if ids else None, file_id),
+        )
+        self._record_key_range(file_id)
         searched = search_texts or [chunk.text for chunk in chunks]
         self._store_headings(file_id, ids, chunks, searched)
         self._keywords.add(zip(ids, searched, strict=True))
@@ -268,6 +248,15 @@ class IndexWriter:
         if ids:
             self._vectors.add(ids, vectors)
         return ids
+
+    def _record_key_range(self, file_id: int) -> None:
+        """Note in the files row which ids the file's dedup keys took (remove_file's range)."""
+        seen = self._seen.pop(file_id, None)
+        if seen is not None and seen.first_id is not None:
+            self._conn.execute(
+                "UPDATE files SET first_key = ?, last_key = ? WHERE id = ?",
+                (seen.first_id, seen.last_id, file_id),
+            )
 
     def _store_headings(
         self, file_id: int, ids: list[int], chunks: list[ChunkRow], searched: list[str]
@@ -313,6 +302,8 @@ class IndexWriter:
         self._release()
 
     def _commit(self) -> None:
+        for file_id in list(self._seen):  # begun and never finished: still removable
+            self._record_key_range(file_id)
         saving = time.monotonic()
         generation = int(self._old_manifest.get("generation", "0")) + 1
         template = self._vectors.flush(generation)
