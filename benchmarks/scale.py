@@ -52,7 +52,7 @@ PROBE = HERE / "scale_probe.py"
 QUESTIONS = 200
 # Rough rates on this machine (2 shared cores), for the estimate printed before each size;
 # replaced by the rate measured on the previous size of the same run.
-BUILD_CHUNKS_PER_S = 900.0
+BUILD_CHUNKS_PER_S = 250.0
 CORPUS_CHUNKS_PER_S = 15_000.0
 ONE_SHOT_TIMEOUT = 600  # a stale index would start re-embedding with the real model: stop it
 QUESTION = "Vitamin D supplementation reduces the risk of bone fractures."
@@ -169,7 +169,7 @@ def run_size(args, pool: SentencePool, chunks: int, questions_file: Path) -> dic
     row = {"target": chunks, "corpus_bytes": corpus["bytes"]}
     row |= probe(args.src, "build", str(docs), str(index))
     row |= disk_per_chunk(index, row["chunks"])
-    print(f"{chunks:,} chunks: built in {row['seconds']:.0f} s; querying...", file=sys.stderr)
+    print(f"{chunks:,} chunks: built: {json.dumps(row)}; querying...", file=sys.stderr, flush=True)
     measured = probe(args.src, "measure", str(docs), str(index), str(questions_file))
     if not measured.get("fresh"):
         raise SystemExit(f"the {index} index is not fresh for the real model: stopping")
