@@ -36,16 +36,21 @@ from latency import FLOOR  # noqa: E402
 from record import record_section  # noqa: E402
 from scale_corpus import (  # noqa: E402
     SentencePool,
+    real_vectors,
     scifact_pool,
     vector_indexes,
     write_corpus,
 )
-from scale_probe import WARM_QUESTIONS  # noqa: E402
+from scale_probe import WARM_QUESTIONS, question_cache  # noqa: E402
 
 from askseed.config import Settings  # noqa: E402
 from askseed.ingest.chunk import make_chunks  # noqa: E402
 from askseed.ingest.sentences import split_sentences  # noqa: E402
-from askseed.model.embedder import WordPieceCounter, model_dir  # noqa: E402
+from askseed.model.embedder import (  # noqa: E402
+    WordPieceCounter,
+    model_dir,
+    model_fingerprint,
+)
 
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "scale_probe.py"
@@ -183,45 +188,84 @@ def run_size(args, pool: SentencePool, chunks: int, questions_file: Path) -> dic
     return row
 
 
+def real_cosines(count: int) -> tuple[float, float] | None:
+    """Median cosine of the questions' 1st and 10th nearest chunk in the real SciFact index:
+    what the stand-in vectors should resemble."""
+    import numpy as np
+
+    path = question_cache(model_fingerprint(model_dir()), count)
+    if not path.exists():
+        return None
+    questions = np.load(path, allow_pickle=False)
+    chunks = real_vectors(vector_indexes()[:1]).astype(np.float32)
+    scores = -np.sort(-(questions @ chunks.T), axis=1)
+    return float(np.median(scores[:, 0])), float(np.median(scores[:, 9]))
+
+
 def estimate(chunks: int, build_rate: float) -> str:
     seconds = chunks / CORPUS_CHUNKS_PER_S + chunks / build_rate + 60 + chunks / 20_000
     return f"about {seconds / 60:.0f} min"
 
 
-def format_report(rows: list[dict], args) -> str:
+def _cell(value, spec: str) -> str:
+    """A figure, or n/a for one this tree or index could not give."""
+    return format(value, spec) if isinstance(value, int | float) else "n/a"
+
+
+def format_report(rows: list[dict], args, real: tuple[float, float] | None) -> str:
     sizes = " ".join(str(row["target"]) for row in rows)
     command = f"`.venv/bin/python benchmarks/scale.py --sizes {sizes} --runs {args.runs}`"
     lines = [
-        f"Command: {command}. Each index built through `askseed index`'s own code with a "
+        f"Command: {command}. Each index is built through `askseed index`'s own code with a "
         "stand-in embedder (real MiniLM vectors of SciFact and SQuAD chunks, plus noise: "
         "`benchmarks/scale_corpus.py`), from SciFact sentences recombined into distinct ones, "
-        f"{args.chunks_per_file} chunks a file; build time excludes the stand-in's; queries "
+        f"about {args.chunks_per_file} chunks a file. Build time excludes the stand-in's; "
+        "peak RSS is the build process's; bytes on disk are the whole index folder's. Queries "
         f"use the real model. One-shot: median of {args.runs} whole `askseed ask` processes, "
-        "in turns with the import floor. Warm: the chat's `Engine.ask`, median of "
-        f"{WARM_QUESTIONS} SciFact claims; search: one question at a time, median of "
-        f"{QUESTIONS}; recall@10 of the approximate index against exact search. "
-        f"{os.cpu_count()} CPUs shared with other work (load average at each row).",
+        "in turns with the import floor (warm page cache). Warm: the chat's `Engine.ask`, "
+        f"median of {WARM_QUESTIONS} SciFact claims, then `IndexReader.search` one question "
+        f"at a time in each mode, median of {QUESTIONS} claims, and the approximate index's "
+        f"recall@10 against exact search. {os.cpu_count()} CPUs shared with other work "
+        "(load average at the end of each size).",
         "",
-        "| chunks | files | build s (excl. embedding) | chunks/s | peak RSS | bytes/chunk on disk "
-        "(beyond text) | one-shot s / floor s | one-shot / floor | warm ask ms | search ms "
-        "exact / approx. | recall@10 | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| chunks | files | build s (excl. embedding) | chunks/s | peak RSS MB "
+        "| bytes/chunk on disk | beyond the chunk text | dropped as duplicates |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        beyond = row["disk_beyond_text_per_chunk"]
-        approximate = row.get("search_ms_approximate")
-        recall = row["recall_at_10"]
         lines.append(
-            f"| {row['chunks']:,} | {row['files']:,} | {row['build_seconds']:.0f} | "
-            f"{row['chunks'] / row['build_seconds']:,.0f} | {row['peak_rss_mb']:,.0f} MB | "
-            f"{row['disk_bytes_per_chunk']:,.0f} ({beyond:,.0f}) | "
-            f"{row['ask_s']:.2f} / {row['floor_s']:.2f} | {row['ask_s'] / row['floor_s']:.2f}x | "
-            f"{row['warm_ask_ms']:.0f} | {row['search_ms_exact']:.1f} / "
-            f"{f'{approximate:.1f}' if approximate is not None else 'n/a'} | "
-            f"{f'{recall:.3f}' if isinstance(recall, float) else recall} | {row['load']:.1f} |"
-            if beyond is not None
-            else f"| {row['chunks']:,} | ... see the JSON line printed |"
+            f"| {row['chunks']:,} | {row['files']:,} | {row['build_seconds']:,.0f} | "
+            f"{row['chunks'] / row['build_seconds']:,.0f} | {row['peak_rss_mb']:,.0f} | "
+            f"{row['disk_bytes_per_chunk']:,.0f} | "
+            f"{_cell(row['disk_beyond_text_per_chunk'], ',.0f')} | "
+            f"{row['duplicates_dropped']} |"
         )
+    lines += [
+        "",
+        "| chunks | one-shot s | import floor s | one-shot / floor | warm ask ms "
+        "| search ms: exact | approximate | auto | recall@10 | top-1 / top-10 cosine | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for row in rows:
+        recall = row["recall_at_10"]
+        if isinstance(recall, str) and recall not in notes:
+            notes.append(recall)
+        lines.append(
+            f"| {row['chunks']:,} | {row['ask_s']:.2f} | {row['floor_s']:.2f} | "
+            f"{row['ask_s'] / row['floor_s']:.2f}x | {row['warm_ask_ms']:.0f} | "
+            f"{row['search_ms_exact']:.2f} | {_cell(row.get('search_ms_approximate'), '.2f')} | "
+            f"{_cell(row.get('search_ms_auto'), '.2f')} | {_cell(recall, '.3f')} | "
+            f"{row['top1_cosine']:.3f} / {row['top10_cosine']:.3f} | {row['load']:.1f} |"
+        )
+    lines += ["", *(f"recall@10 {note}." for note in notes)] if notes else []
+    if real:
+        lines += [
+            "",
+            f"Top-1 / top-10 cosine: median cosine of the claims to their nearest and 10th "
+            f"nearest chunk. Against the real SciFact index (22,481 chunks): {real[0]:.3f} / "
+            f"{real[1]:.3f}.",
+        ]
     return "\n".join(lines)
 
 
@@ -262,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{size:,} chunks: {estimate(size, rate)}", file=sys.stderr, flush=True)
         rows.append(run_size(args, pool, size, questions_file))
         rate = rows[-1]["chunks"] / rows[-1]["seconds"]
-    report = format_report(rows, args)
+    report = format_report(rows, args, real_cosines(QUESTIONS))
     print(report)
     if not args.no_record and args.src.resolve() == (REPO / "src").resolve():
         record_section("Scale: 10k, 100k and 1M chunks", report)

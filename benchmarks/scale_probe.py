@@ -66,10 +66,13 @@ def build(docs: Path, index: Path) -> dict:
     }
 
 
+def question_cache(fingerprint: str, count: int) -> Path:
+    return cache_dir() / "scale" / f"questions-{fingerprint}-{count}.npy"
+
+
 def question_vectors(engine: Engine, questions: list[str]) -> np.ndarray:
     """The questions embedded by the real model, cached per model under askseed's cache."""
-    fingerprint = engine.embedder.fingerprint
-    path = cache_dir() / "scale" / f"questions-{fingerprint}-{len(questions)}.npy"
+    path = question_cache(engine.embedder.fingerprint, len(questions))
     texts = path.with_suffix(".json")
     if path.exists() and texts.exists() and json.loads(texts.read_text()) == questions:
         return np.load(path, allow_pickle=False)
@@ -102,13 +105,17 @@ def timed_searches(reader: IndexReader, vectors: np.ndarray, mode: str) -> tuple
         started = time.perf_counter()
         result = search(vectors[row : row + 1])
         times.append((time.perf_counter() - started) * 1000)
-        found.append([chunk_id for chunk_id, _ in result[0]])
+        found.append(result[0])
     return statistics.median(times), found
 
 
-def recall_at_k(found: list[list[int]], exact: list[list[int]]) -> float:
+def recall_at_k(found: list[list[tuple]], exact: list[list[tuple]]) -> float:
     """Share of exact search's top k that the other search also returns, over questions."""
-    shares = [len(set(a) & set(e)) / len(e) for a, e in zip(found, exact, strict=True) if e]
+    shares = [
+        len({i for i, _ in a} & {i for i, _ in e}) / len(e)
+        for a, e in zip(found, exact, strict=True)
+        if e
+    ]
     return float(np.mean(shares)) if shares else float("nan")
 
 
@@ -139,6 +146,9 @@ def measure(docs: Path, index: Path, questions: list[str]) -> dict:
     if "auto" in found:
         result["recall_at_10_auto"] = recall_at_k(found["auto"], found["exact"])
     result["questions"] = len(vectors)
+    # How near the real questions come to the stand-in vectors, against a real index's.
+    result["top1_cosine"] = statistics.median(e[0][1] for e in found["exact"] if e)
+    result["top10_cosine"] = statistics.median(e[-1][1] for e in found["exact"] if e)
     return result
 
 
