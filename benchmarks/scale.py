@@ -256,7 +256,8 @@ def format_report(rows: list[dict], args, real: tuple[float, float] | None) -> s
             f"{row['ask_s'] / row['floor_s']:.2f}x | {row['warm_ask_ms']:.0f} | "
             f"{row['search_ms_exact']:.2f} | {_cell(row.get('search_ms_approximate'), '.2f')} | "
             f"{_cell(row.get('search_ms_auto'), '.2f')} | {_cell(recall, '.3f')} | "
-            f"{row['top1_cosine']:.3f} / {row['top10_cosine']:.3f} | {row['load']:.1f} |"
+            f"{_cell(row.get('top1_cosine'), '.3f')} / {_cell(row.get('top10_cosine'), '.3f')} | "
+            f"{row['load']:.1f} |"
         )
     lines += ["", *(f"recall@10 {note}." for note in notes)] if notes else []
     if real:
