@@ -23,11 +23,14 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -35,6 +38,7 @@ from _common import REPO, SCIFACT  # noqa: E402
 from latency import FLOOR  # noqa: E402
 from record import record_section  # noqa: E402
 from scale_corpus import (  # noqa: E402
+    NO_VECTORS,
     SentencePool,
     real_vectors,
     scifact_pool,
@@ -108,14 +112,10 @@ def prepare_corpus(folder: Path, pool: SentencePool, chunks: int, per_file: int)
     return done
 
 
-def probe(src: Path, *args: str, timeout: float | None = None) -> dict:
+def probe(src: Path, *args: str) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(HERE)])}
     done = subprocess.run(
-        [sys.executable, str(PROBE), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        [sys.executable, str(PROBE), *args], env=env, capture_output=True, text=True
     )
     if done.returncode:
         raise SystemExit(f"scale_probe.py {args[0]} failed:\n{done.stderr.strip()[-3000:]}")
@@ -124,8 +124,6 @@ def probe(src: Path, *args: str, timeout: float | None = None) -> dict:
 
 def disk_per_chunk(index: Path, chunks: int) -> dict:
     """Bytes per chunk of everything in the index folder, and beyond the chunk texts."""
-    import sqlite3
-
     total = sum(path.stat().st_size for path in index.rglob("*") if path.is_file())
     try:
         with sqlite3.connect(f"file:{index / 'meta.sqlite'}?mode=ro", uri=True) as db:
@@ -191,8 +189,6 @@ def run_size(args, pool: SentencePool, chunks: int, questions_file: Path) -> dic
 def real_cosines(count: int) -> tuple[float, float] | None:
     """Median cosine of the questions' 1st and 10th nearest chunk in the real SciFact index:
     what the stand-in vectors should resemble."""
-    import numpy as np
-
     path = question_cache(model_fingerprint(model_dir()), count)
     if not path.exists():
         return None
@@ -284,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {SCIFACT} is absent (SciFact texts and claims)", file=sys.stderr)
         return 0
     if not vector_indexes():
-        print("skipped: no index of real MiniLM vectors (see scale_corpus.py)", file=sys.stderr)
+        print(f"skipped: {NO_VECTORS}", file=sys.stderr)
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
     if args.work.resolve().is_relative_to(REPO):

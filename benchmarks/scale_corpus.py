@@ -25,15 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from askseed.config import cache_dir
 from askseed.ingest.dedup import MemorySeen, drop_duplicates, sentence_key
 from askseed.ingest.sentences import split_sentences
 from askseed.model.embedder import Embedder, PooledVectors
 
-# Where real vectors are read from, in this order (never copied into the repository).
-VECTOR_SOURCES = (
-    Path("/work/scifact-final-index"),
-    Path("~/.cache/askseed/eval").expanduser(),  # squad-a-abstain-*/index below it
-)
+# Where real vectors are read from, beside the repository and in askseed's cache (never
+# copied into the repository): a SciFact index, and those `askseed eval` keeps for SQuAD-A.
+SCIFACT_INDEX = Path(__file__).resolve().parent.parent.parent / "scifact-final-index"
 SECOND_SHARE = 0.35  # of a second real vector, added to the first
 NOISE_NORM = 0.10  # expected length of the Gaussian noise added to a unit vector
 NOISE_ROWS = 4096
@@ -138,10 +137,16 @@ def write_corpus(folder: Path, pool: SentencePool, files: int, sentences_per_fil
 # --- vectors ------------------------------------------------------------------------------
 
 
-def vector_indexes(sources: tuple[Path, ...] = VECTOR_SOURCES) -> list[Path]:
+NO_VECTORS = (
+    f"no index of real MiniLM vectors: neither {SCIFACT_INDEX} nor an `askseed eval` index of "
+    "squad-a-abstain in askseed's cache (run `askseed eval ../shared/eval/squad-a-abstain`)"
+)
+
+
+def vector_indexes(sources: tuple[Path, ...] | None = None) -> list[Path]:
     """askseed index folders holding real MiniLM vectors: SciFact's, then SQuAD-A's."""
     found = []
-    for source in sources:
+    for source in sources or (SCIFACT_INDEX, cache_dir() / "eval"):
         candidates = [source] if (source / "meta.sqlite").exists() else []
         candidates += sorted(source.glob("squad-a-abstain-*/index")) if source.is_dir() else []
         found += [c for c in candidates if (c / "meta.sqlite").exists()]
@@ -167,10 +172,7 @@ def read_vectors(index: Path) -> np.ndarray:
 def real_vectors(indexes: list[Path]) -> np.ndarray:
     """Every chunk vector of these indexes, as float16 (half the stand-in's memory)."""
     if not indexes:
-        raise FileNotFoundError(
-            "no index of real vectors: build /work/scifact-final-index or run "
-            "`askseed eval ../shared/eval/squad-a-abstain` first"
-        )
+        raise FileNotFoundError(NO_VECTORS)
     return np.vstack([read_vectors(index) for index in indexes])
 
 
