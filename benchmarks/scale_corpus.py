@@ -26,7 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from askseed.config import cache_dir
-from askseed.ingest.dedup import MemorySeen, drop_duplicates, sentence_key
+from askseed.ingest.dedup import (
+    NUM_HASHES,
+    MemorySeen,
+    drop_duplicates,
+    minhash_signature,
+    sentence_key,
+)
 from askseed.ingest.sentences import split_sentences
 from askseed.model.embedder import Embedder, PooledVectors
 
@@ -38,7 +44,14 @@ NOISE_NORM = 0.10  # expected length of the Gaussian noise added to a unit vecto
 NOISE_ROWS = 4096
 SENTENCES_PER_PARAGRAPH = 4
 FILES_PER_FOLDER = 1000
-MIN_WORDS, MAX_WORDS = 10, 45
+# Sentences of 16 words or more: each half has the 8 words askseed's near-duplicate test needs.
+MIN_WORDS, MAX_WORDS = 16, 45
+# Halves this alike (estimated Jaccard of word pairs) are never both kept, within HALF_WINDOW
+# of each other in the pool: one left half meets a run of neighbouring right halves (and one
+# right half a run of lefts), and SciFact holds near-twin sentences ("24% at 1 year" / "40% at
+# 1 year") that would make two near-twin sentences out of one left half.
+HALF_SIMILARITY = 0.4
+HALF_WINDOW = 1000
 
 
 # --- texts --------------------------------------------------------------------------------
@@ -46,21 +59,20 @@ MIN_WORDS, MAX_WORDS = 10, 45
 
 @dataclass(frozen=True)
 class SentencePool:
-    """Halves of real sentences: sentence n joins lefts[n % P] to a right half that differs
-    for every n sharing that left half (n < P * P)."""
+    """Halves of real sentences: sentence n joins lefts[n % L] to a right half that differs
+    for every n sharing that left half (n < L * R)."""
 
     lefts: tuple[str, ...]
     rights: tuple[str, ...]
 
     def sentence(self, number: int) -> str:
-        size = len(self.lefts)
-        left = number % size
-        right = (number // size + 7 * left + 1) % size
+        left = number % len(self.lefts)
+        right = (number // len(self.lefts) + 7 * left + 1) % len(self.rights)
         return f"{self.lefts[left]} {self.rights[right]}"
 
     @property
     def capacity(self) -> int:
-        return len(self.lefts) ** 2
+        return len(self.lefts) * len(self.rights)
 
 
 def _clean(sentence: str) -> bool:
@@ -79,8 +91,8 @@ def _clean(sentence: str) -> bool:
 
 
 def sentence_pool(abstracts: list[str]) -> SentencePool:
-    """Halves of the clean sentences of these texts; each half used by one sentence only,
-    and the sentences themselves distinct to askseed's dedup."""
+    """Halves of the clean sentences of these texts: sentences distinct to askseed's dedup,
+    halves distinct, and no two halves near each other in the pool alike (HALF_SIMILARITY)."""
     seen = MemorySeen()
     lefts: dict[str, str] = {}
     rights: dict[str, str] = {}
@@ -94,7 +106,24 @@ def sentence_pool(abstracts: list[str]) -> SentencePool:
             left_key, right_key = sentence_key(left), sentence_key(right)
             if left_key not in lefts and right_key not in rights:
                 lefts[left_key], rights[right_key] = left, right
-    return SentencePool(tuple(lefts.values()), tuple(rights.values()))
+    return SentencePool(_unlike(list(lefts.values())), _unlike(list(rights.values())))
+
+
+def _unlike(halves: list[str]) -> tuple[str, ...]:
+    """The halves, less any alike to one of the HALF_WINDOW kept before it."""
+    kept: list[str] = []
+    signatures = np.zeros((len(halves), NUM_HASHES), dtype="<u4")
+    for half in halves:
+        signature = minhash_signature(half)
+        if signature is None:  # under askseed's 8 words: too short to be told apart safely
+            continue
+        row = np.frombuffer(signature, dtype="<u4")
+        recent = signatures[max(0, len(kept) - HALF_WINDOW) : len(kept)]
+        if len(recent) and (recent == row).sum(axis=1).max() >= HALF_SIMILARITY * NUM_HASHES:
+            continue
+        signatures[len(kept)] = row
+        kept.append(half)
+    return tuple(kept)
 
 
 def scifact_pool(corpus: Path, limit: int | None = None) -> SentencePool:

@@ -28,16 +28,18 @@ from scale_corpus import (  # noqa: E402
 SCIFACT_CORPUS = REPO.parent / "shared" / "eval" / "scifact" / "corpus.jsonl"
 
 ABSTRACTS = [
-    "The river carried fine silt from the northern hills down to the wide delta every spring. "
-    "Farmers along the banks planted barley as soon as the floods had drained from the fields. "
-    "Old records kept by the monastery describe three years in which the floods never came.",
+    "The river carried fine silt from the northern hills down to the wide delta during every "
+    "single spring. Farmers along both banks planted barley as soon as the floods had drained "
+    "away from their fields. Old records kept by the monastery describe three long years in "
+    "which the floods never came at all.",
     "A survey of forty village wells found nitrate levels above the national limit in most of "
-    "them. Children living near the largest farms were tested for anaemia at twice the usual "
-    "rate. The regional council promised new pipes but delayed the work until after the vote.",
+    "the wells tested. Children living near the largest farms were tested for anaemia at twice "
+    "the usual national rate. The regional council promised new pipes for every village but "
+    "delayed the work until after the vote.",
     "Measurements taken on the glacier over twelve summers show the ice front retreating "
-    "steadily uphill. Researchers placed stakes across the surface to follow how quickly the "
-    "snow melted in each month. Their model predicts that the lower tongue will vanish within "
-    "the next thirty years.",
+    "steadily uphill every year. Researchers placed wooden stakes across the surface to follow "
+    "how quickly the snow melted each month. Their simple numerical model predicts that the lower "
+    "tongue will vanish within the next thirty years.",
 ]
 
 
@@ -81,6 +83,18 @@ def test_scifact_sentences_survive_dedup(tmp_path):
         pytest.skip(f"{SCIFACT_CORPUS} is absent")
     pool = scifact_pool(SCIFACT_CORPUS, limit=150)
     _assert_survives(tmp_path, pool, files=6, per_file=60)
+
+
+def test_near_twin_halves_are_not_both_kept():
+    twins = [
+        "Patients treated with the new drug recovered faster than those in the control group "
+        "at 6 months, 24% at 1 year and 24% at 5 years.",
+        "Volunteers given the placebo reported more headaches than expected during the trial "
+        "at 6 months, 40% at 1 year and 40% at 5 years.",
+    ]
+    pool = sentence_pool(twins)
+    assert len(pool.lefts) == 2
+    assert len(pool.rights) == 1  # the second, one number apart, would make near-twins
 
 
 def test_sentences_sharing_a_half_differ_in_the_other():
