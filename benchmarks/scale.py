@@ -59,8 +59,9 @@ from askseed.model.embedder import (  # noqa: E402
 HERE = Path(__file__).resolve().parent
 PROBE = HERE / "scale_probe.py"
 QUESTIONS = 200
-# Rough rates on this machine (2 shared cores), for the estimate printed before each size;
-# replaced by the rate measured on the previous size of the same run.
+# Rough rates on this machine (2 cores, busy: about 1,400 chunks/s quiet, 150-250 at load 6 to
+# 17), for the estimate printed before each size; replaced by the rate measured on the
+# previous size of the same run.
 BUILD_CHUNKS_PER_S = 250.0
 CORPUS_CHUNKS_PER_S = 15_000.0
 ONE_SHOT_TIMEOUT = 600  # a stale index would start re-embedding with the real model: stop it
@@ -234,7 +235,7 @@ def format_report(rows: list[dict], args, real: tuple[float, float] | None) -> s
             f"{row['chunks'] / row['build_seconds']:,.0f} | {row['peak_rss_mb']:,.0f} | "
             f"{row['disk_bytes_per_chunk']:,.0f} | "
             f"{_cell(row['disk_beyond_text_per_chunk'], ',.0f')} | "
-            f"{row['duplicates_dropped']} |"
+            f"{row['duplicates_dropped']:,} |"
         )
     lines += [
         "",
