@@ -136,3 +136,20 @@ def test_stand_in_reports_what_it_was_given():
     embedder = _stand_in()
     assert (embedder.name, embedder.fingerprint, embedder.dim) == ("stand-in", "stand-in-1", 384)
     assert embedder.count_tokens(["a b c"]) == [5]
+
+
+def test_the_real_model_finds_a_stand_in_index_fresh(tmp_path):
+    """The stand-in reports the real model's name and fingerprint, so that `askseed` with the
+    real model answers from the benchmark's index instead of re-embedding it (hours at 1M)."""
+    from askseed.engine import Engine
+    from askseed.model.embedder import MODEL_NAME, MiniLMEmbedder, WordPieceCounter, model_dir
+
+    real = MiniLMEmbedder()
+    pool = np.random.default_rng(5).standard_normal((50, 384)).astype(np.float16)
+    stand_in = StandInEmbedder(pool, MODEL_NAME, real.fingerprint, WordPieceCounter(model_dir()))
+    settings = Settings(seeds=tmp_path / "docs", index=tmp_path / "index")
+    write_corpus(settings.seeds, sentence_pool(ABSTRACTS), files=3, sentences_per_file=10)
+    update_index(settings, stand_in)
+    assert Engine(settings, embedder=real).status().fresh
+    again = update_index(settings, real)  # embeds nothing: no model run, no export
+    assert (again.embedded_chunks, again.warnings) == (0, ())
