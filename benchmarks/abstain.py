@@ -48,7 +48,11 @@ from askseed.engine import Engine  # noqa: E402
 from askseed.eval.metrics import answer_found  # noqa: E402
 from askseed.eval.runner import prepare_corpus, run_queries  # noqa: E402
 from askseed.query.answer import ANSWER_THRESHOLD, find_answer  # noqa: E402
-from askseed.query.calibration import calibrator_from_json, load_calibrator  # noqa: E402
+from askseed.query.calibration import (  # noqa: E402
+    QUOTE_FEATURES,
+    calibrator_from_json,
+    load_calibrator,
+)
 from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
 from askseed.query.retrieve import ASKSEED, SUPPORT_RULE  # noqa: E402
 from askseed.store.reader import IndexReader  # noqa: E402
@@ -108,7 +112,8 @@ def squad_results(table, engine: Engine, vectors: np.ndarray) -> tuple[list, lis
     new, old = [], []
     for number, held_out in enumerate(article_folds(table)):
         train = np.setdiff1d(np.arange(len(table.questions)), held_out)
-        calibrator = calibrator_from_json(to_json(fit(table, train, everything, all_questions)))
+        model = fit(table, train, everything, all_questions, tuple(range(len(QUOTE_FEATURES))))
+        calibrator = calibrator_from_json(to_json(model))
         for index in held_out:
             question = table.questions[index]
             if question.statement:
@@ -116,7 +121,7 @@ def squad_results(table, engine: Engine, vectors: np.ndarray) -> tuple[list, lis
             for results, retrieval in ((new, ASKSEED), (old, SUPPORT_RULE)):
                 answer = find_answer(
                     reader, question.text, question.text, vectors[index], 3, retrieval,
-                    calibrator=calibrator,
+                    calibrator=calibrator, token_vectors=engine.embedder.token_vectors,
                 )  # fmt: skip
                 quote = answer.passages[0].quote if answer.passages else ""
                 right = question.kind == ANSWERABLE and answer_found(quote, list(question.answers))
