@@ -67,6 +67,7 @@ STATEMENT_FEATURES = (
     "best_coverage",
     "best_passage_coverage",
     "best_passage_cosine",
+    "folder_margin",
 )
 # A question asking for a kind of thing (a sum, a count, a date, a name) that no candidate
 # sentence holds: "How much does the treatment cost?" of an article without a price. SQuAD
