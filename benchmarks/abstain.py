@@ -92,7 +92,7 @@ NOTES = [
     " alternatives measured the same way: the mean over content pieces only (82.9%), the"
     " worst-aligned content piece (81.0%), all three (83.3%, ECE 0.018 but keyword ECE 0.030),"
     " and alignment as a feature of every candidate sentence, which also picks better quotes"
-    " (quote right 0.760 -> 0.773, answered with the right quote 0.740 -> 0.752) but needs"
+    " (quote right 0.760 -> 0.762, or 0.773 with all three variants) but needs"
     " the model run on every candidate sentence: about 25 short texts per question, several"
     " times the one-shot latency budget. Only the quote is run (one pass over the question"
     " and the quote), so the alignment never changes which sentence is quoted. The seed was"
