@@ -258,7 +258,7 @@ def test_explain_prints_the_decision_and_every_feature(docs, capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "against the line 50%: refused." in out
-    for name in (*FEATURES, *QUESTION_FEATURES):
+    for name in (*FEATURES, *QUESTION_FEATURES, *QUOTE_FEATURES):
         assert f"  {name} " in out
 
 

@@ -222,10 +222,16 @@ class Engine:
         with self._lock:
             reader = self._open_reader()
             vector = self._query_vector(query)
-            return find_answer(
-                reader, query, query, vector, k, abstain=False,
+            answer = find_answer(
+                reader,
+                query,
+                query,
+                vector,
+                k,
+                abstain=False,
                 token_vectors=self.embedder.token_vectors,
-            ).passages  # fmt: skip
+            )
+            return answer.passages
 
     def context(
         self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None
