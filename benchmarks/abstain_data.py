@@ -31,6 +31,7 @@ from askseed.config import load_settings
 from askseed.engine import Engine
 from askseed.eval.metrics import answer_found, auroc, expected_calibration_error
 from askseed.eval.runner import cache_root, prepare_corpus
+from askseed.query.alignment import alignment
 from askseed.query.answer import SUPPORT_PASSAGES
 from askseed.query.features import FEATURES, QUESTION_FEATURES, question_words, sentence_features
 from askseed.query.retrieve import ASKSEED, load_candidates, rank_chunks
@@ -62,6 +63,9 @@ class FeatureTable:
     y: np.ndarray  # 1 when the sentence holds a gold answer
     question: np.ndarray  # row -> question index
     q: np.ndarray  # questions x len(QUESTION_FEATURES)
+    texts: list[str] | None = None  # the distinct candidate sentences
+    text: np.ndarray | None = None  # row -> index into texts
+    z: np.ndarray | None = None  # rows x len(QUOTE_FEATURES): computed for the quote only
 
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -159,6 +163,49 @@ def query_vectors(engine: Engine, texts: list[str]) -> np.ndarray:
 
 
 def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
+    """Every question's candidate sentences, their features and their QUOTE_FEATURES (the
+    alignment of the question with each, as if it were the quote), from the caches."""
+    table, engine, vectors = _sentence_table()
+    table.z = alignment_column(table, engine)[:, None]
+    return table, engine, vectors
+
+
+def _token_vectors(engine: Engine, texts: list[str], batch: int = 64) -> list[np.ndarray]:
+    """Embedder.token_vectors of many texts, in batches of similar length."""
+    order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
+    rows: list[np.ndarray] = [np.zeros((0, 1))] * len(texts)
+    for start in range(0, len(order), batch):
+        chosen = order[start : start + batch]
+        for index, vectors in zip(
+            chosen, engine.embedder.token_vectors([texts[i] for i in chosen]), strict=True
+        ):
+            rows[index] = vectors
+    return rows
+
+
+def alignment_column(table: FeatureTable, engine: Engine) -> np.ndarray:
+    """alignment.alignment of every row's question and sentence, cached beside the features
+    (keyed by the texts and alignment.py): the model runs once per distinct text."""
+    digest = hashlib.sha256(REPO.joinpath("src/askseed/query/alignment.py").read_bytes())
+    digest.update(json.dumps([table.texts, [q.text for q in table.questions]]).encode())
+    cache = _cache_file().parent / f"alignment-{digest.hexdigest()[:12]}.npy"
+    if cache.exists():
+        return np.load(cache, allow_pickle=False)
+    print(f"token vectors of {len(table.texts)} sentences", file=sys.stderr)
+    sentences = _token_vectors(engine, table.texts)
+    print(f"token vectors of {len(table.questions)} queries", file=sys.stderr)
+    questions = _token_vectors(engine, [q.text for q in table.questions])
+    column = np.array(
+        [
+            alignment(questions[owner], sentences[text])
+            for owner, text in zip(table.question, table.text, strict=True)
+        ]
+    )
+    np.save(cache, column)
+    return column
+
+
+def _sentence_table() -> tuple[FeatureTable, Engine, np.ndarray]:
     """Every question's candidate sentences and features, from the cache when it is current."""
     require_data()
     engine, doc_ids = open_engine()
@@ -170,7 +217,15 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
             Question(**{**row, "answers": tuple(row["answers"])})
             for row in json.loads(str(saved["questions"]))
         ]
-        table = FeatureTable(questions, saved["x"], saved["y"], saved["question"], saved["q"])
+        table = FeatureTable(
+            questions,
+            saved["x"],
+            saved["y"],
+            saved["question"],
+            saved["q"],
+            json.loads(str(saved["texts"])),
+            saved["text"],
+        )
         return table, engine, vectors
     texts = [row["text"] for row in _lines(SET / "queries.jsonl")]
     vectors = query_vectors(engine, texts)
@@ -182,7 +237,8 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
     ]
     vectors = np.vstack([vectors, query_vectors(engine, [q.text for q in statements])])
     questions += statements
-    xs, ys, owners, qs = [], [], [], []
+    xs, ys, owners, qs, row_texts = [], [], [], [], []
+    text_ids: dict[str, int] = {}
     for index, question in enumerate(questions):
         ranked, cosines = rank_chunks(reader, question.text, vectors[index], ASKSEED)
         candidates = load_candidates(reader, ranked[: SUPPORT_PASSAGES + 5], cosines)
@@ -195,6 +251,7 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
             xs.append(row.values)
             ys.append(1.0 if answer_found(row.text, list(question.answers)) else 0.0)
             owners.append(index)
+            row_texts.append(text_ids.setdefault(row.text, len(text_ids)))
         if (index + 1) % 1000 == 0:
             print(f"features {index + 1}/{len(questions)}", file=sys.stderr)
     table = FeatureTable(
@@ -203,6 +260,8 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
         np.asarray(ys),
         np.asarray(owners),
         np.asarray(qs, dtype=np.float64).reshape(-1, len(QUESTION_FEATURES)),
+        list(text_ids),
+        np.asarray(row_texts),
     )
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
@@ -213,6 +272,8 @@ def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
         q=table.q,
         vectors=vectors,
         questions=json.dumps([q.__dict__ for q in questions]),
+        texts=json.dumps(table.texts),
+        text=table.text,
     )
     return table, engine, vectors
 
@@ -231,6 +292,8 @@ def summarise(results, score: str = "confidence", calibrated: bool = True) -> di
     return {
         "answered": share(r.answered for r in answerable),
         "answer_sentence@1": share(r.answered and r.correct for r in answerable),
+        # askseed eval's answer-sentence@1: the first quote holds the answer, answered or not
+        "quote_right": share(r.correct for r in answerable),
         "abstained off-corpus": share(not r.answered for r in results if r.kind == OFF_CORPUS),
         "abstained adversarial": share(not r.answered for r in results if r.kind == ADVERSARIAL),
         "ece": expected_calibration_error(scores, correct) if calibrated else None,

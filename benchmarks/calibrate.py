@@ -44,10 +44,15 @@ from abstain_data import (  # noqa: E402
     feature_table,
     summarise,
 )
+from calibration_notes import SECOND_PASS  # noqa: E402
 from fitting import fit_choice, fit_logistic  # noqa: E402
 from record import record_section  # noqa: E402
 
-from askseed.query.calibration import BEST_SHARE, CALIBRATION_FILE  # noqa: E402
+from askseed.query.calibration import (  # noqa: E402
+    BEST_SHARE,
+    CALIBRATION_FILE,
+    QUOTE_FEATURES,
+)
 from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
 
 FOLDS = 5
@@ -63,6 +68,7 @@ STATEMENT_FEATURES = (
     "best_coverage",
     "best_passage_coverage",
     "best_passage_cosine",
+    "folder_margin",
 )
 # A question asking for a kind of thing (a sum, a count, a date, a name) that no candidate
 # sentence holds: "How much does the treatment cost?" of an article without a price. SQuAD
@@ -70,12 +76,18 @@ STATEMENT_FEATURES = (
 # questions, of every kind), so the weight is set by hand, strong enough to refuse.
 SET_BY_HAND = {"type_nowhere": -4.0}
 SUBSETS = {
-    "best sentence's cosine alone": (("cosine",), ("best_cosine",)),
+    "best sentence's cosine alone": (("cosine",), ("best_cosine",), ()),
     "five simple features": (
         ("cosine", "margin", "passage_cosine", "coverage"),
         ("best_cosine", "best_passage_cosine", "best_coverage", "absent"),
+        (),
     ),
-    "all features (shipped)": (FEATURES, QUESTION_FEATURES),
+    "all features, no alignment": (FEATURES, QUESTION_FEATURES, ()),
+    "all features + the quote's alignment (shipped)": (
+        FEATURES,
+        QUESTION_FEATURES,
+        QUOTE_FEATURES,
+    ),
 }
 
 
@@ -88,11 +100,11 @@ class Head:
     slope: float
     intercept: float
 
-    def log_odds(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
-        return np.column_stack([q, best_share]) @ self.weights + self.bias
+    def log_odds(self, q: np.ndarray, quote: np.ndarray) -> np.ndarray:
+        return np.column_stack([q, quote]) @ self.weights + self.bias
 
-    def confidence(self, q: np.ndarray, best_share: np.ndarray) -> np.ndarray:
-        log_odds = self.slope * self.log_odds(q, best_share) + self.intercept
+    def confidence(self, q: np.ndarray, quote: np.ndarray) -> np.ndarray:
+        log_odds = self.slope * self.log_odds(q, quote) + self.intercept
         return 1.0 / (1.0 + np.exp(-log_odds))
 
 
@@ -103,6 +115,8 @@ class Fit:
     question_columns: tuple[int, ...]  # into QUESTION_FEATURES
     heads: dict[bool, Head]  # by "is a statement"
     line: float
+    quote_columns: tuple[int, ...] = ()  # into QUOTE_FEATURES (table.z): what the heads read
+    quote_defaults: tuple[float, ...] = (0.0,) * len(QUOTE_FEATURES)
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """The sentence score, one per row."""
@@ -130,9 +144,12 @@ def shares(table: FeatureTable, scores: np.ndarray) -> np.ndarray:
     return exp / total[table.question]
 
 
-def best_of(table: FeatureTable, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per question: the best open row's share (0 when it has none) and whether that row
-    holds a gold answer of an answerable question. Ties go to the earlier row."""
+def best_of(
+    table: FeatureTable, scores: np.ndarray, quote_columns: tuple[int, ...] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: the best open row's share (0 when it has none), then its values in
+    quote_columns, and whether that row holds a gold answer of an answerable question.
+    Ties go to the earlier row."""
     share = shares(table, scores)
     order = np.lexsort((np.arange(len(share)), -share, table.question))
     owners = table.question[order]
@@ -144,7 +161,8 @@ def best_of(table: FeatureTable, scores: np.ndarray) -> tuple[np.ndarray, np.nda
     answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
     best_share = np.where(has, share[np.maximum(best, 0)], 0.0)
     correct = has & answerable & (table.y[np.maximum(best, 0)] > 0)
-    return best_share, correct.astype(float)
+    quote = table.z[np.maximum(best, 0)][:, list(quote_columns)] * has[:, None]
+    return np.column_stack([best_share, quote]), correct.astype(float)
 
 
 def head_mask(question_columns: tuple[int, ...], statement: bool) -> np.ndarray:
@@ -169,19 +187,24 @@ def fit(
     questions: np.ndarray,
     columns: tuple[int, ...],
     question_columns: tuple[int, ...],
+    quote_columns: tuple[int, ...] = (),
 ) -> Fit:
     answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
     rows = np.isin(table.question, questions[answerable[questions]]) & open_rows(table)
     weights, _ = fit_choice(table.x[rows][:, columns], table.y[rows], table.question[rows])
     model = Fit(columns, weights, question_columns, {}, 0.5)
-    best_share, correct = best_of(table, model.scores(table.x))
+    best_share, correct = best_of(table, model.scores(table.x), quote_columns)
+    fitted_answerable = questions[answerable[questions] & ~statements(table)[questions]]
+    defaults = [0.0] * len(QUOTE_FEATURES)
+    for place, column in enumerate(quote_columns):
+        defaults[column] = round(float(best_share[fitted_answerable, 1 + place].mean()), 5)
     heads = {}
     for statement in (False, True):
         q = table.q[:, question_columns] * head_mask(question_columns, statement)
         chosen = questions[statements(table)[questions] == statement]
         design = np.column_stack([q, best_share])[chosen]
         theta, bias = fit_logistic(design, answerable[chosen].astype(float), L2_ANSWERABLE)
-        theta[:-1] *= head_mask(question_columns, statement)
+        theta[: len(question_columns)] *= head_mask(question_columns, statement)
         for name, weight in SET_BY_HAND.items():
             if not statement and QUESTION_FEATURES.index(name) in question_columns:
                 theta[question_columns.index(QUESTION_FEATURES.index(name))] = weight
@@ -194,19 +217,27 @@ def fit(
         if slope <= 0:
             raise ValueError("the rescaling must be increasing")
         heads[statement] = Head(theta, bias, float(slope), intercept)
-    model = Fit(columns, weights, question_columns, heads, 0.5)
+    model = Fit(columns, weights, question_columns, heads, 0.5, quote_columns, tuple(defaults))
     # One line for both forms: the lower of the two that answer ANSWERED_SHARE of each.
     lines = []
     for statement in (False, True):
         asked = questions[answerable[questions] & (statements(table)[questions] == statement)]
         confidences = question_confidences(table, model)[asked]
         lines.append(np.floor(np.quantile(confidences, 1 - ANSWERED_SHARE) * 1000) / 1000)
-    return Fit(columns, weights, question_columns, heads, float(min(lines)))
+    return Fit(
+        columns,
+        weights,
+        question_columns,
+        heads,
+        float(min(lines)),
+        quote_columns,
+        tuple(defaults),
+    )
 
 
 def question_confidences(table: FeatureTable, model: Fit) -> np.ndarray:
     """The confidence of each question's quote."""
-    best_share, _ = best_of(table, model.scores(table.x))
+    best_share, _ = best_of(table, model.scores(table.x), model.quote_columns)
     q = table.q[:, model.question_columns]
     return np.where(
         statements(table),
@@ -259,14 +290,17 @@ def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Out
 
 
 def cross_validate(
-    table: FeatureTable, columns: tuple[int, ...], question_columns: tuple[int, ...]
+    table: FeatureTable,
+    columns: tuple[int, ...],
+    question_columns: tuple[int, ...],
+    quote_columns: tuple[int, ...] = (),
 ) -> tuple[list, list[Fit]]:
     """Every question's outcome under the fit that never saw its article, and the fits."""
     results, fits = [], []
     folds = article_folds(table)
     for held_out, questions in enumerate(folds):
         train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
-        model = fit(table, train, columns, question_columns)
+        model = fit(table, train, columns, question_columns, quote_columns)
         fits.append(model)
         results.extend(outcomes(table, model, questions))
     return results, fits
@@ -279,10 +313,13 @@ def to_json(model: Fit) -> dict:
     data: dict = {"sentence_weights": weights}
     for statement, name in ((False, "question"), (True, "statement")):
         head = model.heads[statement]
-        question = dict.fromkeys((*QUESTION_FEATURES, BEST_SHARE), 0.0)
-        for column, weight in zip(model.question_columns, head.weights[:-1], strict=True):
+        question = dict.fromkeys((*QUESTION_FEATURES, BEST_SHARE, *QUOTE_FEATURES), 0.0)
+        count = len(model.question_columns)
+        for column, weight in zip(model.question_columns, head.weights[:count], strict=True):
             question[QUESTION_FEATURES[column]] = round(float(weight), 5)
-        question[BEST_SHARE] = round(float(head.weights[-1]), 5)
+        question[BEST_SHARE] = round(float(head.weights[count]), 5)
+        for column, weight in zip(model.quote_columns, head.weights[count + 1 :], strict=True):
+            question[QUOTE_FEATURES[column]] = round(float(weight), 5)
         data[name] = {
             "weights": question,
             "bias": round(head.bias, 5),
@@ -291,6 +328,7 @@ def to_json(model: Fit) -> dict:
         }
     return data | {
         "line": model.line,
+        "quote_defaults": dict(zip(QUOTE_FEATURES, model.quote_defaults, strict=True)),
         "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py); statements:"
         " its questions rewritten as keywords",
         "line_rule": f"answers {ANSWERED_SHARE:.0%} of the answerable questions it was fitted on,"
@@ -309,14 +347,15 @@ def main() -> int:
     table, _, _ = feature_table()
     print(f"{len(table.questions)} questions, {len(table.y)} candidate sentences")
     rows = [
-        "| features | queries | answered | answer-sentence@1 | abstained off-corpus "
-        "| abstained adversarial | ECE | AUROC |",
-        "|---|---|---|---|---|---|---|---|",
+        "| features | queries | answered | answered with the right quote | quote right "
+        "| abstained off-corpus | abstained adversarial | ECE | AUROC |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, (features, question_features) in SUBSETS.items():
+    for name, (features, question_features, quote_features) in SUBSETS.items():
         columns = columns_of(features, FEATURES)
         question_columns = columns_of(question_features, QUESTION_FEATURES)
-        results = cross_validate(table, columns, question_columns)[0]
+        quote_columns = columns_of(quote_features, QUOTE_FEATURES)
+        results = cross_validate(table, columns, question_columns, quote_columns)[0]
         for form, statement in (("questions", False), ("as keywords", True)):
             summary = summarise([r for r in results if r.statement == statement])
             print(
@@ -330,6 +369,7 @@ def main() -> int:
         np.arange(len(table.questions)),
         tuple(range(len(FEATURES))),
         tuple(range(len(QUESTION_FEATURES))),
+        tuple(range(len(QUOTE_FEATURES))),
     )
     data = to_json(model)
     print(json.dumps(data, indent=2))
@@ -345,8 +385,11 @@ def main() -> int:
             f"each fold's line chosen on its training folds ({ANSWERED_SHARE:.0%} of answerable "
             'questions answered, as questions and as keywords). "as keywords": the same '
             "questions without question words and stopwords, the stand-in for statements. "
-            "Features only (no find_answer run): benchmarks/abstain.py has the end-to-end table."
-            "\n\n" + "\n".join(rows),
+            "Features only (no find_answer run): benchmarks/abstain.py has the end-to-end table. "
+            '"answered with the right quote": answered and the quote holds the gold answer; '
+            '"quote right": the quote holds it, answered or not (`askseed eval`\'s '
+            "answer-sentence@1)."
+            "\n\n" + "\n".join(rows) + "\n\n" + SECOND_PASS,
         )
     return 0
 

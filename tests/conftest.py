@@ -11,7 +11,7 @@ import pytest
 
 from askseed.model.embedder import Embedder, PooledVectors
 from askseed.query import answer as answer_module
-from askseed.query.calibration import Calibrator, Head
+from askseed.query.calibration import QUOTE_FEATURES, Calibrator, Head
 from askseed.query.features import FEATURES, QUESTION_FEATURES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,6 +47,10 @@ class FakeEmbedder(Embedder):
         ]
         return PooledVectors(self._bag_of_words(texts), pooled)
 
+    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        # One row per word: pieces align only with the same word.
+        return [self._bag_of_words(text.split()) for text in texts]
+
     def _bag_of_words(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -67,7 +71,7 @@ class FakeEmbedder(Embedder):
 _FAKE_HEAD = Head(
     weights=tuple(
         10.0 if name == "best_passage_coverage" else 0.0
-        for name in (*QUESTION_FEATURES, "best_share")
+        for name in (*QUESTION_FEATURES, "best_share", *QUOTE_FEATURES)
     ),
     bias=-3.0,
     slope=1.0,

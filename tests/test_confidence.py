@@ -7,9 +7,17 @@ import json
 import math
 import sqlite3
 
+import numpy as np
 import pytest
 
-from askseed.query.calibration import Calibrator, Head, load_calibrator, sigmoid
+from askseed.query.alignment import alignment
+from askseed.query.calibration import (
+    QUOTE_FEATURES,
+    Calibrator,
+    Head,
+    load_calibrator,
+    sigmoid,
+)
 from askseed.query.features import (
     AMOUNT,
     DATE,
@@ -120,7 +128,12 @@ def test_question_names(question, names):
 
 # --- the calibrator ------------------------------------------------------------------------
 
-HEAD = Head(weights=(0.0,) * len(QUESTION_FEATURES) + (2.0,), bias=-1.0, slope=1.0, intercept=0.0)
+HEAD = Head(
+    weights=(0.0,) * len(QUESTION_FEATURES) + (2.0,) + (0.0,) * len(QUOTE_FEATURES),
+    bias=-1.0,
+    slope=1.0,
+    intercept=0.0,
+)
 CALIBRATOR = Calibrator(
     sentence_weights=tuple(1.0 if name == "cosine" else 0.0 for name in FEATURES),
     question=HEAD,
@@ -221,11 +234,13 @@ def test_explain_json_returns_the_features_and_the_confidence(docs, capsys):
         "share",
         "sentence_features",
         "question_features",
+        "quote_features",
         "effects",
         "support",
     }
     assert set(explain["sentence_features"]) == set(FEATURES)
     assert set(explain["question_features"]) == set(QUESTION_FEATURES)
+    assert set(explain["quote_features"]) == set(QUOTE_FEATURES)
     assert set(explain["effects"]) == {"sentence_score", "answerable_log_odds"}
     assert explain["answered"] == answer["answered"] == (code == 0)
     assert explain["confidence"] == answer["confidence"] == answer["passages"][0]["confidence"]
@@ -243,5 +258,67 @@ def test_explain_prints_the_decision_and_every_feature(docs, capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "against the line 50%: refused." in out
-    for name in (*FEATURES, *QUESTION_FEATURES):
+    for name in (*FEATURES, *QUESTION_FEATURES, *QUOTE_FEATURES):
         assert f"  {name} " in out
+
+
+# --- token-level alignment ------------------------------------------------------------------
+
+
+def _units(*rows: tuple[float, ...]) -> np.ndarray:
+    matrix = np.asarray(rows, dtype=np.float32)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # every question piece has an identical piece in the sentence
+        (_units((1, 0), (0, 1)), _units((0, 1), (1, 0), (1, 1)), 1.0),
+        # one piece matched, one orthogonal to everything: the mean of 1 and 0
+        (_units((1, 0, 0), (0, 0, 1)), _units((1, 0, 0), (0, 1, 0)), 0.5),
+        # the best match counts, not the mean over the sentence
+        (_units((1, 0)), _units((1, 1), (0, 1)), 2**-0.5),
+        (np.zeros((0, 2), np.float32), _units((1, 0)), 0.0),
+        (_units((1, 0)), np.zeros((0, 2), np.float32), 0.0),
+    ],
+)
+def test_alignment_is_the_mean_best_match_of_the_question_pieces(question, sentence, expected):
+    assert alignment(question, sentence) == pytest.approx(expected, abs=1e-6)
+
+
+def test_the_quote_alignment_is_computed_for_the_quote_only():
+    asked = []
+
+    def quote_features(index: int) -> tuple[float, ...]:
+        asked.append(index)
+        return (0.9,)
+
+    reading = CALIBRATOR._replace(
+        question=HEAD._replace(weights=HEAD.weights[:-1] + (3.0,)),
+        quote_defaults=(0.1,),
+    )
+    question = (0.0,) * len(QUESTION_FEATURES)
+    judgement = reading.judge([row(0.2), row(0.6), row(0.4)], question, True, quote_features)
+    assert asked == [1]
+    assert judgement.quote == (0.9,)
+    without = reading.judge([row(0.2), row(0.6), row(0.4)], question, True)
+    assert without.quote == (0.1,)
+    assert max(judgement.confidences) > max(without.confidences)
+
+
+@pytest.mark.model
+def test_real_token_vectors_align_a_paraphrase_better_than_a_stray_sentence():
+    from askseed.model.embedder import MiniLMEmbedder
+    from askseed.query.alignment import quote_alignment
+
+    embedder = MiniLMEmbedder()
+    pieces = embedder.token_vectors(["Whose cells are altered?", "It works."])
+    assert [len(rows) for rows in pieces] == [5, 3]  # word pieces, without [CLS] and [SEP]
+    assert np.linalg.norm(pieces[0], axis=1) == pytest.approx(1.0, abs=1e-5)
+    question = "Whose cells are altered by the therapy?"
+    paraphrase = "The therapy genetically modifies the patient's own immune cells."
+    stray = "The stadium opened in 1982 and seats forty thousand fans."
+    assert quote_alignment(embedder.token_vectors, question, paraphrase) > quote_alignment(
+        embedder.token_vectors, question, stray
+    )

@@ -86,8 +86,9 @@ KEYWORD_QUERIES = [
 # issue's targets are all paraphrases and 80% of near-topic questions. The calibrator is
 # fitted on SQuAD, whose questions share many words with their paragraph: a paraphrase that
 # shares few (cosine 0.3-0.5 to its sentence) looks to it like a question the documents do
-# not answer. These floors catch a regression; the targets are not met.
-PARAPHRASED_ANSWERED_FLOOR = 12  # of 27, with the right quote
+# not answer. These floors catch a regression; the targets are not met. The quote's
+# token-level alignment with the question (query/alignment.py) raised the first from 12.
+PARAPHRASED_ANSWERED_FLOOR = 14  # of 27, with the right quote
 NEAR_TOPIC_REFUSED_FLOOR = 0.75
 
 
@@ -136,7 +137,7 @@ def test_the_title_line_is_never_the_quote(seed_engine, question, _):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 11 example not met: 11% confident, below the line (the quote is right)",
+    reason="issue 11 example not met: 12% confident, below the line (the quote is right)",
 )
 def test_the_issue_experts_question_is_answered(seed_engine):
     assert quotes_the_answer(seed_engine, "What did experts call the results?", ("truly",))

@@ -217,6 +217,7 @@ class Engine:
                 k or self.settings.top_k,
                 retrieval or ASKSEED,
                 refreshed,
+                token_vectors=self.embedder.token_vectors,
             )
 
     def _query_vector(self, query: str) -> np.ndarray:
@@ -233,7 +234,16 @@ class Engine:
         with self._lock:
             reader = self._open_reader()
             vector = self._query_vector(query)
-            return find_answer(reader, query, query, vector, k, abstain=False).passages
+            answer = find_answer(
+                reader,
+                query,
+                query,
+                vector,
+                k,
+                abstain=False,
+                token_vectors=self.embedder.token_vectors,
+            )
+            return answer.passages
 
     def context(
         self, source: str, start_line: int, end_line: int, margin: int = 8, page: int | None = None

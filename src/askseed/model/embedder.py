@@ -60,6 +60,11 @@ class Embedder(Protocol):
         """Word pieces of each text, without special tokens and untruncated."""
         ...
 
+    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Per text, one unit row per word piece, read in the text (no special tokens): what
+        query/alignment.py compares a question and its quote with."""
+        ...
+
 
 class ModelMissingError(AskseedError):
     """The packaged model cannot be found; the message says how to install it."""
@@ -183,6 +188,9 @@ class MiniLMEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoder = self._batch_encoder if len(texts) > QUESTION_TEXTS else self._encoder
         return encoder.encode(list(texts), batch_size=self.batch_size)
+
+    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        return self._encoder.token_vectors(list(texts))
 
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
         if not texts:

@@ -171,6 +171,28 @@ class OnnxModel:
                 pooled[index][number] = vector
         return vectors, pooled
 
+    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Per text, one unit row per word piece (no [CLS], [SEP] or padding), as the
+        transformer reads it in its text: what token-level alignment (MaxSim) compares."""
+        import numpy as np
+
+        if not texts:
+            return []
+        encodings, token_vectors, _ = self._run(list(texts))
+        rows = []
+        for encoding, vectors in zip(encodings, token_vectors, strict=True):
+            real = [
+                index
+                for index, (attended, special) in enumerate(
+                    zip(encoding.attention_mask, encoding.special_tokens_mask, strict=True)
+                )
+                if attended and not special
+            ]
+            chosen = vectors[real]
+            norms = np.linalg.norm(chosen, axis=1, keepdims=True)
+            rows.append((chosen / np.maximum(norms, 1e-12)).astype(np.float32))
+        return rows
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         _, token_vectors, mask = self._run(texts)
         return self._pool(token_vectors, mask)

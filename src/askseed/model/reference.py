@@ -70,6 +70,20 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """As MiniLMEmbedder.token_vectors, from sentence-transformers' own token vectors."""
+        tokens = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            output_value="token_embeddings",
+            show_progress_bar=False,
+        )
+        rows = []
+        for vectors in tokens:
+            pieces = vectors.float().numpy()[1:-1]  # without [CLS] and [SEP]
+            rows.append(pieces / np.maximum(np.linalg.norm(pieces, axis=1, keepdims=True), 1e-12))
+        return rows
+
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
         """As MiniLMEmbedder.encode_spans, from sentence-transformers' own token vectors."""
         if not texts:

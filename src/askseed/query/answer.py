@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from askseed.query.calibration import Calibrator, load_calibrator
+from askseed.query.alignment import TokenVectors, quote_alignment
+from askseed.query.calibration import QUOTE_FEATURES, Calibrator, load_calibrator
 from askseed.query.features import (
     SentenceFeatures,
     is_question,
@@ -102,6 +103,7 @@ class Evidence(NamedTuple):
     source: str
     sentence_features: dict[str, float]  # features.FEATURES of the quote
     question_features: dict[str, float]  # features.QUESTION_FEATURES
+    quote_features: dict[str, float]  # calibration.QUOTE_FEATURES of the quote
     asks: bool  # a question, rather than a statement (features.is_question)
     share: float  # P(the quote is the answer | the documents answer)
     answerable: float  # P(the documents answer)
@@ -123,6 +125,7 @@ class Evidence(NamedTuple):
             "share": round(self.share, 4),
             "sentence_features": self.sentence_features,
             "question_features": self.question_features,
+            "quote_features": self.quote_features,
             "effects": self.effects,
             "support": round(self.support, 4),
         }
@@ -171,11 +174,13 @@ def find_answer(
     refreshed: bool = False,
     calibrator: Calibrator | None = None,
     abstain: bool = True,
+    token_vectors: TokenVectors | None = None,
 ) -> Answer:
     """The best `k` passages for `query`, or an abstention with the nearest miss.
 
     With abstain=False the `k` passages are kept whatever the decision: a search for a reader
-    who wants more than the answer.
+    who wants more than the answer. `token_vectors` (the embedder's) lets the calibrator read
+    the quote's alignment with the question; without it, the alignment's fitted mean stands in.
 
     The quote is the sentence of the top passages with the highest confidence, its passage goes
     first, and askseed answers when that confidence reaches the calibrator's line. With
@@ -198,7 +203,16 @@ def find_answer(
     # another sentence can be: it gets no confidence.
     open_rows = [row for row, allowed in zip(rows, quotable(rows), strict=True) if allowed]
     asks = is_question(query)
-    judgement = calibrator.judge([row.values for row in open_rows], question_values, asks)
+
+    def quote_features(index: int) -> tuple[float, ...]:
+        return (quote_alignment(token_vectors, query, open_rows[index].text),)
+
+    judgement = calibrator.judge(
+        [row.values for row in open_rows],
+        question_values,
+        asks,
+        quote_features if token_vectors is not None else None,
+    )
     confidences = dict.fromkeys(
         ((candidates[row.candidate].source, row.raw_start) for row in rows), 0.0
     )
@@ -230,9 +244,13 @@ def find_answer(
             source=best_source,
             sentence_features=best.as_dict(),
             question_features=question_dict(question_values),
+            quote_features={
+                name: round(value, 4)
+                for name, value in zip(QUOTE_FEATURES, judgement.quote, strict=True)
+            },
             share=share,
             answerable=judgement.answerable,
-            effects=calibrator.explain(best.values, question_values, share, asks),
+            effects=calibrator.explain(best.values, question_values, share, asks, judgement.quote),
             asks=asks,
             confidence=confidences[(best_source, best.raw_start)],
             line=calibrator.line,

@@ -99,7 +99,9 @@ def render_explanation(answer: Answer) -> str:
     for title, features, effects in (
         (
             "Whether the documents answer (log-odds):",
-            evidence.question_features | {"best_share": round(evidence.share, 4)},
+            evidence.question_features
+            | {"best_share": round(evidence.share, 4)}
+            | evidence.quote_features,
             evidence.effects["answerable_log_odds"],
         ),
         (

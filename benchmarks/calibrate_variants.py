@@ -1,0 +1,182 @@
+"""Alternatives to the shipped calibrator that were measured and not shipped (calibrate.py's
+"Second pass" notes), on the same held-out folds of squad-a-abstain.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/calibrate_variants.py
+
+1. The question's alignment with EVERY candidate sentence as a sentence feature (it then also
+   chooses the quote), as well as the quote's in the answerable heads.
+2. Paraphrase-like training data: each answerable question whose answer sentence is among its
+   candidates is copied with the words it shares with that sentence masked from the lexical
+   features only (the dense ones stay), and the copies join the training folds; figures are
+   on the original held-out questions. (a) both the sentence scorer and the heads see the
+   copies; (b) only the answerable heads do, and the line is set on real questions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import calibrate  # noqa: E402
+from abstain_data import ANSWERABLE, FeatureTable, feature_table, summarise  # noqa: E402
+
+from askseed.query.calibration import QUOTE_FEATURES  # noqa: E402
+from askseed.query.features import (  # noqa: E402
+    FEATURES,
+    QUESTION_FEATURES,
+    question_names,
+    text_tokens,
+)
+from askseed.query.scoring import term_weights  # noqa: E402
+from askseed.store.reader import IndexReader  # noqa: E402
+from askseed.text import content_terms, sentence_terms  # noqa: E402
+
+SENTENCE = {name: index for index, name in enumerate(FEATURES)}
+QUESTION = {name: index for index, name in enumerate(QUESTION_FEATURES)}
+EVERYTHING = tuple(range(len(FEATURES)))
+ALL_QUESTION = tuple(range(len(QUESTION_FEATURES)))
+QUOTE = tuple(range(len(QUOTE_FEATURES)))
+
+
+def report(name: str, table: FeatureTable, originals: int, columns=EVERYTHING) -> None:
+    results, _ = calibrate.cross_validate(table, columns, ALL_QUESTION, QUOTE)
+    order = np.concatenate(calibrate.article_folds(table))
+    kept = [result for result, index in zip(results, order, strict=True) if index < originals]
+    for form, statement in (("questions", False), ("as keywords", True)):
+        summary = summarise([r for r in kept if r.statement == statement])
+        print(f"{name:<40} {form:<12} " + "  ".join(f"{k} {v:.3f}" for k, v in summary.items()))
+
+
+def masked_copies(table: FeatureTable, reader: IndexReader) -> FeatureTable:
+    """The table with a paraphrase-like copy of every answerable question (see the docstring)."""
+    chunks = max(reader.chunks, 1)
+    starts = np.r_[0, np.flatnonzero(np.diff(table.question)) + 1]
+    ends = np.r_[starts[1:], len(table.question)]
+    spans = {int(table.question[s]): (s, e) for s, e in zip(starts, ends, strict=True)}
+    extra_x, extra_q, extra_z, extra_y, owners, questions = [], [], [], [], [], []
+    for index, question in enumerate(table.questions):
+        if question.kind != ANSWERABLE or question.statement or index not in spans:
+            continue
+        start, end = spans[index]
+        gold_rows = np.flatnonzero(table.y[start:end] > 0)
+        if not len(gold_rows):
+            continue
+        gold = table.texts[table.text[start + gold_rows[0]]]
+        terms = content_terms(question.text)
+        kept = sorted(terms - sentence_terms(gold))
+        if len(kept) == len(terms):
+            continue
+        frequencies = reader.document_frequencies(kept)
+        weights = {t: math.log((chunks + 1) / (frequencies.get(t, 0) + 0.5)) for t in kept}
+        total = sum(weights.values())
+
+        def share(found, weights=weights, total=total) -> float:
+            return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+
+        texts = [table.texts[table.text[row]] for row in range(start, end)]
+        row_terms = [sentence_terms(text) for text in texts]
+        local = term_weights(set(kept), row_terms)
+        local_total = sum(local.values())
+        positions = np.round(np.expm1(table.x[start:end, SENTENCE["rank"]])).astype(int)
+        passage_terms = {
+            p: frozenset().union(*(t for t, q in zip(row_terms, positions, strict=True) if q == p))
+            for p in set(positions)
+        }
+        x = table.x[start:end].copy()
+        for row, found in enumerate(row_terms):
+            x[row, SENTENCE["coverage"]] = share(found)
+            x[row, SENTENCE["local_coverage"]] = (
+                sum(local[t] for t in kept if t in found) / local_total if local_total else 0.0
+            )
+            x[row, SENTENCE["passage_coverage"]] = share(passage_terms[positions[row]])
+        q = table.q[index].copy()
+        absent = {t for t in kept if not frequencies.get(t, 0)}
+        q[QUESTION["absent"]] = share(absent)
+        q[QUESTION["absent_words"]] = min(len(absent), 3)
+        q[QUESTION["best_coverage"]] = x[:, SENTENCE["coverage"]].max()
+        q[QUESTION["best_passage_coverage"]] = x[:, SENTENCE["passage_coverage"]].max()
+        names = question_names(question.text) - text_tokens(gold)
+        top = frozenset().union(
+            *(text_tokens(t) for t, p in zip(texts, positions, strict=True) if p == 0)
+        )
+        pool = frozenset().union(*(text_tokens(t) for t in texts))
+        q[QUESTION["names_missing_top"]] = len(names - top) / len(names) if names else 0.0
+        q[QUESTION["names_missing"]] = len(names - pool) / len(names) if names else 0.0
+        questions.append(dataclasses.replace(question, id=question.id + "~masked"))
+        extra_x.append(x)
+        extra_q.append(q)
+        extra_z.append(table.z[start:end])
+        extra_y.append(table.y[start:end])
+        owners.append(np.full(end - start, len(table.questions) + len(questions) - 1))
+    print(f"{len(questions)} masked copies", file=sys.stderr)
+    return FeatureTable(
+        table.questions + questions,
+        np.vstack([table.x, *extra_x]),
+        np.concatenate([table.y, *extra_y]),
+        np.concatenate([table.question, *owners]),
+        np.vstack([table.q, np.array(extra_q)]),
+        table.texts,
+        table.text,
+        np.vstack([table.z, *extra_z]),
+    )
+
+
+def heads_only(originals: int):
+    """calibrate.fit where the copies teach the answerable heads only: the sentence scorer
+    and the line see real questions alone."""
+    fit_choice, fit = calibrate.fit_choice, calibrate.fit
+
+    def choice(x, y, owner, *args):
+        keep = owner < originals
+        return fit_choice(x[keep], y[keep], owner[keep], *args)
+
+    def fit_real_line(table, questions, *args):
+        with_copies = questions
+        calibrate.fit_choice = choice
+        try:
+            model = fit(table, with_copies, *args)
+        finally:
+            calibrate.fit_choice = fit_choice
+        answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
+        statements = calibrate.statements(table)
+        confidences = calibrate.question_confidences(table, model)
+        lines = []
+        for statement in (False, True):
+            chosen = with_copies[
+                answerable[with_copies]
+                & (statements[with_copies] == statement)
+                & (with_copies < originals)
+            ]
+            quantile = np.quantile(confidences[chosen], 1 - calibrate.ANSWERED_SHARE)
+            lines.append(np.floor(quantile * 1000) / 1000)
+        return dataclasses.replace(model, line=float(min(lines)))
+
+    return fit_real_line
+
+
+def main() -> int:
+    table, engine, _ = feature_table()
+    originals = len(table.questions)
+    report("shipped", table, originals)
+    with_alignment = dataclasses.replace(table, x=np.hstack([table.x, table.z]))
+    columns = EVERYTHING + tuple(range(len(FEATURES), len(FEATURES) + len(QUOTE_FEATURES)))
+    report("alignment of every sentence", with_alignment, originals, columns)
+    masked = masked_copies(table, IndexReader(engine.settings.index))
+    report("masked copies, both fits", masked, originals)
+    fit = calibrate.fit
+    calibrate.fit = heads_only(originals)
+    try:
+        report("masked copies, answerable heads only", masked, originals)
+    finally:
+        calibrate.fit = fit
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
