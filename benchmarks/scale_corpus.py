@@ -28,6 +28,7 @@ import numpy as np
 from askseed.config import cache_dir
 from askseed.ingest.dedup import (
     NUM_HASHES,
+    SIGNATURE_BITS,
     MemorySeen,
     drop_duplicates,
     minhash_signature,
@@ -112,12 +113,13 @@ def sentence_pool(abstracts: list[str]) -> SentencePool:
 def _unlike(halves: list[str]) -> tuple[str, ...]:
     """The halves, less any alike to one of the HALF_WINDOW kept before it."""
     kept: list[str] = []
-    signatures = np.zeros((len(halves), NUM_HASHES), dtype="<u4")
+    stored = np.dtype(f"<u{SIGNATURE_BITS // 8}")  # dedup keeps the low bits of each value
+    signatures = np.zeros((len(halves), NUM_HASHES), dtype=stored)
     for half in halves:
         signature = minhash_signature(half)
         if signature is None:  # under askseed's 8 words: too short to be told apart safely
             continue
-        row = np.frombuffer(signature, dtype="<u4")
+        row = np.frombuffer(signature, dtype=stored)
         recent = signatures[max(0, len(kept) - HALF_WINDOW) : len(kept)]
         if len(recent) and (recent == row).sum(axis=1).max() >= HALF_SIMILARITY * NUM_HASHES:
             continue
