@@ -3,7 +3,8 @@
 - `pooled` (SENTENCE_VECTORS "pooled"): one pass over the chunks; each sentence's vector is
   pooled from its tokens in its chunk's pass (model/span_pooling.py).
 - `alone` (the default): the chunks, and each sentence by itself, in one call: the model reads
-  every word twice, once in its chunk and once in its sentence.
+  every word twice, once in its chunk and once in its sentence (once, when the chunk is one
+  sentence and no heading).
 - `from_sentences` (CHUNK_VECTORS "sentences"): each sentence (and heading) by itself once;
   a chunk's vector is the normalised mean of the vectors of its sentences and of the heading
   it is searched after, each weighted by the square root of its word pieces (a long sentence
@@ -41,13 +42,14 @@ def pooled(chunks: list[ChunkText], embedder) -> Embedded:
 
 
 def alone(chunks: list[ChunkText], embedder) -> Embedded:
-    # Neighbouring chunks share a sentence: it is embedded once.
-    sentences = list(dict.fromkeys(text for chunk in chunks for text in chunk.sentences))
+    # A text is embedded once: a sentence two neighbouring chunks share, or a chunk that is
+    # one sentence (and so is that sentence).
+    searched = [chunk.search_text for chunk in chunks]
+    texts = list(dict.fromkeys(searched + [text for chunk in chunks for text in chunk.sentences]))
     # One call: the encoder batches texts of similar length together, whatever their kind.
-    vectors = embedder.encode([chunk.search_text for chunk in chunks] + sentences)
-    vector_of = dict(zip(sentences, vectors[len(chunks) :], strict=True))
+    vector_of = dict(zip(texts, embedder.encode(texts), strict=True))
     per_chunk = [stack([vector_of[text] for text in c.sentences], embedder.dim) for c in chunks]
-    return Embedded(vectors[: len(chunks)], per_chunk)
+    return Embedded(stack([vector_of[text] for text in searched], embedder.dim), per_chunk)
 
 
 def from_sentences(chunks: list[ChunkText], embedder) -> Embedded:
