@@ -42,9 +42,10 @@ SENTENCE_VECTORS = "alone"
 #   "pass":      the chunk (after its heading) embedded by itself;
 #   "sentences": the weighted mean of its sentences' vectors, embedded alone, and of its
 #                heading's (embedding.py): the model reads every word once, not twice.
-# "sentences" indexes about twice as fast but loses SciFact nDCG@10 0.7415 -> 0.727, below
-# the 0.7384 askseed must keep, and moves the chunk cosines the confidence's folder_margin is
-# fitted on (BENCHMARKS.md, "Sentence vectors: indexing speed"). So "pass" stays the default.
+# "sentences" indexes SQuAD-A 3.2x faster, but SciFact nDCG@10 falls from 0.7415 to 0.727,
+# below the 0.7384 askseed must keep, SQuAD-A's answer-sentence@1 by 0.013, and it moves the
+# chunk cosines the confidence's folder_margin is fitted on (BENCHMARKS.md, "Sentence
+# vectors: ways to index faster"). So "pass" stays the default.
 CHUNK_VECTORS = "pass"
 # A chunk is searched (embedded and keyword-indexed) after its document's heading, so that a
 # passage deep in a document still says what the document is about: on SciFact this lifts

@@ -30,9 +30,9 @@ MAX_SEQ_LENGTH = 256
 
 # Up to this many texts are embedded with the quick-to-open session: a question, a warm-up.
 QUESTION_TEXTS = 8
-# Indexing runs this many batches at once, one thread each (OnnxModel's `workers`): on two
-# shared CPUs that embedded 10-15% more texts a second than one batch on two threads, with
-# the same vectors (BENCHMARKS.md, "Sentence vectors: indexing speed").
+# Indexing runs this many batches at once, one thread each (OnnxModel's `workers`), with the
+# same vectors: on two busy shared CPUs SQuAD-A indexed in 304 s instead of 467 s with one
+# batch at a time on two threads (BENCHMARKS.md, "Sentence vectors: ways to index faster").
 INDEX_WORKERS = os.cpu_count() or 1
 
 
