@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/sentence_vectors.py            # records into BENCHMARKS.md
     .venv/bin/python benchmarks/sentence_vectors.py --max-queries 500 --no-record
+    .venv/bin/python benchmarks/sentence_vectors.py --indexing-only   # speed only, see below
 
 For each way (askseed.ingest.indexer.SENTENCE_VECTORS), SQuAD-A (../shared/eval/squad-a) is
 indexed from scratch, timed, and evaluated through the same harness as `askseed eval --json`.
@@ -9,6 +10,12 @@ Then the two indexes, which hold the same chunks, are compared sentence by sente
 anything fitted on sentence cosines (the abstain rule) can be refitted: how far each pooled
 vector is from the same sentence alone, and how the best sentence cosine of the gold
 paragraph moves for the questions. Skipped, with a message, when the data is absent.
+
+--indexing-only times `askseed index` of SQuAD-A from scratch each way (WAYS: sentence vectors
+alone or pooled, chunk vectors from a chunk pass or from the sentences, batches on one worker
+or several) against SentenceTransformer.encode of the same chunks alone. The machine is shared
+and its load moves within minutes, so SentenceTransformer is timed before and after every
+build, and each way's ratio is to the mean of the two timings around it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +42,7 @@ from askseed.engine import Engine  # noqa: E402
 from askseed.eval.beir import judged_queries, read_qrels  # noqa: E402
 from askseed.eval.runner import prepare_corpus, run_queries  # noqa: E402
 from askseed.ingest import indexer  # noqa: E402
+from askseed.model import embedder as embedder_module  # noqa: E402
 from askseed.model.embedder import MiniLMEmbedder  # noqa: E402
 from askseed.store.schema import chunk_query, decode_chunk  # noqa: E402
 
@@ -41,9 +50,36 @@ SQUAD = DATA / "squad-a"
 MODES = ("alone", "pooled")
 
 
-def measure(mode: str, work: Path, max_queries: int | None, evaluate: bool = True) -> dict:
+class Way(NamedTuple):
+    """One way of indexing: indexer.SENTENCE_VECTORS, indexer.CHUNK_VECTORS and how many
+    batches the encoder runs at once (embedder.INDEX_WORKERS)."""
+
+    label: str
+    sentence_vectors: str
+    chunk_vectors: str
+    workers: int
+
+
+WAYS = (
+    Way("alone, chunk pass, one batch at a time on 2 threads (before)", "alone", "pass", 1),
+    Way("alone, chunk pass (default)", "alone", "pass", embedder_module.INDEX_WORKERS),
+    Way("pooled, chunk pass", "pooled", "pass", embedder_module.INDEX_WORKERS),
+    Way("alone, chunk vectors from sentences", "alone", "sentences", embedder_module.INDEX_WORKERS),
+)
+
+
+def measure(
+    mode: str,
+    work: Path,
+    max_queries: int | None,
+    evaluate: bool = True,
+    chunk_vectors: str = "pass",
+    workers: int = embedder_module.INDEX_WORKERS,
+) -> dict:
     indexer.SENTENCE_VECTORS = mode
-    corpus = prepare_corpus(SQUAD, work / f"index-{mode}")
+    indexer.CHUNK_VECTORS = chunk_vectors
+    embedder_module.INDEX_WORKERS = workers  # read when the indexing session opens
+    corpus = prepare_corpus(SQUAD, work / f"index-{mode}-{chunk_vectors}-{workers}")
     engine = Engine(Settings(seeds=corpus.documents, index=corpus.index))
     engine.embedder.encode(["warm up"])  # the one-time ONNX export is not indexing
     started = time.perf_counter()
@@ -61,39 +97,63 @@ def measure(mode: str, work: Path, max_queries: int | None, evaluate: bool = Tru
     }
 
 
-def sentence_transformer_chunks_per_s(index: Path) -> float:
-    """SentenceTransformer.encode of the same chunks alone, as benchmarks/latency.py times it."""
-    from sentence_transformers import SentenceTransformer
+class SentenceTransformerTimer:
+    """SentenceTransformer.encode of the chunks alone, as benchmarks/latency.py times it."""
 
-    from askseed.model.embedder import model_dir
+    def __init__(self, index: Path):
+        from sentence_transformers import SentenceTransformer
 
-    with sqlite3.connect(index / "meta.sqlite") as db:
-        texts = [row[0] for row in db.execute("SELECT text FROM chunks")]
-    model = SentenceTransformer(str(model_dir()), device="cpu")
-    model.encode(texts[:8])
-    started = time.perf_counter()
-    model.encode(texts, batch_size=64, normalize_embeddings=True)
-    return len(texts) / (time.perf_counter() - started)
+        from askseed.model.embedder import model_dir
+
+        with sqlite3.connect(index / "meta.sqlite") as db:
+            self.texts = [row[0] for row in db.execute("SELECT text FROM chunks")]
+        self.model = SentenceTransformer(str(model_dir()), device="cpu")
+        self.model.encode(self.texts[:8])
+
+    def chunks_per_s(self) -> float:
+        started = time.perf_counter()
+        self.model.encode(self.texts, batch_size=64, normalize_embeddings=True)
+        per_s = len(self.texts) / (time.perf_counter() - started)
+        print(f"SentenceTransformer: {per_s:.1f} chunks/s", file=sys.stderr)
+        return per_s
 
 
-def format_speed(results: dict, st_per_s: float) -> str:
+def measure_speeds(work: Path) -> tuple[dict, list[float]]:
+    """Each way built from scratch, and SentenceTransformer timed after each build: a build
+    is compared with the timings just before and after it (only after, for the first)."""
+    results, st_speeds, timer = {}, [], None
+    for way in WAYS:
+        r = measure(way.sentence_vectors, work, None, False, way.chunk_vectors, way.workers)
+        r["load"] = os.getloadavg()[0]
+        results[way.label] = r
+        timer = timer or SentenceTransformerTimer(Path(r["index"]))  # the same chunks each way
+        st_speeds.append(timer.chunks_per_s())
+    return results, st_speeds
+
+
+def format_speed(results: dict, st_speeds: list[float]) -> str:
     rows = [
         "Command: `.venv/bin/python benchmarks/sentence_vectors.py --indexing-only`. SQuAD-A "
-        f"indexed from scratch each way, then SentenceTransformer.encode (batch 64) of the same "
-        f"chunks alone, in one run on {os.cpu_count()} CPUs (load average "
-        f"{os.getloadavg()[0]:.1f}: the machine is shared).",
+        "indexed from scratch each way, with SentenceTransformer.encode (batch 64) of the same "
+        "chunks alone timed after each build, in one run on "
+        f"{os.cpu_count()} CPUs shared with other work. Each ratio is to the mean of the "
+        "SentenceTransformer timings just before and after its build (after only, for the "
+        "first).",
         "",
-        "| `askseed index`, sentence vectors | chunks | seconds | chunks/s | "
-        "ratio to SentenceTransformer.encode of the chunks alone |",
-        "|---|---|---|---|---|",
+        "| `askseed index`: sentence vectors, chunk vectors | chunks | seconds | chunks/s | "
+        "SentenceTransformer chunks/s, before / after | ratio | load average |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for mode in MODES:
-        r = results[mode]
+    for number, way in enumerate(WAYS):
+        r = results[way.label]
+        around = st_speeds[max(0, number - 1) : number + 1]
+        ratio = r["chunks_per_s"] / (sum(around) / len(around))
+        before = f"{st_speeds[number - 1]:.1f}" if number else "-"
         rows.append(
-            f"| {mode} | {r['chunks']} | {r['index_seconds']:.0f} | {r['chunks_per_s']:.1f} | "
-            f"{r['chunks_per_s'] / st_per_s:.2f}x |"
+            f"| {way.label} | {r['chunks']} | {r['index_seconds']:.0f} | "
+            f"{r['chunks_per_s']:.1f} | {before} / {st_speeds[number]:.1f} | {ratio:.2f}x | "
+            f"{r['load']:.1f} |"
         )
-    rows.append(f"| SentenceTransformer.encode, chunks alone | | | {st_per_s:.1f} | 1.00x |")
     return "\n".join(rows)
 
 
@@ -192,9 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="askseed-sentences-"))
     if args.indexing_only:
-        results = {mode: measure(mode, work, None, evaluate=False) for mode in MODES}
-        st_per_s = sentence_transformer_chunks_per_s(Path(results["alone"]["index"]))
-        section = format_speed(results, st_per_s)
+        results, st_speeds = measure_speeds(work)
+        section = format_speed(results, st_speeds)
         print(section)
         if not args.no_record:
             record_section("Sentence vectors: indexing speed", section)

@@ -198,6 +198,22 @@ def test_batching_and_sorting_do_not_change_results(
 
 
 @pytest.mark.model
+def test_batches_on_several_workers_give_the_same_vectors(onnx_dir, batching_reference):
+    """askseed index runs batches at once, one thread each: the vectors, their order and the
+    pooled spans must not change."""
+    workers = OnnxModel(onnx_dir, prepack=True, workers=3)
+    single = OnnxModel(onnx_dir, threads=1)
+    result = workers.encode(BATCHING_TEXTS, batch_size=2)
+    assert _cosines(result, batching_reference).min() >= 0.99999
+    spans = [[(0, len(text) // 2), (len(text) // 2, len(text))] for text in BATCHING_TEXTS]
+    texts, pooled = workers.encode_spans(BATCHING_TEXTS, spans, batch_size=2)
+    expected_texts, expected_pooled = single.encode_spans(BATCHING_TEXTS, spans, batch_size=2)
+    assert _cosines(texts, expected_texts).min() >= 0.99999
+    for rows, expected in zip(pooled, expected_pooled, strict=True):
+        assert _cosines(rows, expected).min() >= 0.99999
+
+
+@pytest.mark.model
 def test_encode_edge_cases(onnx_encoder):
     assert onnx_encoder.encode([]).shape == (0, onnx_encoder.dim)
     with pytest.raises(TypeError, match="list of texts"):

@@ -132,3 +132,30 @@ def test_the_reference_pools_the_same_vectors(minilm):
     reference = SentenceTransformerEmbedder().encode_spans([text], spans)
     assert (lean.texts * reference.texts).sum() > 0.9999
     assert (lean.spans[0] * reference.spans[0]).sum(axis=1).min() > 0.9999
+
+
+@pytest.mark.parametrize(
+    ("text", "chunk_tokens"),
+    [
+        ("The island ferry leaves the harbour at nine every morning.\n", 128),  # chunk = sentence
+        (HEADED, 128),
+        (HEADED, 14),  # small chunks share a sentence, and are searched after the heading
+    ],
+)
+def test_alone_embeds_each_text_once(make_settings, fake_embedder, text, chunk_tokens):
+    settings = make_settings(chunk_tokens=chunk_tokens)
+    (settings.seeds / "ferry.txt").write_text(text, encoding="utf-8")
+    update_index(settings, fake_embedder)
+    with IndexReader(settings.index) as reader:
+        chunks = list(reader.chunks_by_id(list(range(1, 50))).values())
+    sentences = {chunk.sentence_text(span) for chunk in chunks for span in chunk.sentences}
+    assert len(fake_embedder.encoded) == len(set(fake_embedder.encoded))
+    assert sentences <= set(fake_embedder.encoded)
+    for chunk in chunks:
+        assert (
+            np.abs(
+                chunk.sentence_vectors
+                - fake_embedder.encode([chunk.sentence_text(span) for span in chunk.sentences])
+            ).max()
+            < 1e-3
+        )
