@@ -37,10 +37,13 @@ def breakdown(index: Path) -> dict[str, float]:
         for name, size in db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
             group = GROUPS.get(name, "other tables (files, manifest, FTS5 bookkeeping)")
             sizes[group] = sizes.get(group, 0) + size / chunks
-    vectors = sum(path.stat().st_size for path in index.glob("vectors-*.faiss"))
-    sizes["vectors file (FAISS flat)"] = vectors / chunks
+    flat = sum(path.stat().st_size for path in index.glob("vectors-*.faiss"))
+    sizes["vectors file (FAISS flat)"] = flat / chunks
+    # Indexes above the approximate threshold keep an IVF beside each large segment.
+    approximate = sum(path.stat().st_size for path in index.glob("vectors-*.ivf"))
+    sizes["approximate index (FAISS IVF, large indexes only)"] = approximate / chunks
     database = (index / "meta.sqlite").stat().st_size
-    sizes["total on disk"] = (database + vectors) / chunks
+    sizes["total on disk"] = (database + flat + approximate) / chunks
     sizes["total beyond the chunk text"] = sizes["total on disk"] - text / chunks
     sizes["chunks"] = chunks
     return sizes
