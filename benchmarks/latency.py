@@ -132,15 +132,15 @@ sys.exit(main(sys.argv[1:]))
 def before_and_after(before_src: Path, runs: int, work: Path) -> dict[str, float]:
     """The seed one-shot query of this tree and of `before_src` (another checkout's src/), and
     the import floor, timed in turns in one run so that the machine's load hits all three."""
-    index = work / "seed-index"
-    Engine(Settings(seeds=REPO / "seeds", index=index)).refresh()
-    ask = [SEED_QUESTION, "--seeds", str(REPO / "seeds"), "--index", str(index), "--json"]
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(before_src / "askseed")])
     trees = {"after": REPO / "src", "before": before_src}
-    commands = {
-        name: ([sys.executable, "-c", CLI_DRIVER, *ask], {**os.environ, "PYTHONPATH": str(src)})
-        for name, src in trees.items()
-    }
+    commands = {}
+    for name, src in trees.items():
+        # An index per tree: the two trees' store formats may differ.
+        seeds = ["--seeds", str(REPO / "seeds"), "--index", str(work / f"seed-index-{name}")]
+        env = {**os.environ, "PYTHONPATH": str(src)}
+        subprocess.run([sys.executable, "-c", CLI_DRIVER, "index", *seeds], env=env, check=True)
+        commands[name] = ([sys.executable, "-c", CLI_DRIVER, SEED_QUESTION, *seeds, "--json"], env)
     commands["floor"] = (FLOOR, None)
     times: dict[str, list[float]] = {name: [] for name in commands}
     for attempt in range(runs + 1):
