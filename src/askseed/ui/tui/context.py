@@ -114,7 +114,9 @@ class ContextScreen(Screen[None]):
 
 def span_label(passage: Passage) -> str:
     """Where the passage lies, for the heading: "page 3, lines 4-9". Line numbers restart on
-    each page or chapter, so a passage running onto the next one is given by its start."""
+    each page or chapter and a passage records only its first page, so one whose last line
+    numbers below its first ran onto the next page: it is given by its start. (One that runs
+    on to a higher line number of the next page still reads "lines a-b".)"""
     start, end = passage.start_line, passage.end_line
     if start == end:
         lines = f"line {start}"
