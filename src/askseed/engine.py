@@ -39,10 +39,11 @@ from askseed.reports import Freshness, IndexReport, IndexStatus
 from askseed.store.reader import IndexReader, read_catalogue
 from askseed.store.schema import IndexBusyError
 
-# How a one-shot question searches the dense vectors: "auto" uses the approximate index
-# where the index has one, since opening its memory map and probing a few lists beats
-# scanning every vector even in a fresh process (BENCHMARKS.md, "Approximate search").
-ONE_SHOT_SEARCH = "auto"
+# How every question searches the dense vectors, in the chat as in a one-shot process: "auto"
+# uses the approximate index where the index has one, since opening its memory map and
+# probing a few lists beats scanning every vector even in a fresh process (BENCHMARKS.md,
+# "Vector segments and approximate search").
+SEARCH_MODE = "auto"
 # Query vectors kept: an evaluation asks each query once per system compared.
 QUERY_CACHE_SIZE = 1024
 
@@ -90,17 +91,10 @@ class AskEngine(Protocol):
 
 
 class Engine:
-    """Holds the model and a snapshot of the index; safe to call from worker threads.
+    """Holds the model and a snapshot of the index; safe to call from worker threads."""
 
-    `long_lived` (the chat, `askseed eval`, the MCP server): many questions per process, so
-    above approximate.MIN_CHUNKS the dense search uses the approximate index. A one-shot
-    question (the default) searches in ONE_SHOT_SEARCH mode."""
-
-    def __init__(
-        self, settings: Settings, embedder: Embedder | None = None, long_lived: bool = False
-    ):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
-        self.long_lived = long_lived
         self._embedder = embedder
         self._reader: IndexReader | None = None
         self._lock = threading.RLock()
@@ -146,8 +140,7 @@ class Engine:
 
     def _open_reader(self) -> IndexReader:
         if self._reader is None:
-            mode = "auto" if self.long_lived else ONE_SHOT_SEARCH
-            self._reader = IndexReader(self.settings.index, search_mode=mode)
+            self._reader = IndexReader(self.settings.index, search_mode=SEARCH_MODE)
         return self._reader
 
     def close(self) -> None:

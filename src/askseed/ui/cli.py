@@ -306,7 +306,6 @@ def _eval(args: argparse.Namespace) -> int:
         raise UsageError(f"--max-queries must be at least 1, not {args.max_queries}")
     corpus = prepare_corpus(args.folder, args.index)
     engine = _make_engine(load_settings(seeds=corpus.documents, index=corpus.index))
-    engine.long_lived = True  # thousands of questions: the approximate index, if there is one
     # Several evaluations may share one index: say when it is already up to date.
     freshness = _ensure_fresh(engine)
     if not freshness.refreshed and not freshness.busy:
@@ -342,9 +341,7 @@ def _mcp(settings: Settings) -> int:
     from askseed.ui.mcp_server import serve
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    engine = _make_engine(settings)
-    engine.long_lived = True
-    serve(engine)
+    serve(_make_engine(settings))
     return 0
 
 

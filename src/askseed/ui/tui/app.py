@@ -375,5 +375,5 @@ def make_app(settings: Settings | None = None, engine: AskEngine | None = None) 
     """
     settings = settings or load_settings()
     if engine is None:
-        engine = Engine(settings, long_lived=True)
+        engine = Engine(settings)
     return AskseedApp(engine, settings, engine.status())
