@@ -3,10 +3,14 @@ process is timed (the machine is shared, so every figure is a ratio measured in 
 
 from __future__ import annotations
 
+import sqlite3
 import statistics
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from askseed.store.schema import StoredChunk, chunk_query, decode_chunk
 
 REPO = Path(__file__).resolve().parent.parent
 # The benchmark sets live beside the repository and are never copied into it.
@@ -36,3 +40,13 @@ def median_seconds(
     accepted by default: it is askseed's "not answered", still a complete query."""
     run_timed(command, env, accept)
     return statistics.median(run_timed(command, env, accept)[0] for _ in range(runs))
+
+
+def stored_chunks(db: sqlite3.Connection, dim: int) -> Iterator[StoredChunk]:
+    """Every chunk of an index of this tree's format, decoded, a few hundred rows at a time."""
+    db.row_factory = sqlite3.Row
+    ids = [row[0] for row in db.execute("SELECT id FROM chunks")]
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        for row in db.execute(chunk_query(len(batch)), batch):
+            yield decode_chunk(row, dim)

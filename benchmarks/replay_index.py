@@ -21,11 +21,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _common import stored_chunks
 
 from askseed.config import Settings
 from askseed.ingest.indexer import update_index
 from askseed.model.embedder import MiniLMEmbedder
-from askseed.store.schema import chunk_query, decode_chunk
 
 
 def _schema_4_sentences(db: sqlite3.Connection):
@@ -40,14 +40,9 @@ def _schema_4_sentences(db: sqlite3.Connection):
 def _sentences(db: sqlite3.Connection, dim: int):
     """(sentence text, vector) of an index in this tree's format (int8 vectors: storing them
     again gives the same bytes)."""
-    db.row_factory = sqlite3.Row
-    ids = [row[0] for row in db.execute("SELECT id FROM chunks")]
-    for start in range(0, len(ids), 500):
-        batch = ids[start : start + 500]
-        for row in db.execute(chunk_query(len(batch)), batch):
-            chunk = decode_chunk(row, dim)
-            for span, vector in zip(chunk.sentences, chunk.sentence_vectors, strict=True):
-                yield chunk.sentence_text(span), vector
+    for chunk in stored_chunks(db, dim):
+        for span, vector in zip(chunk.sentences, chunk.sentence_vectors, strict=True):
+            yield chunk.sentence_text(span), vector
 
 
 class ReplayEmbedder:

@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA  # noqa: E402
+from _common import DATA, stored_chunks  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.config import Settings  # noqa: E402
@@ -44,7 +44,6 @@ from askseed.eval.runner import prepare_corpus, run_queries  # noqa: E402
 from askseed.ingest import indexer  # noqa: E402
 from askseed.model import embedder as embedder_module  # noqa: E402
 from askseed.model.embedder import MiniLMEmbedder  # noqa: E402
-from askseed.store.schema import chunk_query, decode_chunk  # noqa: E402
 
 SQUAD = DATA / "squad-a"
 MODES = ("alone", "pooled")
@@ -161,14 +160,9 @@ def sentence_vectors(index: Path, dim: int = 384) -> dict[tuple[str, str, str], 
     """Every stored sentence vector, keyed by (file, chunk text, sentence text)."""
     found = {}
     with sqlite3.connect(index / "meta.sqlite") as db:
-        db.row_factory = sqlite3.Row
-        ids = [row[0] for row in db.execute("SELECT id FROM chunks")]
-        for start in range(0, len(ids), 500):
-            batch = ids[start : start + 500]
-            for row in db.execute(chunk_query(len(batch)), batch):
-                chunk = decode_chunk(row, dim)
-                for span, vector in zip(chunk.sentences, chunk.sentence_vectors, strict=True):
-                    found[(chunk.source, chunk.text, chunk.sentence_text(span))] = vector
+        for chunk in stored_chunks(db, dim):
+            for span, vector in zip(chunk.sentences, chunk.sentence_vectors, strict=True):
+                found[(chunk.source, chunk.text, chunk.sentence_text(span))] = vector
     return found
 
 
