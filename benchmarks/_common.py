@@ -7,7 +7,7 @@ import sqlite3
 import statistics
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from askseed.store.schema import StoredChunk, chunk_query, decode_chunk
@@ -23,10 +23,13 @@ def run_timed(
     command: list[str],
     env: dict[str, str] | None = None,
     accept: tuple[int, ...] = (0,),
+    timeout: float | None = None,
 ) -> tuple[float, subprocess.CompletedProcess]:
     """Wall seconds of one whole process, and what it printed; SystemExit when it fails."""
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, env=env, cwd=REPO, text=True)
+    done = subprocess.run(
+        command, capture_output=True, env=env, cwd=REPO, text=True, timeout=timeout
+    )
     seconds = time.perf_counter() - started
     if done.returncode not in accept:
         raise SystemExit(f"{' '.join(map(str, command[:3]))} failed: {done.stderr.strip()}")
@@ -40,6 +43,26 @@ def median_seconds(
     accepted by default: it is askseed's "not answered", still a complete query."""
     run_timed(command, env, accept)
     return statistics.median(run_timed(command, env, accept)[0] for _ in range(runs))
+
+
+def in_turns(
+    commands: dict[str, tuple[list[str], dict[str, str] | None]],
+    runs: int,
+    timeout: float | None = None,
+    check: Callable[[str, subprocess.CompletedProcess], None] | None = None,
+) -> dict[str, float]:
+    """Median wall seconds of each named (command, env), run in turns `runs` times after one
+    untimed round that warms the caches, so that the machine's load hits every command alike.
+    Exit code 1 is accepted: it is askseed's "not answered", still a complete query."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for attempt in range(runs + 1):
+        for name, (command, env) in commands.items():
+            seconds, done = run_timed(command, env, accept=(0, 1), timeout=timeout)
+            if check is not None:
+                check(name, done)
+            if attempt:
+                times[name].append(seconds)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def stored_chunks(db: sqlite3.Connection, dim: int) -> Iterator[StoredChunk]:

@@ -24,7 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SCIFACT, SEED_QUESTION, median_seconds, run_timed  # noqa: E402
+from _common import (  # noqa: E402
+    REPO,
+    SCIFACT,
+    SEED_QUESTION,
+    in_turns,
+    median_seconds,
+)
 from record import record_section  # noqa: E402
 
 from askseed.config import Settings  # noqa: E402
@@ -142,13 +148,7 @@ def before_and_after(before_src: Path, runs: int, work: Path) -> dict[str, float
         subprocess.run([sys.executable, "-c", CLI_DRIVER, "index", *seeds], env=env, check=True)
         commands[name] = ([sys.executable, "-c", CLI_DRIVER, SEED_QUESTION, *seeds, "--json"], env)
     commands["floor"] = (FLOOR, None)
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for attempt in range(runs + 1):
-        for name, (command, env) in commands.items():
-            seconds = run_timed(command, env, accept=(0, 1))[0]
-            if attempt:  # the first round warms the caches
-                times[name].append(seconds)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return in_turns(commands, runs)
 
 
 def format_before_and_after(rows: dict[str, float], args) -> str:

@@ -24,7 +24,6 @@ import math
 import os
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SCIFACT  # noqa: E402
+from _common import REPO, SCIFACT, in_turns  # noqa: E402
 from latency import FLOOR  # noqa: E402
 from record import record_section  # noqa: E402
 from scale_corpus import (  # noqa: E402
@@ -147,21 +146,13 @@ def one_shot(src: Path, docs: Path, index: Path, runs: int) -> dict:
             {**os.environ, "PYTHONPATH": str(src)},
         ),
     }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for attempt in range(runs + 1):
-        for name, (command, env) in commands.items():
-            started = time.perf_counter()
-            done = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=ONE_SHOT_TIMEOUT
-            )
-            seconds = time.perf_counter() - started
-            if done.returncode not in (0, 1):  # 1: askseed's "not answered", still a query
-                raise SystemExit(f"{name} failed: {done.stderr.strip()[-2000:]}")
-            if name == "ask" and '"refreshed": true' in done.stdout:
-                raise SystemExit(f"askseed found {index} stale and updated it: not a query")
-            if attempt:  # the first round warms the page cache
-                times[name].append(seconds)
-    return {f"{name}_s": statistics.median(values) for name, values in times.items()}
+
+    def not_stale(name: str, done: subprocess.CompletedProcess) -> None:
+        if name == "ask" and '"refreshed": true' in done.stdout:
+            raise SystemExit(f"askseed found {index} stale and updated it: not a query")
+
+    medians = in_turns(commands, runs, timeout=ONE_SHOT_TIMEOUT, check=not_stale)
+    return {f"{name}_s": seconds for name, seconds in medians.items()}
 
 
 def run_size(args, pool: SentencePool, chunks: int, questions_file: Path) -> dict:
@@ -283,8 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     if not vector_indexes():
         print(f"skipped: {NO_VECTORS}", file=sys.stderr)
         return 0
+    # Absolute: the timed processes run in the repository (_common.run_timed).
+    args.work, args.src = args.work.resolve(), args.src.resolve()
     args.work.mkdir(parents=True, exist_ok=True)
-    if args.work.resolve().is_relative_to(REPO):
+    if args.work.is_relative_to(REPO):
         raise SystemExit("--work must be outside the repository")
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(args.src / "askseed")])
     free = shutil.disk_usage(args.work).free
