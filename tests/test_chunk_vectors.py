@@ -9,12 +9,7 @@ import pytest
 from askseed.ingest import embedding, indexer
 from askseed.ingest.indexer import update_index
 from askseed.store.reader import IndexReader
-
-HEADED = (
-    "Harbour timetable\n\n"
-    "The island ferry leaves the harbour at nine every morning. Tickets are sold on board. "
-    "Bicycles travel free of charge.\n"
-)
+from test_sentence_pooling import HEADED, index_one_file
 
 
 @pytest.mark.parametrize(
@@ -51,11 +46,7 @@ def test_no_chunk_is_embedded_and_each_sentence_once(
     make_settings, fake_embedder, from_sentences, chunk_tokens
 ):
     """With small chunks (searched after the heading, sharing a sentence) or one chunk."""
-    settings = make_settings(chunk_tokens=chunk_tokens)
-    (settings.seeds / "ferry.txt").write_text(HEADED, encoding="utf-8")
-    update_index(settings, fake_embedder)
-    with IndexReader(settings.index) as reader:
-        chunks = list(reader.chunks_by_id(list(range(1, 50))).values())
+    chunks = index_one_file(make_settings(chunk_tokens=chunk_tokens), fake_embedder)
     sentences = {chunk.sentence_text(span) for chunk in chunks for span in chunk.sentences}
     assert sorted(fake_embedder.encoded) == sorted(sentences)
     assert len(fake_embedder.encoded) == len(set(fake_embedder.encoded))

@@ -10,6 +10,7 @@ from askseed.ingest import indexer
 from askseed.ingest.indexer import update_index
 from askseed.model.embedder import MiniLMEmbedder, PooledVectors
 from askseed.store.reader import IndexReader
+from askseed.store.schema import StoredChunk
 from conftest import FakeEmbedder
 
 HEADED = (
@@ -17,6 +18,14 @@ HEADED = (
     "The island ferry leaves the harbour at nine every morning. Tickets are sold on board. "
     "Bicycles travel free of charge.\n"
 )
+
+
+def index_one_file(settings, embedder, text: str = HEADED) -> list[StoredChunk]:
+    """Index a folder holding one file of `text`, and read back its chunks."""
+    (settings.seeds / "ferry.txt").write_text(text, encoding="utf-8")
+    update_index(settings, embedder)
+    with IndexReader(settings.index) as reader:
+        return list(reader.chunks_by_id(list(range(1, 50))).values())
 
 
 class SpanRecorder(FakeEmbedder):
@@ -50,12 +59,8 @@ def test_each_chunk_is_embedded_once_and_no_sentence_alone(make_settings, fake_e
 def test_spans_point_at_the_sentences_in_what_is_embedded(make_settings, chunk_tokens, pooled):
     """With a heading before the chunk (small chunks) or without, each pooled span is exactly
     one of the chunk's sentences, and each stored vector is its sentence's."""
-    settings = make_settings(chunk_tokens=chunk_tokens)
-    (settings.seeds / "ferry.txt").write_text(HEADED, encoding="utf-8")
     embedder = SpanRecorder()
-    update_index(settings, embedder)
-    with IndexReader(settings.index) as reader:
-        chunks = list(reader.chunks_by_id(list(range(1, 50))).values())
+    chunks = index_one_file(make_settings(chunk_tokens=chunk_tokens), embedder)
     sentences = [chunk.sentence_text(span) for chunk in chunks for span in chunk.sentences]
     assert embedder.pooled == sentences
     assert any(text.startswith("Harbour timetable\n") for text in embedder.encoded) == (
@@ -143,11 +148,7 @@ def test_the_reference_pools_the_same_vectors(minilm):
     ],
 )
 def test_alone_embeds_each_text_once(make_settings, fake_embedder, text, chunk_tokens):
-    settings = make_settings(chunk_tokens=chunk_tokens)
-    (settings.seeds / "ferry.txt").write_text(text, encoding="utf-8")
-    update_index(settings, fake_embedder)
-    with IndexReader(settings.index) as reader:
-        chunks = list(reader.chunks_by_id(list(range(1, 50))).values())
+    chunks = index_one_file(make_settings(chunk_tokens=chunk_tokens), fake_embedder, text)
     sentences = {chunk.sentence_text(span) for chunk in chunks for span in chunk.sentences}
     assert len(fake_embedder.encoded) == len(set(fake_embedder.encoded))
     assert sentences <= set(fake_embedder.encoded)
