@@ -6,8 +6,9 @@ scores well even when one thing the question asks about is nowhere in it. Alignm
 each piece of the question: "Which company manufactures it?" asked of a sentence about the
 trial finds nothing close to "company" or "manufactures", while a paraphrase ("Whose cells
 are altered?" against "the patient's own cells are modified") finds close pieces for its
-words even where the words differ. The token vectors are MiniLM's own (the model already
-computes them to pool the question's vector); only the quote's are computed at question time.
+words even where the words differ. The token vectors are MiniLM's own, from one more model
+pass over the question and its quote together: the pass that embedded the question computed
+the question's token vectors too, but pooled them away, so the question is read twice.
 """
 
 from __future__ import annotations
