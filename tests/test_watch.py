@@ -76,6 +76,9 @@ class Watcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A shell's background job (`... &`) starts with SIGINT ignored, and Python then
+            # leaves it ignored, as a program launched that way should: stop() would hang.
+            preexec_fn=_interruptible,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -114,6 +117,10 @@ class Watcher:
         code = self.process.wait(timeout=30)
         self.drain(0.5)
         return code
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def indexed(index: Path) -> dict[str, str]:
