@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 
 import pytest
 
 from askseed.engine import Engine
 from askseed.errors import NoDocumentsError
+from askseed.ingest.dedup import NUM_BANDS
 from askseed.ingest.indexer import update_index
 from askseed.store.reader import IndexReader
+from askseed.store.seen import SWEEP_MIN, sweep_bands
 
 ALPHA = "Alpha reactors run on thorium salt. They were first tested in the desert.\n"
 BETA = "Beta gardens grow purple carrots in winter. Frost makes the carrots sweeter.\n"
@@ -138,15 +141,16 @@ def test_status_reports_stale_after_a_change(corpus, fake_embedder):
 
 
 def table_counts(settings) -> dict[str, int]:
-    import sqlite3
-
+    queries = {
+        table: f"SELECT count(*) FROM {table}" for table in ("chunks", "sentence_keys", "files")
+    } | {
+        "borrowing": "SELECT count(*) FROM chunks WHERE borrows_first",
+        # A removed file's band rows stay until a sweep (store/seen.py): count the live ones.
+        "sentence_bands": "SELECT count(*) FROM sentence_bands b "
+        "JOIN sentence_keys k ON k.id = b.sentence_id",
+    }
     with sqlite3.connect(settings.index / "meta.sqlite") as db:
-        return {
-            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("chunks", "sentence_keys", "sentence_bands", "files")
-        } | {
-            "borrowing": db.execute("SELECT count(*) FROM chunks WHERE borrows_first").fetchone()[0]
-        }
+        return {name: db.execute(sql).fetchone()[0] for name, sql in queries.items()}
 
 
 def test_removing_and_re_adding_a_file_leaves_exactly_its_rows(make_settings, fake_embedder):
@@ -178,3 +182,56 @@ def test_removing_and_re_adding_a_file_leaves_exactly_its_rows(make_settings, fa
     for chunk in chunks.values():
         alone = fake_embedder.encode([chunk.sentence_text(s) for s in chunk.sentences])
         assert abs(chunk.sentence_vectors - alone).max() < 0.01
+
+
+def test_a_later_file_reusing_a_removed_files_ids_is_not_taken_for_its_duplicate(
+    make_settings, fake_embedder
+):
+    # The last file's keys hold the highest ids, which SQLite gives out again once they are
+    # deleted; its band rows stay behind (store/seen.py) and now point at the new file's
+    # sentences, whose signatures differ: a copy of the removed file must still be kept.
+    long_beta = "Beta gardens in the northern valley grow purple carrots all through the winter.\n"
+    long_gamma = "Gamma rays from distant spinning pulsars are seen by telescopes in high orbit.\n"
+    settings = make_settings()
+    write(settings.seeds, "a.txt", ALPHA)
+    write(settings.seeds, "b.txt", long_beta)
+    update_index(settings, fake_embedder)
+    (settings.seeds / "b.txt").unlink()
+    write(settings.seeds, "c.txt", long_gamma)
+    update_index(settings, fake_embedder)
+    with sqlite3.connect(settings.index / "meta.sqlite") as db:
+        pointing = db.execute(
+            "SELECT count(*) FROM sentence_bands b JOIN sentence_keys k ON k.id = b.sentence_id"
+        ).fetchone()[0]
+    assert pointing == 2 * NUM_BANDS  # c's own rows, and b's, now pointing at c's sentence
+    write(settings.seeds, "d.txt", long_beta)
+    update_index(settings, fake_embedder)
+    with IndexReader(settings.index) as reader:
+        chunks = reader.chunks_by_id(list(range(1, 100))).values()
+        texts = " ".join(chunk.text for chunk in chunks if chunk.source == "d.txt")
+    assert "purple carrots" in texts
+
+
+@pytest.mark.parametrize(
+    ("forgotten", "highest_id", "swept"),
+    [
+        (SWEEP_MIN - 1, 1, False),  # few: not worth a pass over the table
+        (SWEEP_MIN, 100 * SWEEP_MIN, False),  # a small share of the ids given
+        (SWEEP_MIN * 25, 100 * SWEEP_MIN, True),
+        (SWEEP_MIN * 50, 100 * SWEEP_MIN, True),
+    ],
+)
+def test_band_rows_of_removed_keys_are_swept_once_they_are_many(forgotten, highest_id, swept):
+    db = sqlite3.connect(":memory:")
+    db.executescript(
+        "CREATE TABLE sentence_keys (id INTEGER PRIMARY KEY, key, file_id, signature);"
+        "CREATE TABLE sentence_bands (band, sentence_id, PRIMARY KEY (band, sentence_id));"
+    )
+    db.execute("INSERT INTO sentence_keys (id, key, file_id) VALUES (?, 0, 1)", (highest_id,))
+    db.executemany(
+        "INSERT INTO sentence_bands VALUES (?, ?)", [(7, highest_id), (7, highest_id + 1)]
+    )
+    left = sweep_bands(db, forgotten)
+    bands = [row[0] for row in db.execute("SELECT sentence_id FROM sentence_bands")]
+    assert (left, bands) == ((0, [highest_id]) if swept else (forgotten, bands))
+    assert len(bands) == (1 if swept else 2)

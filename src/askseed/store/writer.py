@@ -46,7 +46,7 @@ from askseed.store.schema import (
     read_manifest,
     read_skipped,
 )
-from askseed.store.seen import SqliteSeen, dependents, forget_keys
+from askseed.store.seen import FORGOTTEN, SqliteSeen, dependents, forget_keys, sweep_bands
 from askseed.store.segments import VectorWriter, remove_stale_files
 from askseed.store.vectors import VectorFileError
 
@@ -105,6 +105,8 @@ class IndexWriter:
                 "dropped_keys",
             ):
                 self._conn.execute(f"DELETE FROM {table}")
+        # Keys removed whose band rows are still there (seen.py); none after a rebuild.
+        self._forgotten = 0 if self.rebuilt else int(old.get(FORGOTTEN, "0"))
         self._seen: dict[int, SqliteSeen] = {}  # files begun and not yet finished
         # How long writing the vectors took at the last commit (a segment, maybe a merge): a
         # checkpoint waits for many times that, so that merging stays a small share of a build.
@@ -186,7 +188,7 @@ class IndexWriter:
         ids = list(held.chunk_ids)
         # First: the keyword index reads the texts it forgets from the chunks (chunk_search).
         self._keywords.remove(ids)
-        forget_keys(self._conn, held)
+        self._forgotten += forget_keys(self._conn, held)
         if ids:
             self._conn.execute(
                 "DELETE FROM chunks WHERE id BETWEEN ? AND ? AND file_id = ?",
@@ -305,6 +307,7 @@ class IndexWriter:
         for file_id in list(self._seen):  # begun and never finished: still removable
             self._record_key_range(file_id)
         saving = time.monotonic()
+        self._forgotten = sweep_bands(self._conn, self._forgotten)
         generation = int(self._old_manifest.get("generation", "0")) + 1
         template = self._vectors.flush(generation)
         self.last_save_seconds = time.monotonic() - saving - self._vectors.training_seconds
@@ -312,6 +315,7 @@ class IndexWriter:
             **self.manifest,
             **template,
             "generation": str(generation),
+            FORGOTTEN: str(self._forgotten),
             "built_at": f"{time.time():.3f}",
         }
         self._conn.execute("DELETE FROM manifest")
