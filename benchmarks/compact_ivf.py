@@ -43,8 +43,9 @@ K = 10
 
 
 def read_index(index: Path) -> tuple[list[Segment], dict[str, np.ndarray], dict[str, str]]:
-    """The index's segments, tombstones and manifest, opened so that nothing is written."""
-    conn = sqlite3.connect(f"file:{index / 'meta.sqlite'}?mode=ro", uri=True)
+    """The index's segments, tombstones and manifest, opened so that nothing is written:
+    immutable, since even a read-only connection to a WAL database creates its -shm file."""
+    conn = sqlite3.connect(f"file:{index / 'meta.sqlite'}?mode=ro&immutable=1", uri=True)
     try:
         return read_segments(conn), read_tombstones(conn), read_manifest(conn)
     finally:
@@ -61,24 +62,37 @@ def question_vectors(questions: list[str]) -> np.ndarray:
     return MiniLMEmbedder().encode(questions).astype(np.float32)
 
 
-def build_variant(index: Path, folder: Path, variant: str) -> tuple[list[Segment], dict]:
-    """Train and build an IVF of this variant ("pq32": 32-byte codes; "opq32": the same
-    after a learned rotation) beside links to the index's segments."""
-    code_bytes = int(variant.split("-")[0].removeprefix("o").removeprefix("pq"))
-    segments, dead, manifest = read_index(index)
-    done = folder / "variant.json"
-    if done.exists():
-        saved = json.loads(done.read_text())
-        return [Segment(*row) for row in saved["segments"]], saved
+def configure(variant: str) -> None:
+    """askseed's settings for a variant: "pq32" (32-byte codes), "opq32" (the same after a
+    learned rotation, FAISS's 50 rounds of OPQ on the whole sample), "opq32-r10" (10 rounds),
+    "opq32-r10-t16384" (10 rounds on 16,384 of the sample's vectors)."""
+    approximate.CODE_BYTES = int(variant.split("-")[0].removeprefix("o").removeprefix("pq"))
+    approximate.ROTATE = variant.startswith("opq")
+    approximate.OPQ_ROUNDS, approximate.OPQ_SAMPLE = 50, approximate.TRAIN_SAMPLE  # FAISS's
+    for part in variant.split("-")[1:]:
+        if part.startswith("r"):
+            approximate.OPQ_ROUNDS = int(part[1:])
+        if part.startswith("t"):
+            approximate.OPQ_SAMPLE = int(part[1:])
+
+
+def link_segments(index: Path, folder: Path, segments: list[Segment]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for segment in segments:
         link = folder / segment.name
         if not link.exists():
             link.symlink_to(index / segment.name)
-    approximate.CODE_BYTES = code_bytes
-    approximate.ROTATE = variant.startswith("opq")
-    if "-r" in variant:  # "opq32-r10": 10 rounds of OPQ training
-        approximate.OPQ_ROUNDS = int(variant.split("-r")[1])
+
+
+def build_variant(index: Path, folder: Path, variant: str) -> tuple[list[Segment], dict]:
+    """Train and build an IVF of this variant beside links to the index's segments."""
+    segments, dead, manifest = read_index(index)
+    done = folder / "variant.json"
+    if done.exists():
+        saved = json.loads(done.read_text())
+        return [Segment(*row) for row in saved["segments"]], saved
+    link_segments(index, folder, segments)
+    configure(variant)
     started = time.perf_counter()
     cpu = time.process_time()
     template = "vectors-0.1.ivf"
@@ -200,6 +214,24 @@ def assemble(index: Path, variant: Path, folder: Path) -> None:
     conn.close()
 
 
+def train_peak(index: Path, folder: Path, variant: str) -> dict:
+    """Peak RSS of a process that only trains this variant's template (as the commit that
+    crosses approximate.MIN_CHUNKS does), and its seconds."""
+    import resource
+
+    segments, dead, _ = read_index(index)
+    link_segments(index, folder, segments)
+    configure(variant)
+    started, cpu = time.perf_counter(), time.process_time()
+    approximate.train(folder, segments, dead, "vectors-0.1.ivf")
+    return {
+        "variant": variant,
+        "train_s": round(time.perf_counter() - started, 1),
+        "train_cpu_s": round(time.process_time() - cpu, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
 def through_reader(folder: Path, questions: Path) -> dict:
     """scale_probe.py's search timings and recall, through IndexReader on a whole folder."""
     from scale_probe import recall_at_k, search_modes, timed_searches
@@ -235,11 +267,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rescore", type=int, nargs="+", default=[approximate.RESCORE])
     parser.add_argument("--before", action="store_true", help="also the index's own IVF")
     parser.add_argument("--assemble", help="a whole index folder of this variant")
+    parser.add_argument("--train-peak", help="only train this variant, in this process")
     args = parser.parse_args(argv)
     import faiss
 
     faiss.omp_set_num_threads(1)  # the machine is shared; askseed searches on one thread
     index = args.index.resolve()
+    if args.train_peak:
+        folder = args.work / f"train-{args.train_peak}"
+        print(json.dumps(train_peak(index, folder, args.train_peak)))
+        return 0
     if args.assemble:
         folder = args.work / f"index-{args.assemble}"
         assemble(index, args.work / args.assemble, folder)

@@ -20,6 +20,7 @@ from askseed.ingest import indexer
 from askseed.ingest.indexer import update_index
 from askseed.store import approximate, segments
 from askseed.store.reader import IndexReader
+from askseed.store.schema import StoreError
 from askseed.store.vectors import Segment, VectorSet, write_flat
 from conftest import FakeEmbedder
 from test_crash import SEED, filler, named_files, vector_files, write_folder
@@ -194,6 +195,20 @@ def test_an_ivf_of_another_format_is_searched_exactly_then_rebuilt(approximate_i
     ivf = {name for name in named_files(index) if name.endswith(".ivf")}
     assert ivf and not ivf & old
     assert vector_files(index) == named_files(index)
+
+
+def test_a_damaged_template_is_reported_in_one_line_and_rebuilt(approximate_index):
+    """The reader now opens the template (the companions' quantizer): a truncated one is
+    damage named with its remedy, and `askseed index` replaces the index."""
+    index = approximate_index.index
+    with IndexReader(index) as reader:
+        template = index / reader.manifest["approximate_template"]
+    template.write_bytes(template.read_bytes()[:100])
+    with pytest.raises(StoreError, match=f"{template.name} does not have its recorded size"):
+        IndexReader(index)
+    assert update_index(approximate_index, FakeEmbedder()).chunks > 0
+    with IndexReader(index) as reader:
+        assert reader.has_approximate
 
 
 def test_search_modes_are_checked_and_fall_back_without_an_ivf(tmp_path):

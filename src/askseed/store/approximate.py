@@ -10,13 +10,15 @@ approximate index grows with the segments instead of being rebuilt. Smaller segm
 newest few batches) are scanned exactly even in an approximate search.
 
 Codes are product-quantized (FAISS's IVFPQ: CODE_BYTES sub-vectors of 8 bits, encoding each
-vector's residual from its cluster's centre), 32 bytes instead of the 384 of 8-bit scalar
-codes. They only pick the candidates: the best RESCORE of them are scored exactly from the
-flat float16 vectors (vectors.VectorSet), so quantization error can cost recall but never
-changes a score, and a deeper rescoring buys back what coarser codes lose. Every companion
-shares the template's clusters, so a companion file leaves out the coarse quantizer (1.5 MB,
-as much as 20,000 codes) and gets the template's when it is opened (vectors.attach_quantizer).
-Figures and the choice of codes, nprobe and RESCORE: BENCHMARKS.md, "Compact IVF codes".
+vector's residual from its cluster's centre, after an OPQ rotation learned with the
+clusters): 32 bytes a vector instead of the 384 of 8-bit scalar codes. They only pick the
+candidates: the best RESCORE of them are scored exactly from the flat float16 vectors
+(vectors.VectorSet), so quantization error can cost recall but never changes a score, and a
+deeper rescoring buys back what coarser codes lose. Every companion shares the template's
+clusters and rotation, so a companion file leaves both out (the coarse quantizer is 1.5 MB,
+as much as 40,000 codes) and borrows the template's when opened (probing.attach_quantizer).
+Figures and the choice of codes, rotation, nprobe and RESCORE: BENCHMARKS.md, "Compact IVF
+codes".
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ RESCORE = 500
 # like share of the variance. It is what lets 32-byte codes keep recall (BENCHMARKS.md).
 ROTATE = True
 OPQ_ROUNDS = 10
+# The rotation is learned on part of the sample: its training holds a few copies of what it
+# is given (160 MB more for the whole sample), and the codebooks are trained on all of it.
+OPQ_SAMPLE = 16_384
 # The companions' format, in the manifest (approximate_format): an index whose IVF has another
 # (format 1: 8-bit scalar codes, each companion with its own quantizer) is searched exactly
 # until `askseed index` rebuilds its IVF.
@@ -92,7 +97,7 @@ def train(
     template = ivf
     if ROTATE and bits == 8:  # OPQ trains 8-bit codes of its own while it learns
         rotation = faiss.OPQMatrix(dim, m)
-        rotation.niter = OPQ_ROUNDS
+        rotation.niter, rotation.max_train_points = OPQ_ROUNDS, OPQ_SAMPLE
         template = faiss.IndexPreTransform(rotation, ivf)
     template.train(sample)
     size, digest = write_index(template, directory / name)

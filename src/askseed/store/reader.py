@@ -100,6 +100,7 @@ class IndexReader:
             nprobe=int(self.manifest.get("approximate_nprobe", "1")),
             rescore=approximate.RESCORE,
             template=self.directory / self.manifest["approximate_template"] if usable else None,
+            template_size=int(self.manifest["approximate_template_size"]) if usable else None,
         )
         try:
             # Maps the files (a few pages each) and checks their recorded sizes now, so that a

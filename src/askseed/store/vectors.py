@@ -250,6 +250,7 @@ class VectorSet:
         nprobe: int = 1,
         rescore: int = 100,
         template: Path | None = None,
+        template_size: int | None = None,
     ):
         import faiss
 
@@ -260,7 +261,7 @@ class VectorSet:
         self.dim = dim
         self.nprobe = nprobe
         self.rescore = rescore  # candidates scored exactly, however many are asked for
-        self._template_path, self._template = template, None
+        self._template_path, self._template_size, self._template = template, template_size, None
         empty = np.zeros(0, np.int64)
         self._segments = [
             _Opened(segment, directory, np.sort(tombstones.get(segment.name, empty)), self.template)
@@ -277,9 +278,8 @@ class VectorSet:
     def template(self):
         """The trained IVF every companion was built from: its clusters and codebooks."""
         if self._template is None:
-            import faiss
-
-            self._template = faiss.read_index(str(self._template_path))
+            check_file(self._template_path, size=self._template_size)
+            self._template = read_mapped(self._template_path, approximate=True)
         return self._template
 
     def open_files(self, mode: str = "exact") -> None:
