@@ -232,6 +232,55 @@ def train_peak(index: Path, folder: Path, variant: str) -> dict:
     }
 
 
+def open_variant(index: Path, work: Path, variant: str) -> VectorSet:
+    """The index's segments with a variant's IVF ("before": the index's own), as a reader
+    opens them."""
+    segments, dead, manifest = read_index(index)
+    dim = int(manifest["dim"])
+    nprobe = int(manifest["approximate_nprobe"])
+    if variant == "before":
+        template = index / manifest["approximate_template"]
+        return VectorSet(index, segments, dead, dim, nprobe=nprobe, rescore=20, template=template)
+    saved = json.loads((work / variant / "variant.json").read_text())
+    built = [Segment(*row) for row in saved["segments"]]
+    template = work / variant / saved["template"]
+    return VectorSet(work / variant, built, dead, dim, nprobe=nprobe, template=template)
+
+
+def one_shot_child(index: Path, work: Path, variant: str, questions: Path) -> None:
+    """One fresh process's question: open the store, search once (or nothing: "floor");
+    prints the MB of file pages it mapped in, what a cold page cache would read."""
+
+    def mapped_kb() -> int:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("RssFile:"))
+
+    query = question_vectors(json.loads(questions.read_text()))[:1]
+    before = mapped_kb()
+    if variant != "floor":
+        store = open_variant(index, work, variant.removeprefix("floor-"))
+        store.open_files("approximate")
+        store.search(query, K, "approximate")
+    print((mapped_kb() - before) / 1024)
+
+
+def one_shot(args) -> dict:
+    """Median whole-process seconds of one question, in turns with the import floor."""
+    from _common import in_turns
+
+    mapped: dict[str, float] = {}
+
+    def record(name: str, done) -> None:
+        mapped[name] = round(float(done.stdout.split()[-1]), 1)
+
+    base = [sys.executable, __file__, "--index", str(args.index), "--work", str(args.work)]
+    base += ["--questions", str(args.questions), "--one-shot-child"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    commands = {name: ([*base, name], env) for name in ("floor", "before", *args.variants)}
+    seconds = in_turns(commands, args.runs, check=record)
+    return {name: {"s": round(value, 3), "mb": mapped[name]} for name, value in seconds.items()}
+
+
 def through_reader(folder: Path, questions: Path) -> dict:
     """scale_probe.py's search timings and recall, through IndexReader on a whole folder."""
     from scale_probe import recall_at_k, search_modes, timed_searches
@@ -268,11 +317,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", action="store_true", help="also the index's own IVF")
     parser.add_argument("--assemble", help="a whole index folder of this variant")
     parser.add_argument("--train-peak", help="only train this variant, in this process")
+    parser.add_argument("--one-shot", action="store_true", help="fresh processes, in turns")
+    parser.add_argument("--runs", type=int, default=7, help="one-shot runs of each")
+    parser.add_argument("--one-shot-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     import faiss
 
     faiss.omp_set_num_threads(1)  # the machine is shared; askseed searches on one thread
     index = args.index.resolve()
+    if args.one_shot_child:
+        one_shot_child(index, args.work, args.one_shot_child, args.questions)
+        return 0
+    if args.one_shot:
+        print(json.dumps({"load": os.getloadavg()[0], "one_shot": one_shot(args)}))
+        return 0
     if args.train_peak:
         folder = args.work / f"train-{args.train_peak}"
         print(json.dumps(train_peak(index, folder, args.train_peak)))
