@@ -3,20 +3,26 @@ against exact search and warm search time, by code size, nprobe and rescoring de
 
     PYTHONPATH=src .venv/bin/python benchmarks/compact_ivf.py \
         --index /work/scale-after/index-1000000 --questions /work/scale-after/questions.json \
-        --work /work/h6-data --variants pq32 opq32 --nprobe 32 48 64 --rescore 20 50 100 200
+        --work /work/h6-data --before --variants pq32 opq32 --nprobe 32 48 64 --rescore 20 500
 
-The index is only read. Each code size gets a folder under --work: links to the index's flat
-segments, and a template and IVF companions trained and built there by askseed's own
-`approximate.train` and `approximate.build` (approximate.CODE_BYTES set to the size), for the
-segments that have a companion in the index. The index's own IVF (8-bit scalar codes, format
-1) is searched as it is, as the "before" row. Searches go through `vectors.VectorSet`, as
-`IndexReader.search` does, one question at a time on one thread after one warm-up pass, as
-benchmarks/scale.py measures them; recall@10 is against the exact search of the same
-segments. Questions: scale.py's SciFact claims, embedded by MiniLM (cached by scale_probe.py).
+The index is only read (its database opened immutable). Each variant gets a folder under
+--work: links to the index's flat segments, and a template and IVF companions trained and
+built there by askseed's own `approximate.train` and `approximate.build`, with
+approximate.CODE_BYTES, ROTATE, OPQ_ROUNDS and OPQ_SAMPLE set by the variant's name (see
+`configure`), for the segments that have a companion in the index. `--before` searches the
+index's own IVF (8-bit scalar codes, format 1) as it is. Searches go through
+`vectors.VectorSet`, as `IndexReader.search` does, one question at a time on one thread after
+one warm-up pass, as benchmarks/scale.py measures them; recall@10 is against the exact search
+of the same segments. Questions: scale.py's SciFact claims, embedded by MiniLM (cached by
+scale_probe.py).
 
-`--assemble VARIANT` then makes a whole index folder of the index and one variant under --work
-(a copy of meta.sqlite naming the new IVF, links to the flat segments), for
-benchmarks/disk_usage.py and for `IndexReader` timings through the real reader.
+Other modes, one variant each:
+- `--train-peak VARIANT`: only train its template, and print the process's peak RSS;
+- `--assemble VARIANT`: a whole index folder under --work (a copy of meta.sqlite naming the
+  variant's IVF, links to the flat segments) for benchmarks/disk_usage.py, searched through
+  `IndexReader` as scale_probe.py does;
+- `--one-shot --variants VARIANT`: fresh processes that open the store and search once,
+  before and after, in turns with the import floor.
 """
 
 from __future__ import annotations
