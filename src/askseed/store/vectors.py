@@ -248,7 +248,7 @@ class VectorSet:
         tombstones: dict[str, np.ndarray],
         dim: int,
         nprobe: int = 1,
-        rescore: int = 100,
+        rescore: int = 500,  # approximate.RESCORE, which the reader passes
         template: Path | None = None,
         template_size: int | None = None,
     ):
