@@ -126,6 +126,7 @@ def build(args: argparse.Namespace, chunks: int, folder: Path) -> dict:
 
 
 def open_store(folder: Path, nprobe: int | None = None):
+    from askseed.store import approximate
     from askseed.store.segments import read_segments, read_tombstones
     from askseed.store.vectors import VectorSet
 
@@ -133,7 +134,16 @@ def open_store(folder: Path, nprobe: int | None = None):
     template = json.loads((folder / "template.json").read_text())
     probe = nprobe or int(template.get("approximate_nprobe", 1))
     segments = read_segments(conn)
-    return VectorSet(folder, segments, read_tombstones(conn), 384, nprobe=probe)
+    named = template.get("approximate_template")
+    return VectorSet(
+        folder,
+        segments,
+        read_tombstones(conn),
+        384,
+        nprobe=probe,
+        rescore=approximate.RESCORE,
+        template=folder / named if named else None,
+    )
 
 
 def search(args: argparse.Namespace, folder: Path, chunks: int) -> list[dict]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import random
 import resource
+import sqlite3
 
+import faiss
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ from askseed.ingest import indexer
 from askseed.ingest.indexer import update_index
 from askseed.store import approximate, segments
 from askseed.store.reader import IndexReader
+from askseed.store.schema import StoreError
 from askseed.store.vectors import Segment, VectorSet, write_flat
 from conftest import FakeEmbedder
 from test_crash import SEED, filler, named_files, vector_files, write_folder
@@ -74,9 +77,14 @@ def test_the_approximate_index_answers_as_exact_search(approximate_index, monkey
 
 
 def test_probing_a_few_lists_of_clustered_vectors_keeps_recall(tmp_path, monkeypatch):
-    """Vectors in topics, as real ones are: probing 8 of ~150 lists still finds 9 of the 10
-    exact nearest, and every cosine returned is the exact one."""
+    """Vectors in topics, as real ones are: probing 8 of ~150 lists of 32-byte codes and
+    rescoring the best RESCORE still finds 9 of the 10 exact nearest, and every cosine
+    returned is the exact one. A companion holds 40 bytes a vector (code and id) and the
+    codebooks, not the template's coarse quantizer or rotation."""
     monkeypatch.setattr(approximate, "MIN_SEGMENT_VECTORS", 1000)
+    # Two rounds of OPQ, on one thread (as askseed searches): 10 take 13 s of CPU here.
+    monkeypatch.setattr(approximate, "OPQ_ROUNDS", 2)
+    faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(SEED)
     dim, topics = 384, 64
     centres = rng.standard_normal((topics, dim), dtype=np.float32)
@@ -104,7 +112,18 @@ def test_probing_a_few_lists_of_clustered_vectors_keeps_recall(tmp_path, monkeyp
         )
     nprobe = approximate.nprobe_for(nlist)
     assert nprobe < nlist / 10
-    store = VectorSet(tmp_path, built, dead, dim, nprobe=nprobe, candidates=2)
+    template = tmp_path / "vectors-1.9.ivf"
+    # The codes are rotated first (OPQ); the rotation is the template's alone.
+    assert isinstance(faiss.read_index(str(tmp_path / "vectors-1.9.ivf")), faiss.IndexPreTransform)
+    for segment in built:
+        companion = faiss.read_index(str(tmp_path / segment.approximate))
+        assert isinstance(companion, faiss.IndexIVFPQ)
+        assert companion.quantizer.ntotal == 0 and companion.code_size == 32
+        live = segment.vectors - len(dead.get(segment.name, ()))
+        codebooks = 4 * dim * 256
+        assert segment.approximate_size < live * (32 + 8) + codebooks + 64 * 1024
+    rescore = approximate.RESCORE
+    store = VectorSet(tmp_path, built, dead, dim, nprobe=nprobe, rescore=rescore, template=template)
     queries = vectors[rng.integers(0, 6000, 50)] + 0.3 * rng.standard_normal((50, dim))
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     exact = store.search(queries, 10, mode="exact")
@@ -142,6 +161,54 @@ def test_an_update_keeps_the_approximate_index_consistent(approximate_index):
             assert len({i for i, _ in approx} & {i for i, _ in exact}) >= 9
         [top] = reader.search(embedder.encode(["bakery rye bread sundays"]), 1)
         assert "bakery" in reader.chunks_by_id([top[0][0]])[top[0][0]].text
+
+
+def _set_manifest(index, key: str, value: str | None) -> None:
+    conn = sqlite3.connect(index / "meta.sqlite")
+    with conn:
+        conn.execute("DELETE FROM manifest WHERE key = ?", (key,))
+        if value is not None:
+            conn.execute("INSERT INTO manifest (key, value) VALUES (?, ?)", (key, value))
+    conn.close()
+
+
+@pytest.mark.parametrize("old_format", [None, "1"])
+def test_an_ivf_of_another_format_is_searched_exactly_then_rebuilt(approximate_index, old_format):
+    """An index whose IVF predates the compact codes (no approximate_format, or another) is
+    not misread: questions search it exactly, and `askseed index` trains a new IVF, rebuilds
+    every companion and deletes the old files, even with no document changed."""
+    index = approximate_index.index
+    old = named_files(index)
+    _set_manifest(index, "approximate_format", old_format)
+    vector = FakeEmbedder().encode([QUERIES[0]])
+    with IndexReader(index) as reader:
+        assert not reader.has_approximate
+        assert reader.search(vector, 10) == reader.search(vector, 10, mode="exact")
+    report = update_index(approximate_index, FakeEmbedder())
+    assert report.embedded_files == 0
+    with IndexReader(index) as reader:
+        assert reader.manifest["approximate_format"] == approximate.FORMAT
+        assert reader.has_approximate
+        [approx] = reader.search(vector, 10, mode="approximate")
+        [exact] = reader.search(vector, 10, mode="exact")
+        assert {i for i, _ in approx} == {i for i, _ in exact}
+    ivf = {name for name in named_files(index) if name.endswith(".ivf")}
+    assert ivf and not ivf & old
+    assert vector_files(index) == named_files(index)
+
+
+def test_a_damaged_template_is_reported_in_one_line_and_rebuilt(approximate_index):
+    """The reader now opens the template (the companions' quantizer): a truncated one is
+    damage named with its remedy, and `askseed index` replaces the index."""
+    index = approximate_index.index
+    with IndexReader(index) as reader:
+        template = index / reader.manifest["approximate_template"]
+    template.write_bytes(template.read_bytes()[:100])
+    with pytest.raises(StoreError, match=f"{template.name} does not have its recorded size"):
+        IndexReader(index)
+    assert update_index(approximate_index, FakeEmbedder()).chunks > 0
+    with IndexReader(index) as reader:
+        assert reader.has_approximate
 
 
 def test_search_modes_are_checked_and_fall_back_without_an_ivf(tmp_path):

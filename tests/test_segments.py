@@ -134,3 +134,59 @@ def test_a_build_killed_during_a_merge_resumes_to_the_same_index(tmp_path, point
             exact_top(reader, stored, vector, 5)
         )
     assert vector_files(index) == named_files(index)
+
+
+def _ivf_settings(monkeypatch) -> None:
+    """test_crash.py's subprocess settings for merges and the IVF, in this process."""
+    from askseed.store import approximate
+
+    monkeypatch.setattr(indexer, "EMBED_BATCH", 2)
+    monkeypatch.setattr(indexer, "COMMIT_CHUNKS", 2)
+    monkeypatch.setattr(indexer, "SAVE_SHARE", 0)
+    monkeypatch.setattr(segments, "MERGE_FACTOR", 2)
+    monkeypatch.setattr(segments, "BASE_SEGMENT_VECTORS", 4)
+    monkeypatch.setattr(approximate, "MIN_CHUNKS", 8)
+    monkeypatch.setattr(approximate, "MIN_SEGMENT_VECTORS", 4)
+
+
+@pytest.mark.parametrize("point", ["ivf-trained:1", "ivf-built:1"])
+def test_a_build_killed_while_replacing_an_old_format_ivf_keeps_the_old_snapshot(
+    tmp_path, point, monkeypatch
+):
+    """`askseed index` on an index whose IVF has the old format (format 1: 8-bit codes) trains
+    a new one in its commit; killed in the middle, the index is the old snapshot, searched
+    exactly; the next run finishes the new IVF and deletes every file left behind."""
+    import sqlite3
+
+    from askseed.store import approximate
+
+    _ivf_settings(monkeypatch)
+    rng = random.Random(SEED)
+    documents = {f"notes/file-{n:02}.txt": filler(rng, 8) for n in range(10)}
+    write_folder(tmp_path / "docs", documents)
+    settings = Settings(seeds=tmp_path / "docs", index=tmp_path / "index")
+    update_index(settings, FakeEmbedder())
+    conn = sqlite3.connect(settings.index / "meta.sqlite")
+    with conn:
+        conn.execute("DELETE FROM manifest WHERE key = 'approximate_format'")
+    conn.close()
+    old_files = named_files(settings.index)
+
+    kill(paused(tmp_path, point, commit_chunks=2, merge_factor=2))
+    embedder = FakeEmbedder()
+    vector = embedder.encode(["lantern meadow copper"])
+    with IndexReader(settings.index) as reader:
+        assert "approximate_format" not in reader.manifest
+        assert not reader.has_approximate
+        assert reader.search(vector, 5) == reader.search(vector, 5, mode="exact")
+    assert named_files(settings.index) == old_files
+
+    assert update_index(settings, embedder).embedded_files == 0
+    with IndexReader(settings.index) as reader:
+        assert reader.manifest["approximate_format"] == approximate.FORMAT
+        assert reader.has_approximate
+        [approx] = reader.search(vector, 5, mode="approximate")
+        [exact] = reader.search(vector, 5, mode="exact")
+        assert {i for i, _ in approx} == {i for i, _ in exact}
+    assert vector_files(settings.index) == named_files(settings.index)
+    assert not {name for name in old_files if name.endswith(".ivf")} & named_files(settings.index)

@@ -9,10 +9,16 @@ then gets a companion IVF built from that template, when it is written or merged
 approximate index grows with the segments instead of being rebuilt. Smaller segments (the
 newest few batches) are scanned exactly even in an approximate search.
 
-Codes are 8-bit (FAISS's SQ8): half the bytes of the flat file's float16. They only pick the
-candidates; the candidates' cosines are then computed from the flat float16 vectors
-(vectors.VectorSet), so quantization error can cost recall but never changes a score.
-Figures and the choice of nprobe: BENCHMARKS.md, "Approximate search".
+Codes are product-quantized (FAISS's IVFPQ: CODE_BYTES sub-vectors of 8 bits, encoding each
+vector's residual from its cluster's centre, after an OPQ rotation learned with the
+clusters): 32 bytes a vector instead of the 384 of 8-bit scalar codes. They only pick the
+candidates: the best RESCORE of them are scored exactly from the flat float16 vectors
+(vectors.VectorSet), so quantization error can cost recall but never changes a score, and a
+deeper rescoring buys back what coarser codes lose. Every companion shares the template's
+clusters and rotation, so a companion file leaves both out (the coarse quantizer is 1.5 MB,
+as much as 40,000 codes) and borrows the template's when opened (probing.attach_quantizer).
+Figures and the choice of codes, rotation, nprobe and RESCORE: BENCHMARKS.md, "Compact IVF
+codes".
 """
 
 from __future__ import annotations
@@ -37,13 +43,35 @@ TRAIN_ROUNDS = 10
 # The share of the lists probed, chosen by measurement: 48 of 1,024 gave recall@10 0.98
 # against exact search at a million chunks, where 32 gave 0.956 to 0.973 depending on the
 # questions, too close to the 0.95 asked (BENCHMARKS.md, "Vector segments and approximate
-# search").
+# search"). With the compact codes 48 still: 32 gave 0.962, 64 no more than 48 (0.971).
 NPROBE_SHARE = 3 / 64
 MIN_NPROBE = 8
+# Bytes of a vector's code (product-quantizer sub-vectors of PQ_BITS each) and how many
+# candidates are scored exactly, chosen by measurement on the 1M-chunk scale index
+# (BENCHMARKS.md, "Compact IVF codes").
+CODE_BYTES = 32
+PQ_BITS = 8
+RESCORE = 500
+# OPQ: a rotation learned on the sample before the codes, so that every sub-vector carries a
+# like share of the variance. It is what lets 32-byte codes keep recall (BENCHMARKS.md).
+ROTATE = True
+OPQ_ROUNDS = 10
+# The rotation is learned on part of the sample: its training holds a few copies of what it
+# is given (160 MB more for the whole sample), and the codebooks are trained on all of it.
+OPQ_SAMPLE = 16_384
+# The companions' format, in the manifest (approximate_format): an index whose IVF has another
+# (format 1: 8-bit scalar codes, each companion with its own quantizer) is searched exactly
+# until `askseed index` rebuilds its IVF.
+FORMAT = "2"
 
 
 def nprobe_for(nlist: int) -> int:
     return min(nlist, max(MIN_NPROBE, round(nlist * NPROBE_SHARE)))
+
+
+def sub_vectors(dim: int) -> int:
+    """CODE_BYTES, or the largest divisor of dim below it (a sub-vector has whole dimensions)."""
+    return max(m for m in range(1, CODE_BYTES + 1) if dim % m == 0)
 
 
 def train(
@@ -57,15 +85,21 @@ def train(
     nlist = max(1, min(NLIST, len(sample) // 39))
     dim = sample.shape[1]
     quantizer = faiss.IndexFlatIP(dim)
-    template = faiss.IndexIVFScalarQuantizer(
-        quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-    )
-    template.cp.seed = 1234  # the same sample gives the same clusters
+    # A small sample (tests, tiny thresholds) cannot train 256 centroids a sub-vector.
+    bits = max(1, min(PQ_BITS, int(np.log2(len(sample)))))
+    m = sub_vectors(dim)
+    ivf = faiss.IndexIVFPQ(quantizer, dim, nlist, m, bits, faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.seed = ivf.pq.cp.seed = 1234  # the same sample gives the same codes
     # k-means moves little after 10 rounds from a sample this size, and training is the one
     # slow commit of a build (BENCHMARKS.md, "Approximate search").
-    template.cp.niter = TRAIN_ROUNDS
+    ivf.cp.niter = TRAIN_ROUNDS
+    ivf.nprobe = nprobe_for(nlist)
+    template = ivf
+    if ROTATE and bits == 8:  # OPQ trains 8-bit codes of its own while it learns
+        rotation = faiss.OPQMatrix(dim, m)
+        rotation.niter, rotation.max_train_points = OPQ_ROUNDS, OPQ_SAMPLE
+        template = faiss.IndexPreTransform(rotation, ivf)
     template.train(sample)
-    template.nprobe = nprobe_for(nlist)
     size, digest = write_index(template, directory / name)
     return nlist, size, digest
 
@@ -109,4 +143,29 @@ def build(
     companion = load_template(template)
     for ids, vectors in live_slices(directory / segment.name, dead):
         companion.add_with_ids(vectors, ids)
-    return write_index(companion, directory / name)
+    return write_companion(companion, directory / name)
+
+
+def write_companion(companion, path: Path) -> tuple[int, str]:
+    """Write a companion without its coarse quantizer: it is the template's, lent to the
+    companion when read (vectors.attach_quantizer)."""
+    import faiss
+
+    # Without the template's rotation too: the lists hold codes of rotated vectors, and the
+    # search rotates the queries once with the template's (probing.rotate).
+    ivf = faiss.extract_index_ivf(companion)
+    full, owned = ivf.quantizer, ivf.own_fields
+    # An empty index in the quantizer's place keeps the file FAISS's own IVF format.
+    empty = faiss.IndexFlatIP(ivf.d)
+    ivf.quantizer, ivf.own_fields = empty, False
+    try:
+        return write_index(ivf, path)
+    finally:
+        ivf.quantizer, ivf.own_fields = full, owned
+
+
+def usable(manifest: dict[str, str]) -> bool:
+    """Whether the manifest names a trained IVF of this format."""
+    return bool(manifest.get("approximate_template")) and (
+        manifest.get("approximate_format") == FORMAT
+    )

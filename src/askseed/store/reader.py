@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from askseed.store import approximate
 from askseed.store.keyword import open_keyword_index
 from askseed.store.schema import (
     DB_FILE,
@@ -89,12 +90,17 @@ class IndexReader:
         if not self.manifest:  # the first build was interrupted
             raise IndexMissingError(f"no index in {self.directory}: run `askseed index` first")
         check_version(self.directory, self.manifest)
+        # An IVF of another format is not read: exact search until `askseed index` rebuilds it.
+        usable = approximate.usable(self.manifest)
         self.vectors = VectorSet(
             self.directory,
             read_segments(self._conn),
             read_tombstones(self._conn),
             int(self.manifest["dim"]),
             nprobe=int(self.manifest.get("approximate_nprobe", "1")),
+            rescore=approximate.RESCORE,
+            template=self.directory / self.manifest["approximate_template"] if usable else None,
+            template_size=int(self.manifest["approximate_template_size"]) if usable else None,
         )
         try:
             # Maps the files (a few pages each) and checks their recorded sizes now, so that a

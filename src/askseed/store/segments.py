@@ -38,7 +38,7 @@ from askseed.store.vectors import (
 BASE_SEGMENT_VECTORS = 4096
 MERGE_FACTOR = 4
 # A merged segment is built in memory: 131,072 float16 vectors of 384 dimensions are 100 MB
-# (and its IVF companion 50 MB more), whatever the size of the index.
+# (and its IVF companion 5 MB more), whatever the size of the index.
 MAX_SEGMENT_VECTORS = 131_072
 
 # A segment this much tombstones is rewritten without them: FAISS's ID selector that skips
@@ -103,7 +103,14 @@ class VectorWriter:
         self.directory = directory
         self.dim = dim
         # The trained IVF every approximate companion starts from (manifest keys), if any.
-        self.template = dict(template)
+        self.template = dict(template) if approximate.usable(template) else {}
+        if template and not self.template:
+            # An IVF of another format: forgotten now and trained afresh at the next commit,
+            # which also deletes its files (the reader searches exactly until then).
+            conn.execute(
+                "UPDATE vector_segments SET approximate = NULL, approximate_size = NULL, "
+                "approximate_sha256 = NULL"
+            )
         self._ids: list[int] = []
         self._vectors: list[np.ndarray] = []
         self._names = 0
@@ -256,6 +263,7 @@ class VectorWriter:
                 "approximate_template_size": str(size),
                 "approximate_template_sha256": digest,
                 "approximate_nprobe": str(approximate.nprobe_for(nlist)),
+                "approximate_format": approximate.FORMAT,
             }
         template = self._with_template()
         for segment in segments:
@@ -302,7 +310,7 @@ def merge_segments(
     del output
     if companion is not None and merged.vectors >= approximate.MIN_SEGMENT_VECTORS:
         ivf_name = name.removesuffix(".faiss") + ".ivf"
-        ivf_size, ivf_digest = write_index(companion, directory / ivf_name)
+        ivf_size, ivf_digest = approximate.write_companion(companion, directory / ivf_name)
         merged = merged._replace(
             approximate=ivf_name, approximate_size=ivf_size, approximate_sha256=ivf_digest
         )

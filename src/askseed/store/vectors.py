@@ -5,10 +5,7 @@ fp16 scalar quantizer): half the bytes of float32, the same top 10 for every que
 scores within 0.0001 (BENCHMARKS.md, "Bytes per chunk"). A commit writes only its new vectors,
 as a new segment; a removed chunk becomes a tombstone, filtered out at search time, and
 segments are merged now and then (segments.py). A segment may carry an approximate companion
-(approximate.py) that long-lived processes search instead of the flat file.
-
-This is the part of the store a different engine (approximate or distributed) would replace,
-so readers see only `VectorSet`: count, dim, has_approximate, search and similarities.
+(approximate.py), searched instead of the flat file. Readers see only `VectorSet`.
 
 Files are written to a temporary name, flushed and renamed, so a reader never sees half a
 file. Each file's size and SHA-256 are recorded beside the chunks. FAISS checks the header and
@@ -30,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from askseed.checksum import file_sha256
+from askseed.store import probing
 
 SEARCH_MODES = ("auto", "exact", "approximate")
 # Vectors decoded at a time when a segment is copied (merges, IVF builds): 24 MB as float32.
@@ -161,6 +159,7 @@ class _Opened:
     segment: Segment
     directory: Path
     dead: np.ndarray  # its tombstoned chunk ids, sorted
+    template: object = None  # the shared trained IVF (a callable giving it), for its quantizer
     _flat: object = None
     _ids: np.ndarray | None = None
     _approximate: object = None
@@ -191,11 +190,12 @@ class _Opened:
             path = self.directory / str(self.segment.approximate)
             check_file(path, size=self.segment.approximate_size)
             index = read_mapped(path, approximate=True)
-            lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(index).invlists)
+            lists = faiss.downcast_InvertedLists(probing.ivf_of(index).invlists)
             if hasattr(lists, "prefetch_nthread"):
                 # FAISS's mapped lists start 32 threads per search to touch the probed pages
                 # first: 17 ms a segment for a 1.4 ms search (BENCHMARKS.md).
                 lists.prefetch_nthread = 0
+            probing.attach_quantizer(index, self.template())
             self._approximate = index
         return self._approximate
 
@@ -248,7 +248,9 @@ class VectorSet:
         tombstones: dict[str, np.ndarray],
         dim: int,
         nprobe: int = 1,
-        candidates: int = 2,
+        rescore: int = 500,  # approximate.RESCORE, which the reader passes
+        template: Path | None = None,
+        template_size: int | None = None,
     ):
         import faiss
 
@@ -258,10 +260,11 @@ class VectorSet:
         faiss.omp_set_num_threads(1)
         self.dim = dim
         self.nprobe = nprobe
-        self.candidates = candidates
+        self.rescore = rescore  # candidates scored exactly, however many are asked for
+        self._template_path, self._template_size, self._template = template, template_size, None
         empty = np.zeros(0, np.int64)
         self._segments = [
-            _Opened(segment, directory, np.sort(tombstones.get(segment.name, empty)))
+            _Opened(segment, directory, np.sort(tombstones.get(segment.name, empty)), self.template)
             for segment in sorted(segments, key=lambda s: s.first_id)
         ]
         self._firsts = [opened.segment.first_id for opened in self._segments]
@@ -269,13 +272,21 @@ class VectorSet:
 
     @property
     def has_approximate(self) -> bool:
-        return any(opened.segment.approximate for opened in self._segments)
+        named = any(opened.segment.approximate for opened in self._segments)
+        return named and self._template_path is not None
+
+    def template(self):
+        """The trained IVF every companion was built from: its clusters and codebooks."""
+        if self._template is None:
+            check_file(self._template_path, size=self._template_size)
+            self._template = read_mapped(self._template_path, approximate=True)
+        return self._template
 
     def open_files(self, mode: str = "exact") -> None:
         """Open (map) the files a search in this mode reads, checking their recorded sizes."""
         for opened in self._segments:
             opened.flat()  # even for an approximate search: it scores the candidates
-            if mode == "approximate" and opened.segment.approximate:
+            if mode == "approximate" and self.has_approximate and opened.segment.approximate:
                 opened.approximate()
 
     def search(
@@ -291,7 +302,7 @@ class VectorSet:
             return [[] for _ in range(len(queries))]
         live = [opened for opened in self._segments if opened.segment.vectors > len(opened.dead)]
         indexed = [opened for opened in live if opened.segment.approximate]
-        if mode == "exact" or not indexed:
+        if mode == "exact" or not self.has_approximate:
             indexed = []
         per_segment = [self._exact(opened, queries, k) for opened in live if opened not in indexed]
         if indexed:
@@ -312,45 +323,15 @@ class VectorSet:
         ]
 
     def _approximate(self, indexed: list[_Opened], queries: np.ndarray, k: int):
-        """Probe every IVF companion, keep the best k * candidates by their 8-bit scores, and
-        score those exactly from the flat vectors."""
-        import faiss
-
-        fetch = k * self.candidates
-        # Every companion was built from one template, so they share its clusters: the
-        # nearest clusters are found once for all segments, not once per segment.
-        quantizer = indexed[0].approximate().quantizer
-        nprobe = min(self.nprobe, quantizer.ntotal)
-        coarse_scores, coarse = quantizer.search(queries, nprobe)
-        found = []  # per segment: (scores, ids), each n_queries x fetch
-        for opened in indexed:
-            params = faiss.SearchParametersIVF(nprobe=nprobe, sel=opened.selector())
-            scores = np.empty((len(queries), fetch), np.float32)
-            ids = np.empty((len(queries), fetch), np.int64)
-            # The C++ call: FAISS's Python wrapper of it refuses search parameters, which
-            # carry the tombstones.
-            opened.approximate().search_preassigned_c(
-                len(queries),
-                faiss.swig_ptr(queries),
-                fetch,
-                faiss.swig_ptr(coarse),
-                faiss.swig_ptr(coarse_scores),
-                faiss.swig_ptr(scores),
-                faiss.swig_ptr(ids),
-                False,
-                params,
-            )
-            found.append((scores, ids))
+        """Probe every IVF companion, keep the best `rescore` candidates by their codes'
+        scores, and score those exactly from the flat vectors."""
+        fetch = max(k, self.rescore)
+        probed = [(opened.approximate(), opened.selector()) for opened in indexed]
+        found = probing.probe(self.template(), probed, queries, fetch, self.nprobe)
         results = []
         for row, query in enumerate(queries):
-            scores = np.concatenate([scores[row] for scores, _ in found])
-            ids = np.concatenate([ids[row] for _, ids in found])
-            owner = np.repeat(np.arange(len(found)), fetch)
-            best = np.argsort(-scores, kind="stable")[:fetch]
-            best = best[ids[best] >= 0]
             hits = []
-            for position in np.unique(owner[best]):
-                chosen = ids[best[owner[best] == position]]
+            for position, chosen in probing.candidates(found, row, fetch):
                 hits += self._rescore(indexed[position], query, chosen, k)
             results.append(hits)
         return results

@@ -56,6 +56,7 @@ TEMPLATE_KEYS = (
     "approximate_template_size",
     "approximate_template_sha256",
     "approximate_nprobe",
+    "approximate_format",
 )
 
 
