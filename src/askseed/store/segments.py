@@ -26,9 +26,9 @@ import numpy as np
 from askseed.store import approximate
 from askseed.store.vectors import (
     Segment,
+    ValueRange,
     VectorFileError,
     check_file,
-    empty_flat,
     live_slices,
     write_flat,
     write_index,
@@ -37,8 +37,8 @@ from askseed.store.vectors import (
 # A batch commit's segment is the unit of the tiers (the indexer commits every 4,096 chunks).
 BASE_SEGMENT_VECTORS = 4096
 MERGE_FACTOR = 4
-# A merged segment is built in memory: 131,072 float16 vectors of 384 dimensions are 100 MB
-# (and its IVF companion 5 MB more), whatever the size of the index.
+# A merged segment is built in memory: 131,072 vectors of 384 8-bit codes are 50 MB (and its
+# IVF companion 5 MB more), whatever the size of the index.
 MAX_SEGMENT_VECTORS = 131_072
 
 # A segment this much tombstones is rewritten without them: FAISS's ID selector that skips
@@ -290,20 +290,27 @@ def merge_segments(
     template: Path | None,
 ) -> Segment | None:
     """One segment of the inputs' live vectors (None if none is left), with its IVF companion
-    when a template is given and it is large enough. Memory: the output, plus one slice."""
+    when a template is given and it is large enough. Memory: the output, plus one slice.
+
+    The inputs are read twice: once for the merged vectors' range, which the output's 8-bit
+    codes are trained on, then to add them. Their decoded values are coded again on the new
+    range (the drift this adds is measured in BENCHMARKS.md, "8-bit chunk vectors")."""
     import faiss
 
-    output = None
+    span = None
+    for segment in inputs:
+        for _, vectors in live_slices(directory / segment.name, dead.get(segment.name)):
+            span = span or ValueRange(vectors.shape[1])
+            span.update(vectors)
+    if span is None or not np.isfinite(span.low).all():
+        return None
+    output = span.flat()
     companion = approximate.load_template(template) if template else None
     for segment in inputs:
         for ids, vectors in live_slices(directory / segment.name, dead.get(segment.name)):
-            if output is None:
-                output = empty_flat(vectors.shape[1])
             output.add_with_ids(vectors, ids)
             if companion is not None:
                 companion.add_with_ids(vectors, ids)
-    if output is None or output.ntotal == 0:
-        return None
     ids = faiss.vector_to_array(output.id_map)
     size, digest = write_index(output, directory / name)
     merged = Segment(name, int(output.ntotal), int(ids[0]), int(ids[-1]), size, digest)

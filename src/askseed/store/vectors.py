@@ -1,11 +1,17 @@
 """The dense vectors: immutable segment files, searched together, keyed by chunk id.
 
-Each segment is one FAISS file, an exhaustive inner-product index of float16 vectors (FAISS's
-fp16 scalar quantizer): half the bytes of float32, the same top 10 for every query measured,
-scores within 0.0001 (BENCHMARKS.md, "Bytes per chunk"). A commit writes only its new vectors,
-as a new segment; a removed chunk becomes a tombstone, filtered out at search time, and
-segments are merged now and then (segments.py). A segment may carry an approximate companion
-(approximate.py), searched instead of the flat file. Readers see only `VectorSet`.
+Each segment is one FAISS file, an exhaustive inner-product index of 8-bit codes (FAISS's
+scalar quantizer QT_8bit): each dimension's range in that segment, its minimum to its maximum,
+cut into 256 values, so 384 bytes a vector where float16 took 768 (BENCHMARKS.md, "8-bit
+chunk vectors"). FAISS records the quantizer in the file, so a segment written as float16 by
+an older askseed is read and searched as it is; a merge decodes its inputs and writes the
+merged vectors as 8-bit codes of their own range. Every cosine askseed computes from a chunk
+vector (search, rescoring, keyword-only hits, the folder margin) is from the stored codes.
+
+A commit writes only its new vectors, as a new segment; a removed chunk becomes a tombstone,
+filtered out at search time, and segments are merged now and then (segments.py). A segment
+may carry an approximate companion (approximate.py), searched instead of the flat file.
+Readers see only `VectorSet`.
 
 Files are written to a temporary name, flushed and renamed, so a reader never sees half a
 file. Each file's size and SHA-256 are recorded beside the chunks. FAISS checks the header and
@@ -55,13 +61,47 @@ class Segment(NamedTuple):
 # --- files -------------------------------------------------------------------------------------
 
 
-def empty_flat(dim: int):
+def trained_flat(low: np.ndarray, high: np.ndarray):
+    """An empty flat segment whose 8-bit codes decode to 256 evenly spaced values from `low`
+    to `high`, in each dimension.
+
+    FAISS's QT_8bit training takes each dimension's minimum and maximum of what it is given,
+    so two rows are enough: a merge finds its range in one pass over the inputs, without
+    holding them all as float32. FAISS truncates when it encodes and decodes a code to the
+    middle of its step; the range is moved down half a step so that the decoded values
+    include `low` and `high` themselves, and encoding rounds to the nearest. Then a segment
+    rewritten alone (compacted) decodes and codes again to exactly the same values, where
+    FAISS's own range would move every value half a step at each rewrite."""
     import faiss
 
+    low = np.asarray(low, np.float64)
+    step = (np.asarray(high, np.float64) - low) / 255
+    rows = np.vstack([low - step / 2, low + 254.5 * step]).astype(np.float32)
     flat = faiss.IndexScalarQuantizer(
-        dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        len(low), faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
+    flat.train(np.ascontiguousarray(rows))
     return faiss.IndexIDMap(flat)
+
+
+class ValueRange:
+    """Each dimension's minimum and maximum over the vectors seen so far."""
+
+    def __init__(self, dim: int):
+        self.low = np.full(dim, np.inf, np.float32)
+        self.high = np.full(dim, -np.inf, np.float32)
+
+    def update(self, vectors: np.ndarray) -> None:
+        if len(vectors):
+            self.low = np.minimum(self.low, vectors.min(axis=0))
+            self.high = np.maximum(self.high, vectors.max(axis=0))
+
+    def flat(self):
+        """An empty segment trained on this range (on zeros when nothing was seen)."""
+        if not np.isfinite(self.low).all():
+            zeros = np.zeros_like(self.low)
+            return trained_flat(zeros, zeros)
+        return trained_flat(self.low, self.high)
 
 
 def write_index(index, path: Path) -> tuple[int, str]:
@@ -81,11 +121,13 @@ def write_index(index, path: Path) -> tuple[int, str]:
 
 
 def write_flat(path: Path, ids: np.ndarray, vectors: np.ndarray) -> tuple[int, str]:
-    index = empty_flat(vectors.shape[1])
+    """A flat segment of these vectors as 8-bit codes trained on them."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    span = ValueRange(vectors.shape[1])
+    span.update(vectors)
+    index = span.flat()
     if len(ids):
-        index.add_with_ids(
-            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
-        )
+        index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
     return write_index(index, path)
 
 
@@ -122,8 +164,8 @@ def read_mapped(path: Path, approximate: bool = False):
 
 
 def live_slices(path: Path, dead: np.ndarray | None = None):
-    """A flat segment's live (ids, float32 vectors), SLICE rows at a time: what a merge or an
-    IVF build holds of its input at once, however large the segment."""
+    """A flat segment's live (ids, decoded float32 vectors), SLICE rows at a time: what a merge
+    or an IVF build holds of its input at once, however large the segment."""
     import faiss
 
     index = read_mapped(path)
