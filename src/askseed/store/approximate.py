@@ -12,8 +12,9 @@ newest few batches) are scanned exactly even in an approximate search.
 Codes are product-quantized (FAISS's IVFPQ: CODE_BYTES sub-vectors of 8 bits, encoding each
 vector's residual from its cluster's centre, after an OPQ rotation learned with the
 clusters): 32 bytes a vector instead of the 384 of 8-bit scalar codes. They only pick the
-candidates: the best RESCORE of them are scored exactly from the flat float16 vectors
-(vectors.VectorSet), so quantization error can cost recall but never changes a score, and a
+candidates: the best RESCORE of them are scored exactly from the flat segment's vectors
+(vectors.VectorSet: 8-bit codes, or float16 in a segment an older askseed wrote), so the
+IVF's quantization error can cost recall but never changes a score, and a
 deeper rescoring buys back what coarser codes lose. Every companion shares the template's
 clusters and rotation, so a companion file leaves both out (the coarse quantizer is 1.5 MB,
 as much as 40,000 codes) and borrows the template's when opened (probing.attach_quantizer).
