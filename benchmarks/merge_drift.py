@@ -8,7 +8,9 @@ codes), writes them in id order as segments of --batch vectors through askseed's
 merge_segments, MERGE_FACTOR 4, the largest merge --batch x 32 as 131,072 is 4,096 x 32).
 Then it compares every vector, grouped by how many merges coded it again, with the original:
 the cosine to --claims SciFact claims embedded by MiniLM (largest and mean absolute change),
-and the exact top 10 of each claim against the original vectors' top 10. --faiss-range codes
+and the exact top 10 of each claim against the original vectors' top 10; then again after
+every segment is rewritten alone --rewrites times (as a compaction of tombstones rewrites a
+segment), and for the batches coded once, never merged. --faiss-range codes
 on FAISS's own range (training on the minimum and maximum) instead of askseed's, which moves
 the range half a step down so that values coded again stay put.
 """
@@ -23,7 +25,8 @@ from pathlib import Path
 import numpy as np
 from vector_precision import base_vectors, claim_vectors
 
-from askseed.store import segments, vectors as store_vectors
+from askseed.store import segments
+from askseed.store import vectors as store_vectors
 from askseed.store.vectors import Segment, live_slices, write_flat
 
 
@@ -42,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--claims", type=int, default=300)
+    parser.add_argument("--rewrites", type=int, default=3)
     parser.add_argument("--faiss-range", action="store_true")
     args = parser.parse_args(argv)
     if args.faiss_range:
@@ -68,27 +72,55 @@ def main(argv: list[str] | None = None) -> int:
             for segment in inputs:
                 (work / segment.name).unlink()
             held[planned[0] : planned[1]] = [merged]
+    queries = claim_vectors(args.claims)
+    codes = "FAISS's range" if args.faiss_range else "askseed's range"
+    print(f"{len(original)} vectors, batches of {args.batch}, {codes}")
+    print("| state | vectors | top-10 overlap with the original | cosine change: mean | max |")
+    print("|---|---|---|---|---|")
+    once = np.zeros_like(original)
+    for start in range(0, len(original), args.batch):
+        part = ids[start : start + args.batch]
+        write_flat(work / "once.faiss", part, original[part - 1])
+        for found, decoded in live_slices(work / "once.faiss"):
+            once[found - 1] = decoded
+    report("coded once, never merged", original, once, queries, np.ones(len(ids), bool))
+    merged = read_all(work, held, original)
+    for count in np.unique(merges):
+        report(f"merged {count} times", original, merged, queries, merges == count)
+    for _ in range(args.rewrites):
+        for position, segment in enumerate(held):
+            names += 1
+            held[position] = segments.merge_segments(
+                work, [segment], {}, f"vectors-{names}.faiss", None
+            )
+            (work / segment.name).unlink()
+    rewritten = read_all(work, held, original)
+    every = np.ones(len(ids), bool)
+    report(
+        f"merged, then rewritten alone {args.rewrites} times", original, rewritten, queries, every
+    )
+    return 0
+
+
+def read_all(work: Path, held: list[Segment], original: np.ndarray) -> np.ndarray:
     stored = np.zeros_like(original)
     for segment in held:
         for part, decoded in live_slices(work / segment.name):
             stored[part - 1] = decoded
-    queries = claim_vectors(args.claims)
+    return stored
+
+
+def report(state, original, stored, queries, rows) -> None:
+    """One table row: these vectors' cosines to the claims, and the claims' top 10 among all."""
     before, after = queries @ original.T, queries @ stored.T
-    change = np.abs(after - before)
+    change = np.abs(after - before)[:, rows]
     top = np.argsort(-before, axis=1)[:, :10]
     found = np.argsort(-after, axis=1)[:, :10]
     overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(top, found, strict=True)])
-    codes = "FAISS's range" if args.faiss_range else "askseed's range"
     print(
-        f"{len(original)} vectors, {len(held)} segments at the end, batches of {args.batch}, "
-        f"{codes}; top-10 overlap with the original vectors: {overlap:.3f}"
+        f"| {state} | {int(rows.sum()):,} | {overlap:.3f} | {change.mean():.5f} | "
+        f"{change.max():.4f} |"
     )
-    print("| merges a vector went through | vectors | cosine change: mean | max |")
-    print("|---|---|---|---|")
-    for count in np.unique(merges):
-        rows = change[:, merges == count]
-        print(f"| {count} | {rows.shape[1]:,} | {rows.mean():.5f} | {rows.max():.4f} |")
-    return 0
 
 
 if __name__ == "__main__":
