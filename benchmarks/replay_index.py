@@ -8,7 +8,8 @@ the real indexer and writer, and the model counts the word pieces as in a real b
 each chunk and sentence vector comes from SOURCE_INDEX, an index of the same documents (in the
 schema-4 format, float16 sentence vectors, or in this tree's), where the model made them.
 Those vectors are the model's rounded to float16 (or int8, which stores again to the same
-bytes), so the new index differs from a real build by that rounding only. A text that
+bytes), so the new index differs from a real build by that rounding only. (Chunk vectors
+taken from 8-bit segments are coded again on the new segments' ranges, as a merge does.) A text that
 SOURCE_INDEX lacks is embedded by the model; the count of those is printed, and should be 0.
 """
 
@@ -55,10 +56,12 @@ class ReplayEmbedder:
         self.name, self.dim, self.fingerprint = model.name, model.dim, model.fingerprint
         self.count_tokens = model.count_tokens
         self.missed = 0
-        index = faiss.read_index(str(next(source.glob("vectors-*.faiss"))))
-        ids = faiss.vector_to_array(index.id_map)
-        flat = faiss.downcast_index(index.index).reconstruct_n(0, index.ntotal)
-        by_id = dict(zip(ids.tolist(), flat, strict=True))
+        by_id = {}
+        for path in source.glob("vectors-*.faiss"):  # every segment's (schema 5)
+            index = faiss.read_index(str(path))
+            ids = faiss.vector_to_array(index.id_map)
+            flat = faiss.downcast_index(index.index).reconstruct_n(0, index.ntotal)
+            by_id.update(zip(ids.tolist(), flat, strict=True))
         self.vectors: dict[str, np.ndarray] = {}
         with sqlite3.connect(f"file:{source / 'meta.sqlite'}?mode=ro", uri=True) as db:
             for chunk_id, text in db.execute("SELECT id, text FROM chunk_search"):
