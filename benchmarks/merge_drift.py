@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 from vector_precision import base_vectors, claim_vectors
 
-from askseed.store import segments
-from askseed.store import vectors as store_vectors
+from askseed.store import codes, segments
 from askseed.store.vectors import Segment, live_slices, write_flat
 
 
@@ -49,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faiss-range", action="store_true")
     args = parser.parse_args(argv)
     if args.faiss_range:
-        store_vectors.trained_flat = faiss_range
+        codes.trained_flat = faiss_range
     original = base_vectors(args.index)
     ids = np.arange(1, len(original) + 1)
     work = Path(tempfile.mkdtemp(prefix="askseed-drift-"))
@@ -73,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 (work / segment.name).unlink()
             held[planned[0] : planned[1]] = [merged]
     queries = claim_vectors(args.claims)
-    codes = "FAISS's range" if args.faiss_range else "askseed's range"
-    print(f"{len(original)} vectors, batches of {args.batch}, {codes}")
+    coding = "FAISS's range" if args.faiss_range else "askseed's range"
+    print(f"{len(original)} vectors, batches of {args.batch}, {coding}")
     print("| state | vectors | top-10 overlap with the original | cosine change: mean | max |")
     print("|---|---|---|---|---|")
     once = np.zeros_like(original)

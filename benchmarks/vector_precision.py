@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 from _common import SCIFACT
 
+from askseed.store.codes import ValueRange
 from askseed.store.segments import read_segments, read_tombstones
-from askseed.store.vectors import ValueRange, live_slices
+from askseed.store.vectors import live_slices
 
 
 def base_vectors(index: Path | None, dim: int = 384) -> np.ndarray:

@@ -13,10 +13,10 @@ from askseed.config import Settings
 from askseed.engine import Engine
 from askseed.ingest.indexer import update_index
 from askseed.store import segments
+from askseed.store.codes import ValueRange
 from askseed.store.reader import IndexReader
 from askseed.store.vectors import (
     Segment,
-    ValueRange,
     live_slices,
     read_mapped,
     write_flat,

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from askseed.store import approximate
+from askseed.store.codes import ValueRange
 from askseed.store.vectors import (
     Segment,
-    ValueRange,
     VectorFileError,
     check_file,
     live_slices,

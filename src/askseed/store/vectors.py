@@ -2,7 +2,7 @@
 
 Each segment is one FAISS file, an exhaustive inner-product index of 8-bit codes (FAISS's
 scalar quantizer QT_8bit): each dimension's range in that segment, its minimum to its maximum,
-cut into 256 values, so 384 bytes a vector where float16 took 768 (BENCHMARKS.md, "8-bit
+cut into 256 values (codes.py), so 384 bytes a vector where float16 took 768 (BENCHMARKS.md, "8-bit
 chunk vectors"). FAISS records the quantizer in the file, so a segment written as float16 by
 an older askseed is read and searched as it is; a merge decodes its inputs and writes the
 merged vectors as 8-bit codes of their own range. Every cosine askseed computes from a chunk
@@ -34,6 +34,7 @@ import numpy as np
 
 from askseed.checksum import file_sha256
 from askseed.store import probing
+from askseed.store.codes import ValueRange
 
 SEARCH_MODES = ("auto", "exact", "approximate")
 # Vectors decoded at a time when a segment is copied (merges, IVF builds): 24 MB as float32.
@@ -59,49 +60,6 @@ class Segment(NamedTuple):
 
 
 # --- files -------------------------------------------------------------------------------------
-
-
-def trained_flat(low: np.ndarray, high: np.ndarray):
-    """An empty flat segment whose 8-bit codes decode to 256 evenly spaced values from `low`
-    to `high`, in each dimension.
-
-    FAISS's QT_8bit training takes each dimension's minimum and maximum of what it is given,
-    so two rows are enough: a merge finds its range in one pass over the inputs, without
-    holding them all as float32. FAISS truncates when it encodes and decodes a code to the
-    middle of its step; the range is moved down half a step so that the decoded values
-    include `low` and `high` themselves, and encoding rounds to the nearest. Then a segment
-    rewritten alone (compacted) decodes and codes again to exactly the same values, where
-    FAISS's own range would move every value half a step at each rewrite."""
-    import faiss
-
-    low = np.asarray(low, np.float64)
-    step = (np.asarray(high, np.float64) - low) / 255
-    rows = np.vstack([low - step / 2, low + 254.5 * step]).astype(np.float32)
-    flat = faiss.IndexScalarQuantizer(
-        len(low), faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
-    )
-    flat.train(np.ascontiguousarray(rows))
-    return faiss.IndexIDMap(flat)
-
-
-class ValueRange:
-    """Each dimension's minimum and maximum over the vectors seen so far."""
-
-    def __init__(self, dim: int):
-        self.low = np.full(dim, np.inf, np.float32)
-        self.high = np.full(dim, -np.inf, np.float32)
-
-    def update(self, vectors: np.ndarray) -> None:
-        if len(vectors):
-            self.low = np.minimum(self.low, vectors.min(axis=0))
-            self.high = np.maximum(self.high, vectors.max(axis=0))
-
-    def flat(self):
-        """An empty segment trained on this range (on zeros when nothing was seen)."""
-        if not np.isfinite(self.low).all():
-            zeros = np.zeros_like(self.low)
-            return trained_flat(zeros, zeros)
-        return trained_flat(self.low, self.high)
 
 
 def write_index(index, path: Path) -> tuple[int, str]:
