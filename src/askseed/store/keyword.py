@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Protocol
 
+from askseed.store.keyword_topk import Tokenizer, lists_current, top_k
 from askseed.text import terms, words
 
 
@@ -145,6 +146,7 @@ class Fts5Index:
     def __init__(self, conn: sqlite3.Connection, content: str | None = None) -> None:
         self.conn = conn
         self.external = content is not None
+        self._tokenizer: Tokenizer | None = None
         options = f", content = '{content}', content_rowid = 'id'" if content else ""
         conn.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS lexical_fts"
@@ -169,6 +171,20 @@ class Fts5Index:
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         # Each word goes in as a quoted phrase, so FTS5 operators (AND, NEAR, *, -, quotes,
         # parentheses) typed by the user are plain words; FTS5 stems them itself.
+        wanted = dict.fromkeys(words(query))
+        if not wanted or k <= 0:
+            return []
+        # Large indexes keep impact lists that find the same top k without ranking every match.
+        if lists_current(self.conn):
+            if self._tokenizer is None:
+                self._tokenizer = Tokenizer()
+            found = top_k(self.conn, self._tokenizer, list(wanted), k)
+            if found is not None:
+                return found
+        return self.rank_every_match(query, k)
+
+    def rank_every_match(self, query: str, k: int) -> list[tuple[int, float]]:
+        """search() by the plain FTS5 query, which ranks every chunk holding a query word."""
         wanted = dict.fromkeys(words(query))
         if not wanted or k <= 0:
             return []

@@ -1,0 +1,132 @@
+"""Keyword top-k at scale: FTS5's top k through the impact lists (store/keyword_topk.py)
+against the plain FTS5 query that ranks every match.
+
+    .venv/bin/python benchmarks/keyword_topk.py INDEX QUESTIONS --work DIR [--k 10 500]
+
+INDEX is only read: its meta.sqlite is copied into DIR (once; --fresh copies it again) and the
+lists are built there by `refresh_lists`, timed, in one transaction, as `askseed index` does
+after its commit. Each question is then asked both ways in turns, warm (each asked once before
+it is timed): the plain query, and `Fts5Index.search`, which uses the lists. Reports the median
+and 90th percentile ms, the top-k overlap with the plain query, how many answers are identical
+(ids, order and scores to 1e-9), how many fell back to the plain query, the build seconds and
+the lists' bytes per chunk (SQLite's dbstat, slack included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from askseed.store import keyword_topk
+from askseed.store.keyword import Fts5Index
+from askseed.store.schema import DB_FILE, SEARCH_VIEW, connect
+
+
+def build(db: Path) -> dict:
+    conn = connect(db)
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    rebuilt = keyword_topk.refresh_lists(conn)
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    (chunks,) = conn.execute("SELECT count(*) FROM lexical_fts_docsize").fetchone()
+    (size,) = conn.execute(
+        "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE '%keyword_lists%'"
+    ).fetchone()
+    (lists,) = conn.execute("SELECT count(*) FROM keyword_lists").fetchone()
+    conn.close()
+    return {
+        "rebuilt": rebuilt,
+        "build_s": seconds,
+        "chunks": chunks,
+        "lists": lists,
+        "bytes_per_chunk": size / chunks,
+    }
+
+
+def identical(a: list[tuple[int, float]], b: list[tuple[int, float]]) -> bool:
+    return [i for i, _ in a] == [i for i, _ in b] and all(
+        abs(x - y) <= 1e-9 * max(abs(x), 1.0) for (_, x), (_, y) in zip(a, b, strict=True)
+    )
+
+
+def measure(db: Path, questions: list[str], k: int) -> dict:
+    conn = connect(db)
+    conn.execute("BEGIN")  # one snapshot, as IndexReader holds
+    index = Fts5Index(conn, SEARCH_VIEW)
+    fallbacks = 0
+    real_top_k = keyword_topk.top_k
+
+    def counted(*args):
+        nonlocal fallbacks
+        found = real_top_k(*args)
+        fallbacks += found is None
+        return found
+
+    keyword_topk_module = sys.modules[Fts5Index.__module__]
+    plain_ms, lists_ms, overlaps, same = [], [], [], 0
+    for question in questions:
+        index.rank_every_match(question, k)
+        started = time.perf_counter()
+        plain = index.rank_every_match(question, k)
+        plain_ms.append((time.perf_counter() - started) * 1000)
+        index.search(question, k)
+        keyword_topk_module.top_k = counted
+        started = time.perf_counter()
+        found = index.search(question, k)
+        lists_ms.append((time.perf_counter() - started) * 1000)
+        keyword_topk_module.top_k = real_top_k
+        if plain:
+            overlaps.append(len({i for i, _ in plain} & {i for i, _ in found}) / len(plain))
+        same += identical(plain, found)
+    conn.close()
+
+    def p90(values):
+        return statistics.quantiles(values, n=10)[-1]
+
+    return {
+        "k": k,
+        "questions": len(questions),
+        "plain_ms": statistics.median(plain_ms),
+        "plain_p90_ms": p90(plain_ms),
+        "lists_ms": statistics.median(lists_ms),
+        "lists_p90_ms": p90(lists_ms),
+        "lists_max_ms": max(lists_ms),
+        "overlap": statistics.mean(overlaps),
+        "identical": same,
+        "fallbacks": fallbacks,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("index", type=Path, help="an index folder (only read)")
+    parser.add_argument("questions", type=Path, help="a JSON list of questions")
+    parser.add_argument("--work", type=Path, required=True, help="where the copy is written")
+    parser.add_argument("--k", type=int, nargs="+", default=[10, 500])
+    parser.add_argument("--count", type=int, default=100, help="questions asked")
+    parser.add_argument("--fresh", action="store_true", help="copy the database again")
+    args = parser.parse_args(argv)
+    source = args.index / DB_FILE
+    if not source.exists():
+        raise SystemExit(f"no index in {args.index}: give an index folder")
+    args.work.mkdir(parents=True, exist_ok=True)
+    db = args.work / DB_FILE
+    if args.fresh or not db.exists():
+        shutil.copyfile(source, db)
+    questions = json.loads(args.questions.read_text())[: args.count]
+    result = {"built": build(db)}
+    print(json.dumps(result), flush=True)
+    for k in args.k:
+        result[f"k{k}"] = measure(db, questions, k)
+        print(json.dumps(result[f"k{k}"]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
