@@ -1,4 +1,5 @@
-"""The impact lists (store/keyword_topk.py) give FTS5's own top k, or step aside."""
+"""The common words' postings (store/keyword_topk.py) give FTS5's own top k, to the last bit,
+or step aside."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ import sqlite3
 import numpy as np
 import pytest
 
-from askseed.store import keyword, keyword_topk
+from askseed.store import keyword_topk
 from askseed.store.keyword import Fts5Index
 from askseed.store.keyword_topk import (
-    ImpactList,
     Tokenizer,
-    hopeless,
-    lists_current,
-    outside_bounds,
-    proven_top_k,
-    refresh_lists,
+    best_k,
+    contributions,
+    decode_counts,
+    decode_ids,
+    encode_counts,
+    encode_ids,
+    idf,
+    postings_current,
+    refresh_postings,
 )
 
 # Words whose Porter stems are not their own stems, accents, and a Zipf tail of filler words.
@@ -26,60 +30,72 @@ VOCABULARY = [f"w{i}" for i in range(300)] + SPECIAL
 WEIGHTS = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
 
 
-def impact(floor: float, pairs: dict[int, float], chunks: int = 100) -> ImpactList:
-    return ImpactList(
-        chunks, floor, np.array(list(pairs), dtype=np.int64), np.array(list(pairs.values()))
-    )
+@pytest.mark.parametrize(
+    "ids",
+    [
+        [],
+        [0],
+        [1, 2, 3],
+        [65535, 65536],
+        [7, 70_000, 200_000, 1_048_575],
+        list(range(0, 300_000, 7)),
+    ],
+)
+def test_ids_round_trip(ids):
+    blocks, low = encode_ids(np.array(ids, dtype=np.int64))
+    assert decode_ids(blocks, low).tolist() == ids
+    assert len(low) == 2 * len(ids)
 
 
 @pytest.mark.parametrize(
-    ("lists", "base", "extra"),
-    [
-        ([], 0.0, {}),
-        ([impact(1.0, {7: 3.0, 8: 2.0})], 1.0, {7: 2.0, 8: 1.0}),
-        # A chunk in both lists gains from both; a word asked twice counts twice, as in FTS5.
-        ([impact(1.0, {7: 3.0}), impact(0.5, {7: 1.5, 9: 1.0})], 1.5, {7: 3.0, 9: 0.5}),
-        ([impact(1.0, {7: 3.0})] * 2, 2.0, {7: 4.0}),
-        # A complete list (floor 0): a chunk not listed gets nothing from that word.
-        ([impact(0.0, {7: 3.0})], 0.0, {7: 3.0}),
-    ],
+    ("counts", "width"), [([1, 1, 3], 1), ([255, 1], 1), ([256, 1], 2), ([], 1)]
 )
-def test_outside_bounds(lists, base, extra):
-    assert outside_bounds(lists) == (pytest.approx(base), pytest.approx(extra))
+def test_counts_round_trip(counts, width):
+    blob = encode_counts(np.array(counts, dtype=np.int64))
+    assert len(blob) == width * len(counts)
+    assert decode_counts(blob, len(counts)).tolist() == counts
 
 
 @pytest.mark.parametrize(
-    ("exact", "base", "extra", "k", "expected"),
+    ("chunks", "holding", "expected"),
     [
-        # The k-th beats every outside bound: proven, best first.
-        ({1: 9.0, 2: 8.0, 3: 1.0}, 2.0, {5: 3.0}, 2, [(1, 9.0), (2, 8.0)]),
-        # An outside chunk might reach 8.0 + 0: not proven.
-        ({1: 9.0, 2: 8.0}, 2.0, {5: 6.0}, 2, None),
-        # A tie with an outside bound is not proven: FTS5 breaks it by chunk id.
-        ({1: 9.0, 2: 5.0}, 5.0, {}, 2, None),
-        # Listed chunks on the rare side are scored exactly, not bounded.
-        ({1: 9.0, 2: 8.0}, 2.0, {1: 50.0}, 2, [(1, 9.0), (2, 8.0)]),
-        # Fewer than k chunks on the rare side: others might fill the top k.
-        ({1: 9.0}, 0.0, {}, 2, None),
-        # Equal scores go by chunk id, as ORDER BY rank, rowid.
-        ({4: 7.0, 2: 7.0, 3: 1.0}, 0.5, {}, 2, [(2, 7.0), (4, 7.0)]),
+        (1000, 10, np.log(990.5 / 10.5)),
+        (1000, 500, 1e-6),  # log(1) = 0: floored, as FTS5 does
+        (1000, 900, 1e-6),  # negative: floored
     ],
 )
-def test_proven_top_k(exact, base, extra, k, expected):
-    assert proven_top_k(exact, base, extra, k) == expected
+def test_idf(chunks, holding, expected):
+    assert idf(chunks, holding) == pytest.approx(expected, rel=1e-15)
 
 
 @pytest.mark.parametrize(
-    ("partial", "base", "extra", "k", "expected"),
+    ("scores", "k", "expected"),
     [
-        ({1: 5.0, 2: 4.0}, 1.0, {9: 2.0}, 2, False),  # 4 + 1 > 1 + 2
-        ({1: 5.0, 2: 1.0}, 1.0, {9: 2.0}, 2, True),  # 1 + 1 <= 3: chunk 9 may win
-        ({1: 5.0, 2: 1.0}, 1.0, {2: 5.0, 9: 2.0}, 2, False),  # chunk 2 may reach 7
-        ({1: 5.0}, 1.0, {}, 2, True),
+        ([0.0, 3.0, 1.0, 3.0, 0.0], 2, [(1, 3.0), (3, 3.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.0], 1, [(1, 3.0)]),  # a tie goes to the smaller id
+        ([0.0, 1.0, 5.0], 10, [(2, 5.0), (1, 1.0)]),  # chunks scoring 0 hold no word
+        ([0.0, 0.0], 3, []),
     ],
 )
-def test_hopeless(partial, base, extra, k, expected):
-    assert hopeless(partial, base, extra, k) is expected
+def test_best_k(scores, k, expected):
+    assert best_k(np.array(scores), k) == expected
+
+
+def test_contributions_are_fts5s_to_the_last_bit():
+    conn = sqlite3.connect(":memory:")
+    index = Fts5Index(conn)
+    texts = ["apple"] * 3 + ["apple apple pear"] * 2 + ["pear plum " * n for n in range(1, 40)]
+    index.add(enumerate(texts, start=1))
+    (chunks,) = conn.execute("SELECT count(*) FROM lexical_fts").fetchone()
+    tokens = sum(len(text.split()) for text in texts)
+    for word in ("apple", "pear", "plum"):
+        rows = conn.execute(
+            "SELECT rowid, rank, text FROM lexical_fts WHERE lexical_fts MATCH ?", (word,)
+        ).fetchall()
+        counts = np.array([text.split().count(word) for _, _, text in rows], dtype=np.float64)
+        lengths = np.array([len(text.split()) for _, _, text in rows], dtype=np.float64)
+        ours = contributions(idf(chunks, len(rows)), counts, lengths, tokens / chunks)
+        assert ours.tolist() == [-rank for _, rank, _ in rows]
 
 
 def test_tokenizer_gives_fts5_terms():
@@ -91,7 +107,6 @@ def test_tokenizer_gives_fts5_terms():
 def small_limits(monkeypatch):
     monkeypatch.setattr(keyword_topk, "MIN_CHUNKS", 500)
     monkeypatch.setattr(keyword_topk, "COMMON_DF", 40)
-    monkeypatch.setattr(keyword_topk, "LIST_LENGTH", 16)
 
 
 def corpus(rng: random.Random, first: int, count: int) -> list[tuple[int, str]]:
@@ -113,46 +128,28 @@ def indexed(tmp_path, small_limits):
 
 def rebuild(conn: sqlite3.Connection) -> bool:
     conn.execute("BEGIN IMMEDIATE")
-    rebuilt = refresh_lists(conn)
+    rebuilt = refresh_postings(conn)
     conn.execute("COMMIT")
     return rebuilt
 
 
-def count_proofs(monkeypatch) -> list[bool]:
-    proofs = []
-    real = keyword.top_k
+def count_uses(monkeypatch) -> list[int]:
+    uses = []
+    real = keyword_topk.PostingsReader.top_k
 
-    def counted(*args):
-        found = real(*args)
-        proofs.append(found is not None)
-        return found
+    def counted(self, *args):
+        uses.append(1)
+        return real(self, *args)
 
-    monkeypatch.setattr(keyword, "top_k", counted)
-    return proofs
-
-
-def same_top_k(found: list[tuple[int, float]], plain: list[tuple[int, float]]) -> bool:
-    """The same scores, and the same chunks in the same order, but where FTS5 breaks a tie
-    by a last-bit difference in how a sum was rounded (keyword_topk.ranked)."""
-    if [s for _, s in found] != pytest.approx([s for _, s in plain], rel=1e-12):
-        return False
-    if not plain:
-        return True
-    last = plain[-1][1] * (1 + 1e-11)  # ties with the k-th may be swapped for one another
-    canonical = [i for i, _ in keyword_topk.ranked(dict(plain)) if plain_score(plain, i) > last]
-    mine = [i for i, s in found if s > last]
-    return canonical == mine
-
-
-def plain_score(hits: list[tuple[int, float]], chunk_id: int) -> float:
-    return dict(hits)[chunk_id]
+    monkeypatch.setattr(keyword_topk.PostingsReader, "top_k", counted)
+    return uses
 
 
 def assert_same_as_plain(index: Fts5Index, queries: list[str], ks=(1, 10, 50)) -> None:
     for query in queries:
         for k in ks:
-            found, plain = index.search(query, k), index.rank_every_match(query, k)
-            assert same_top_k(found, plain), (query, k, found, plain)
+            # The same ids in the same order, the same scores to the last bit.
+            assert index.search(query, k) == index.rank_every_match(query, k), (query, k)
 
 
 def queries(seed: int, count: int) -> list[str]:
@@ -160,17 +157,16 @@ def queries(seed: int, count: int) -> list[str]:
     return [" ".join(rng.choices(VOCABULARY, WEIGHTS, k=rng.randint(1, 8))) for _ in range(count)]
 
 
-def test_lists_give_fts5s_exact_top_k(indexed, monkeypatch):
+def test_postings_give_fts5s_exact_top_k(indexed, monkeypatch):
     conn, index = indexed
     assert rebuild(conn)
-    assert conn.execute("SELECT count(*) FROM keyword_lists").fetchone()[0] > 10
-    proofs = count_proofs(monkeypatch)
+    assert conn.execute("SELECT count(*) FROM keyword_postings").fetchone()[0] > 10
+    uses = count_uses(monkeypatch)
     assert_same_as_plain(index, queries(11, 150))
-    # Most answers come from the lists, not from the plain query they are checked against.
-    assert sum(proofs) > 0.8 * len(proofs)
+    assert len(uses) == 3 * 150  # every answer came from the postings
 
 
-def test_stale_lists_are_never_used_and_rebuilt_by_refresh(indexed, monkeypatch):
+def test_stale_postings_are_never_used_and_rebuilt_by_refresh(indexed, monkeypatch):
     conn, index = indexed
     assert rebuild(conn)
     assert not rebuild(conn)  # nothing changed: kept
@@ -178,45 +174,45 @@ def test_stale_lists_are_never_used_and_rebuilt_by_refresh(indexed, monkeypatch)
     index.add(corpus(random.Random(8), 5000, 50))  # new chunks, heavy in the common words
     index.remove(range(1, 40))
     conn.execute("COMMIT")
-    assert not lists_current(conn)
-    proofs = count_proofs(monkeypatch)
+    assert not postings_current(conn)
+    uses = count_uses(monkeypatch)
     assert_same_as_plain(index, queries(12, 40))
-    assert proofs == []  # stale: the plain query answered every time
+    assert uses == []  # stale: the plain query answered every time
     assert rebuild(conn)
-    assert lists_current(conn)
+    assert postings_current(conn)
     assert_same_as_plain(index, queries(13, 40))
-    assert any(proofs)
+    assert uses
 
 
-def has_lists_tables(conn: sqlite3.Connection) -> bool:
+def has_postings_tables(conn: sqlite3.Connection) -> bool:
     return bool(
-        conn.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'keyword_lists%'").fetchall()
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'keyword_postings%'").fetchall()
     )
 
 
-def test_a_small_index_keeps_no_lists(tmp_path, small_limits, monkeypatch):
+def test_a_small_index_keeps_no_postings(tmp_path, small_limits, monkeypatch):
     conn = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
     index = Fts5Index(conn)
     conn.execute("BEGIN")
     index.add(corpus(random.Random(9), 1, 400))  # under MIN_CHUNKS
     conn.execute("COMMIT")
     assert not rebuild(conn)
-    assert not has_lists_tables(conn)  # the small index is as it was
-    assert not lists_current(conn)
-    proofs = count_proofs(monkeypatch)
+    assert not has_postings_tables(conn)  # the small index is as it was
+    assert not postings_current(conn)
+    uses = count_uses(monkeypatch)
     assert_same_as_plain(index, queries(14, 10))
-    assert proofs == []
+    assert uses == []
 
 
-def test_an_index_that_shrinks_drops_its_lists(indexed):
+def test_an_index_that_shrinks_drops_its_postings(indexed):
     conn, index = indexed
     assert rebuild(conn)
     conn.execute("BEGIN")
     index.remove(range(1, 1800))
     conn.execute("COMMIT")
     assert not rebuild(conn)
-    assert not has_lists_tables(conn)
-    assert not lists_current(conn)
+    assert not has_postings_tables(conn)
+    assert not postings_current(conn)
 
 
 # --- at the end of `askseed index` ----------------------------------------------------------------
@@ -230,17 +226,17 @@ from askseed.ingest.indexer import update_index
 from askseed.store import keyword_topk
 from conftest import FakeEmbedder
 
-keyword_topk.MIN_CHUNKS, keyword_topk.COMMON_DF, keyword_topk.LIST_LENGTH = 5, 3, 2
+keyword_topk.MIN_CHUNKS, keyword_topk.COMMON_DF = 5, 3
 calls = []
-real = keyword_topk._round_up
+real = keyword_topk.encode_counts
 
-def dying(scores):
+def dying(counts):
     calls.append(1)
-    if len(calls) == 3:  # lists half written, inside their transaction
+    if len(calls) == 3:  # postings half written, inside their transaction
         os.kill(os.getpid(), signal.SIGKILL)
-    return real(scores)
+    return real(counts)
 
-keyword_topk._round_up = dying
+keyword_topk.encode_counts = dying
 update_index(Settings(seeds=Path({docs!r}), index=Path({index!r})), FakeEmbedder())
 """
 
@@ -255,15 +251,14 @@ def write_documents(folder, rng: random.Random, files: int) -> None:
         (folder / f"note-{n}.txt").write_text(" ".join(sentences) + "\n", encoding="utf-8")
 
 
-def small_lists(monkeypatch) -> None:
+def small_postings(monkeypatch) -> None:
     monkeypatch.setattr(keyword_topk, "MIN_CHUNKS", 5)
     monkeypatch.setattr(keyword_topk, "COMMON_DF", 3)
-    monkeypatch.setattr(keyword_topk, "LIST_LENGTH", 2)
 
 
 def reader_agrees_with_plain_fts5(index_dir, questions: list[str]) -> bool:
-    """Whether the reader's keyword search gives the plain query's answers; and the lists'
-    state: True when they are current."""
+    """Checks that the reader's keyword search gives the plain query's answers; returns
+    whether the postings are current."""
     from askseed.store.reader import IndexReader
 
     with IndexReader(index_dir) as reader:
@@ -272,11 +267,11 @@ def reader_agrees_with_plain_fts5(index_dir, questions: list[str]) -> bool:
         for question in questions:
             for k in (1, 5, 20):
                 found = reader.keyword_search(question, k)
-                assert same_top_k(found, plain.rank_every_match(question, k)), (question, k)
-        return lists_current(conn)
+                assert found == plain.rank_every_match(question, k), (question, k)
+        return postings_current(conn)
 
 
-def test_index_builds_lists_and_a_kill_while_building_them_loses_only_them(
+def test_index_builds_postings_and_a_kill_while_building_them_loses_only_them(
     tmp_path, monkeypatch, fake_embedder
 ):
     import subprocess
@@ -290,7 +285,7 @@ def test_index_builds_lists_and_a_kill_while_building_them_loses_only_them(
     docs, index = tmp_path / "docs", tmp_path / "index"
     rng = random.Random(21)
     write_documents(docs, rng, 6)
-    small_lists(monkeypatch)
+    small_postings(monkeypatch)
     update_index(Settings(seeds=docs, index=index), fake_embedder)
     questions = queries(15, 12)
     assert reader_agrees_with_plain_fts5(index, questions)  # built after the commit
@@ -299,11 +294,11 @@ def test_index_builds_lists_and_a_kill_while_building_them_loses_only_them(
     tests = str(Path(__file__).parent)
     child = CHILD.format(tests=tests, docs=str(docs), index=str(index))
     done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
-    assert done.returncode == -9, done.stderr  # killed while writing the lists
-    with IndexReader(index) as reader:  # the new files' commit stands; the lists are stale
+    assert done.returncode == -9, done.stderr  # killed while writing the postings
+    with IndexReader(index) as reader:  # the new files' commit stands; the postings are stale
         assert len(reader.files()) == 9
     assert not reader_agrees_with_plain_fts5(index, questions)
 
     report = update_index(Settings(seeds=docs, index=index), fake_embedder)
-    assert report.embedded_files == 0  # nothing to index again: only the lists are rebuilt
+    assert report.embedded_files == 0  # nothing to index again: only the postings are rebuilt
     assert reader_agrees_with_plain_fts5(index, questions)

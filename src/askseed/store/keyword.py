@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Protocol
 
-from askseed.store.keyword_topk import Tokenizer, lists_current, top_k
+from askseed.store.keyword_topk import PostingsReader, postings_current
 from askseed.text import terms, words
 
 
@@ -146,7 +146,7 @@ class Fts5Index:
     def __init__(self, conn: sqlite3.Connection, content: str | None = None) -> None:
         self.conn = conn
         self.external = content is not None
-        self._tokenizer: Tokenizer | None = None
+        self._postings: PostingsReader | None = None
         options = f", content = '{content}', content_rowid = 'id'" if content else ""
         conn.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS lexical_fts"
@@ -174,13 +174,12 @@ class Fts5Index:
         wanted = dict.fromkeys(words(query))
         if not wanted or k <= 0:
             return []
-        # Large indexes keep impact lists that find the same top k without ranking every match.
-        if lists_current(self.conn):
-            if self._tokenizer is None:
-                self._tokenizer = Tokenizer()
-            found = top_k(self.conn, self._tokenizer, list(wanted), k)
-            if found is not None:
-                return found
+        # Large indexes keep the common words' postings, which give the same top k without
+        # FTS5 ranking every match (keyword_topk.py).
+        if postings_current(self.conn):
+            if self._postings is None:
+                self._postings = PostingsReader()
+            return self._postings.top_k(self.conn, list(wanted), k)
         return self.rank_every_match(query, k)
 
     def rank_every_match(self, query: str, k: int) -> list[tuple[int, float]]:

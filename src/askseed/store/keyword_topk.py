@@ -1,124 +1,106 @@
-"""FTS5's exact BM25 top k on large indexes, without ranking every chunk that matches.
+"""FTS5's exact BM25 top k on large indexes, without FTS5 ranking every chunk that matches.
 
-FTS5 ranks an OR query by computing bm25() for every chunk that holds any query word: at a
-million chunks a question's words match about half of them, and ranking them takes about half
-a second (BENCHMARKS.md, "Keyword top-k at scale"). bm25() is a sum of one contribution per
-query word, so the words are split in two:
+FTS5 ranks an OR query by calling bm25() on every chunk that holds any query word: at a
+million chunks a question's words match about half of them, and that takes about half a
+second (BENCHMARKS.md, "Keyword top-k at scale"). bm25() is a sum, in the question's word
+order, of one contribution per word, which depends only on the word's document frequency,
+its count in the chunk and the chunk's length. So:
 
-- a COMMON word (in more than COMMON_DF chunks) has an impact list, built by `refresh_lists`
-  after `askseed index` commits: its LIST_LENGTH chunks of highest contribution, and the
-  contribution no other chunk exceeds (its floor);
-- every other word is RARE, and FTS5 ranks the few chunks holding one of them itself, with every
-  query word in the query so that the scores are FTS5's own.
+- each COMMON word (in more than COMMON_DF chunks) keeps its postings here, built by
+  `refresh_postings` after `askseed index` commits: the chunks that hold it and how often,
+  as numpy-ready arrays, beside every chunk's length in tokens;
+- a question adds up each word's contributions with numpy, with FTS5's own formula and
+  constants in FTS5's order, so the scores are FTS5's to the last bit; a rare word's come
+  from FTS5 itself (it matches few chunks, so FTS5 ranks them cheaply).
 
-A chunk holding no rare word scores at most the sum, over the common words, of its listed
-contribution or else the floor. When the k-th best score of the rare side beats every such
-bound, no other chunk can enter the top k: it is FTS5's answer (proven_top_k). When not, the
-rarest common word moves to the rare side and the check runs again, while the rare side stays
-small; past that, or when the lists no longer describe the index (they keep a stamp of the
-FTS5 state they were built from), the caller runs the plain FTS5 query. Indexes under
-MIN_CHUNKS keep no lists.
+The postings record the FTS5 state they were built from (fts_stamp): once the keyword index
+changes they are never used, and the caller runs the plain query, until the next
+`askseed index` rebuilds them. Indexes under MIN_CHUNKS keep none, not even the tables.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
-from array import array
 from dataclasses import dataclass
 
 import numpy as np
 
 MIN_CHUNKS = 200_000  # where ranking every match starts to cost tens of milliseconds
 COMMON_DF = 5_000
-LIST_LENGTH = 512
-RARE_BUDGET = 40_000  # chunks the rare side may match before the plain query is cheaper
-# FTS5 and this module add the same contributions in other orders: a bound must win by more
-# than that rounding, relatively.
-MARGIN = 1e-9
-TIE = 1e-12
+# FTS5's bm25() constants (fts5_aux.c), which FTS5 does not let a query change.
+K1 = 1.2
+B = 0.75
+BLOCK = 1 << 16  # chunk ids are kept as their low 16 bits, and a count per block of 65,536
 
 TABLES = (
-    # A rowid table: its pages hold rows of a few KB whole, where a WITHOUT ROWID table's
-    # would spill each to an overflow page (4x the bytes).
-    "CREATE TABLE IF NOT EXISTS keyword_lists (term TEXT UNIQUE NOT NULL, chunks INTEGER"
-    " NOT NULL, floor REAL NOT NULL, ids BLOB NOT NULL, scores BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS keyword_lists_stamp (stamp BLOB NOT NULL)",
+    # A rowid table, so that a term's row of a few KB shares pages with others.
+    "CREATE TABLE IF NOT EXISTS keyword_postings (term TEXT UNIQUE NOT NULL,"
+    " chunks INTEGER NOT NULL, blocks BLOB NOT NULL, low BLOB NOT NULL, counts BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS keyword_postings_state (stamp BLOB NOT NULL,"
+    " width INTEGER NOT NULL, lengths BLOB NOT NULL)",
 )
 
 
 @dataclass(frozen=True)
-class ImpactList:
-    """A common word's best chunks by its bm25() contribution, each rounded up, and the most
-    any chunk not listed gets from it (0 when every chunk holding it is listed)."""
+class Postings:
+    """The chunks that hold a term, ascending, and how often each holds it."""
 
-    chunks: int  # how many chunks hold the word
-    floor: float
     ids: np.ndarray  # int64
-    scores: np.ndarray  # float64, each >= FTS5's contribution
+    counts: np.ndarray  # float64, as FTS5 counts
 
 
 # --- the pure steps -----------------------------------------------------------------------------
 
 
-def outside_bounds(lists: list[ImpactList]) -> tuple[float, dict[int, float]]:
-    """(bound of a chunk in no list, bound of each listed chunk): what a chunk can score from
-    these words at most. A word asked twice has its list twice, as FTS5 counts it twice."""
-    base = sum(impact.floor for impact in lists)
-    extra: dict[int, float] = {}
-    for impact in lists:
-        gains = impact.scores - impact.floor
-        for chunk_id, gain in zip(impact.ids.tolist(), gains.tolist(), strict=True):
-            extra[chunk_id] = extra.get(chunk_id, 0.0) + gain
-    return base, extra
+def encode_ids(ids: np.ndarray) -> tuple[bytes, bytes]:
+    """Ascending chunk ids as (how many fall in each block of BLOCK ids, their low 16 bits)."""
+    blocks = np.bincount(ids >> 16).astype("<u4") if len(ids) else np.zeros(0, "<u4")
+    return blocks.tobytes(), (ids & (BLOCK - 1)).astype("<u2").tobytes()
 
 
-def ranked(scores: dict[int, float], k: int | None = None) -> list[tuple[int, float]]:
-    """The best k (all when None), best first; ties to the smaller chunk id, as FTS5's ORDER
-    BY rank, rowid. FTS5 adds a chunk's contributions in the question's word order, the rare
-    side here in another, so the same sum may differ in its last bits: scores within TIE of
-    each other, relatively, are ties."""
-    items = list(scores.items())
-    if k is not None and len(items) > k:
-        values = np.fromiter(scores.values(), dtype=np.float64, count=len(items))
-        kth = np.partition(values, len(items) - k)[len(items) - k]
-        items = [item for item in items if item[1] >= kth * (1 - TIE)]
-    items.sort(key=lambda item: (-item[1], item[0]))
-    out: list[tuple[int, float]] = []
-    group: list[tuple[int, float]] = []
-    for item in items:
-        if group and item[1] < group[0][1] * (1 - TIE):
-            out.extend(sorted(group))
-            group = []
-        group.append(item)
-    out.extend(sorted(group))
-    return out if k is None else out[:k]
+def decode_ids(blocks: bytes, low: bytes) -> np.ndarray:
+    per_block = np.frombuffer(blocks, dtype="<u4")
+    high = np.repeat(np.arange(len(per_block), dtype=np.int64) << 16, per_block)
+    return high + np.frombuffer(low, dtype="<u2")
 
 
-def proven_top_k(
-    exact: dict[int, float], base: float, extra: dict[int, float], k: int
-) -> list[tuple[int, float]] | None:
-    """The top k of every chunk when `exact` holds the exact score of every chunk that holds a
-    rare word, and any other chunk scores at most base + extra.get(chunk, 0); None when these
-    bounds cannot prove it (an outside chunk might tie or beat the k-th)."""
-    best = ranked(exact, k)
-    if len(best) < k:
-        return None
-    outside = base + max((gain for i, gain in extra.items() if i not in exact), default=0.0)
-    kth = best[-1][1]
-    return best if kth > outside * (1 + MARGIN) + MARGIN else None
+def encode_counts(counts: np.ndarray) -> bytes:
+    """One byte a posting; two when a count passes 255 (the blob's length tells which)."""
+    return counts.astype("<u1" if counts.max(initial=0) < 256 else "<u2").tobytes()
 
 
-def hopeless(partial: dict[int, float], base: float, extra: dict[int, float], k: int) -> bool:
-    """Whether the proof must fail before the common words are ranked: `partial` holds the
-    rare words' part of each rare-side score, so partial + base + extra bounds it."""
-    if len(partial) < k:
-        return True
-    bounds = sorted((s + base + extra.get(i, 0.0) for i, s in partial.items()), reverse=True)
-    outside = base + max((gain for i, gain in extra.items() if i not in partial), default=0.0)
-    return bounds[k - 1] <= outside
+def decode_counts(blob: bytes, postings: int) -> np.ndarray:
+    kind = "<u1" if len(blob) == postings else "<u2"
+    return np.frombuffer(blob, dtype=kind).astype(np.float64)
 
 
-# --- the lists on disk ----------------------------------------------------------------------------
+def idf(chunks: int, holding: int) -> float:
+    """FTS5's idf, floored as FTS5 floors it (math.log is the C library's, as FTS5's)."""
+    value = math.log((chunks - holding + 0.5) / (holding + 0.5))
+    return value if value > 0.0 else 1e-6
+
+
+def contributions(
+    weight: float, counts: np.ndarray, lengths: np.ndarray, average: float
+) -> np.ndarray:
+    """One word's bm25() term for each chunk, in FTS5's operation order (fts5Bm25Function):
+    idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))."""
+    return weight * ((counts * (K1 + 1.0)) / (counts + K1 * ((1 - B) + B * lengths / average)))
+
+
+def best_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k highest scores above 0 as (chunk id, score): ORDER BY rank, rowid (ties to the
+    smaller chunk id)."""
+    held = np.flatnonzero(scores > 0)
+    if len(held) > k:
+        kth = np.partition(scores[held], len(held) - k)[len(held) - k]
+        held = held[scores[held] >= kth]
+    order = np.lexsort((held, -scores[held]))[:k]
+    return [(int(i), float(scores[i])) for i in held[order]]
+
+
+# --- the postings on disk -------------------------------------------------------------------------
 
 
 def fts_stamp(conn: sqlite3.Connection) -> bytes:
@@ -130,27 +112,108 @@ def fts_stamp(conn: sqlite3.Connection) -> bytes:
     return b"".join(bytes(block) for (block,) in rows)
 
 
-def _chunk_count(conn: sqlite3.Connection) -> int:
-    # The averages record opens with the row count as an SQLite varint.
+def _varints(data: bytes, count: int) -> list[int]:
+    """The first `count` SQLite varints of `data` (FTS5's records use them)."""
+    values, at = [], 0
+    for _ in range(count):
+        value = 0
+        for shift in range(9):
+            byte = data[at]
+            at += 1
+            if shift == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80:
+                break
+        values.append(value)
+    return values
+
+
+def totals(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(chunks, tokens) as FTS5 counts them for bm25(): its averages record."""
     row = conn.execute("SELECT block FROM lexical_fts_data WHERE id = 1").fetchone()
-    if row is None:
-        return 0
-    value = 0
-    for byte in bytes(row[0])[:9]:
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            break
-    return value
+    if row is None or not row[0]:
+        return 0, 0
+    chunks, tokens = _varints(bytes(row[0]), 2)
+    return chunks, tokens
+
+
+def _lengths(conn: sqlite3.Connection) -> np.ndarray:
+    """Every chunk's length in tokens, by chunk id (FTS5's docsize table)."""
+    rows = conn.execute("SELECT id, sz FROM lexical_fts_docsize").fetchall()
+    top = max((chunk_id for chunk_id, _ in rows), default=0)
+    lengths = np.zeros(top + 1, dtype=np.int64)
+    for chunk_id, size in rows:
+        lengths[chunk_id] = _varints(bytes(size), 1)[0]
+    return lengths
+
+
+def refresh_postings(conn: sqlite3.Connection) -> bool:
+    """Rebuild the postings when the keyword index changed since they were built. Under
+    MIN_CHUNKS drop them, tables too, so that a small index stays as it was. Runs in the
+    caller's transaction; True when it rebuilt them."""
+    if totals(conn)[0] < MIN_CHUNKS:
+        conn.execute("DROP TABLE IF EXISTS keyword_postings")
+        conn.execute("DROP TABLE IF EXISTS keyword_postings_state")
+        return False
+    for statement in TABLES:
+        conn.execute(statement)
+    stamp = fts_stamp(conn)
+    stored = conn.execute("SELECT stamp FROM keyword_postings_state").fetchone()
+    if stored is not None and bytes(stored[0]) == stamp:
+        return False
+    conn.execute("DELETE FROM keyword_postings")
+    conn.execute("DELETE FROM keyword_postings_state")
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_terms"
+        " USING fts5vocab(main, lexical_fts, 'row')"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_instances"
+        " USING fts5vocab(main, lexical_fts, 'instance')"
+    )
+    common = conn.execute(
+        "SELECT term, doc FROM temp.keyword_terms WHERE doc > ?", (COMMON_DF,)
+    ).fetchall()
+    for term, chunks in common:
+        # One row per occurrence, by chunk id: runs of one id are its count.
+        rows = conn.execute(
+            "SELECT doc FROM temp.keyword_instances WHERE term = ?", (term,)
+        ).fetchall()
+        ids, counts = np.unique(np.array(rows, dtype=np.int64).ravel(), return_counts=True)
+        blocks, low = encode_ids(ids)
+        conn.execute(
+            "INSERT INTO keyword_postings (term, chunks, blocks, low, counts)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (term, chunks, blocks, low, encode_counts(counts)),
+        )
+    lengths = _lengths(conn)
+    width = 2 if lengths.max(initial=0) < (1 << 16) else 4
+    conn.execute(
+        "INSERT INTO keyword_postings_state (stamp, width, lengths) VALUES (?, ?, ?)",
+        (stamp, width, lengths.astype(f"<u{width}").tobytes()),
+    )
+    return True
+
+
+def postings_current(conn: sqlite3.Connection) -> bool:
+    """Whether the index keeps postings and they describe its present state."""
+    try:
+        stored = conn.execute("SELECT stamp FROM keyword_postings_state").fetchone()
+    except sqlite3.OperationalError:  # no such table: a small or older index
+        return False
+    return stored is not None and bytes(stored[0]) == fts_stamp(conn)
 
 
 class Tokenizer:
     """FTS5's own 'porter unicode61' tokens of single words, from an in-memory FTS5 table, so
-    that a word finds the list of exactly the term FTS5 matches it with."""
+    that a word finds the postings of exactly the term FTS5 matches it with."""
 
     def __init__(self) -> None:
         self.conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.conn.execute(
-            "CREATE VIRTUAL TABLE words USING fts5(word, tokenize='porter unicode61')"
+            "CREATE VIRTUAL TABLE words USING fts5(word, tokenize = 'porter unicode61')"
         )
         self.conn.execute(
             "CREATE VIRTUAL TABLE temp.tokens USING fts5vocab(main, words, 'instance')"
@@ -170,149 +233,55 @@ class Tokenizer:
         return [found[i][0] if len(found.get(i, ())) == 1 else None for i in range(len(words))]
 
 
-def _round_up(scores: list[float]) -> tuple[bytes, np.ndarray]:
-    exact = np.asarray(scores, dtype=np.float64)
-    stored = exact.astype("<f4")
-    low = stored.astype(np.float64) < exact
-    stored[low] = np.nextafter(stored[low], np.float32(np.inf))
-    return stored.tobytes(), stored.astype(np.float64)
+class PostingsReader:
+    """Reads postings, with the chunk lengths kept while the snapshot stays the same."""
 
+    def __init__(self) -> None:
+        self.tokenizer = Tokenizer()
+        self._stamp: bytes | None = None
+        self._lengths = np.zeros(0)
 
-# Endings that turn a Porter stem back into a word that stems to it ("diseas" + "e").
-ENDINGS = ("", "e", "s", "ed", "ing", "y", "es", "al")
+    def lengths(self, conn: sqlite3.Connection) -> np.ndarray:
+        (stamp,) = conn.execute("SELECT stamp FROM keyword_postings_state").fetchone()
+        if stamp != self._stamp:
+            width, blob = conn.execute(
+                "SELECT width, lengths FROM keyword_postings_state"
+            ).fetchone()
+            self._lengths = np.frombuffer(blob, dtype=f"<u{width}").astype(np.float64)
+            self._stamp = stamp
+        return self._lengths
 
-
-def _spellings(tokenizer: Tokenizer, terms: list[str]) -> dict[str, str]:
-    """A word FTS5 stems to each term, to query it by: a stem need not stem to itself. A term
-    none of the ENDINGS gives back keeps no list and stays on the rare side."""
-    found: dict[str, str] = {}
-    for ending in ENDINGS:
-        missing = [term for term in terms if term not in found]
-        spelled = [term + ending for term in missing]
-        for term, word, token in zip(missing, spelled, tokenizer.terms(spelled), strict=True):
-            if token == term:
-                found[term] = word
-    return found
-
-
-def refresh_lists(conn: sqlite3.Connection) -> bool:
-    """Rebuild the impact lists when the keyword index changed since they were built; drop
-    them under MIN_CHUNKS, where the tables are not even created, so that a small index stays
-    as it was. Runs in the caller's transaction; True when it rebuilt them."""
-    if _chunk_count(conn) < MIN_CHUNKS:
-        conn.execute("DROP TABLE IF EXISTS keyword_lists")
-        conn.execute("DROP TABLE IF EXISTS keyword_lists_stamp")
-        return False
-    for statement in TABLES:
-        conn.execute(statement)
-    stamp = fts_stamp(conn)
-    stored = conn.execute("SELECT stamp FROM keyword_lists_stamp").fetchone()
-    if stored is not None and bytes(stored[0]) == stamp:
-        return False
-    conn.execute("DELETE FROM keyword_lists")
-    conn.execute("DELETE FROM keyword_lists_stamp")
-    conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.keyword_vocab"
-        " USING fts5vocab(main, lexical_fts, 'row')"
-    )
-    common = conn.execute(
-        "SELECT term, doc FROM temp.keyword_vocab WHERE doc > ?", (COMMON_DF,)
-    ).fetchall()
-    spellings = _spellings(Tokenizer(), [term for term, _ in common])
-    for term, chunks in common:
-        if term not in spellings:
-            continue
-        rows = conn.execute(
-            "SELECT rowid, rank FROM lexical_fts WHERE lexical_fts MATCH ?"
-            " ORDER BY rank, rowid LIMIT ?",
-            (f'"{spellings[term]}"', LIST_LENGTH + 1),
-        ).fetchall()
-        floor = -rows[LIST_LENGTH][1] if len(rows) > LIST_LENGTH else 0.0
-        rows = rows[:LIST_LENGTH]
-        scores, _ = _round_up([-rank for _, rank in rows])
-        ids = array("i", [chunk_id for chunk_id, _ in rows])
-        conn.execute(
-            "INSERT INTO keyword_lists (term, chunks, floor, ids, scores) VALUES (?, ?, ?, ?, ?)",
-            (term, chunks, floor, np.asarray(ids, dtype="<i4").tobytes(), scores),
-        )
-    conn.execute("INSERT INTO keyword_lists_stamp VALUES (?)", (stamp,))
-    return True
-
-
-def lists_current(conn: sqlite3.Connection) -> bool:
-    """Whether the index keeps impact lists and they describe its present state."""
-    try:
-        stored = conn.execute("SELECT stamp FROM keyword_lists_stamp").fetchone()
-    except sqlite3.OperationalError:  # no such table: a small or older index
-        return False
-    return stored is not None and bytes(stored[0]) == fts_stamp(conn)
-
-
-def read_lists(conn: sqlite3.Connection, terms: list[str]) -> dict[str, ImpactList]:
-    """The lists of these terms; a term without one is rare."""
-    wanted = list(dict.fromkeys(terms))
-    marks = ",".join("?" * len(wanted))
-    rows = conn.execute(
-        f"SELECT term, chunks, floor, ids, scores FROM keyword_lists WHERE term IN ({marks})",
-        wanted,
-    ).fetchall()
-    return {
-        term: ImpactList(
-            chunks,
-            floor,
-            np.frombuffer(ids, dtype="<i4").astype(np.int64),
-            np.frombuffer(scores, dtype="<f4").astype(np.float64),
-        )
-        for term, chunks, floor, ids, scores in rows
-    }
-
-
-# --- a query ------------------------------------------------------------------------------------
-
-
-def _any_of(words: list[str]) -> str:
-    return " OR ".join(f'"{word}"' for word in words)
-
-
-def top_k(
-    conn: sqlite3.Connection, tokenizer: Tokenizer, words: list[str], k: int
-) -> list[tuple[int, float]] | None:
-    """FTS5's top k (chunk id, bm25 score, higher is better) for the OR of these words, or
-    None when the lists cannot prove it cheaply. The caller checks lists_current first."""
-    terms = tokenizer.terms(words)
-    lists = read_lists(conn, [term for term in terms if term is not None])
-    if not lists:
-        return None
-    common = sorted(
-        (i for i, term in enumerate(terms) if term in lists), key=lambda i: lists[terms[i]].chunks
-    )
-    while True:
-        # The rare side's words in the question's order, as FTS5 adds them up in that order.
-        rare = [word for i, word in enumerate(words) if i not in common]
-        rest = [words[i] for i in sorted(common)]
-        base, extra = outside_bounds([lists[terms[i]] for i in common])
-        partial = {}
-        if rare:
-            rows = conn.execute(
-                "SELECT rowid, rank FROM lexical_fts WHERE lexical_fts MATCH ? LIMIT ?",
-                (_any_of(rare), RARE_BUDGET + 1),
-            ).fetchall()
-            if len(rows) > RARE_BUDGET:
-                return None
-            partial = {chunk_id: -rank for chunk_id, rank in rows}
-        if not common:  # every word ranked by FTS5: the whole answer
-            return ranked(partial, k)
-        if not hopeless(partial, base, extra, k):
-            exact = dict(partial)
-            if rest:
-                exact.update(
-                    (chunk_id, -rank)
-                    for chunk_id, rank in conn.execute(
-                        "SELECT rowid, rank FROM lexical_fts WHERE lexical_fts MATCH ?",
-                        (f"({_any_of(rare)}) AND ({_any_of(rest)})",),
-                    )
-                )
-            found = proven_top_k(exact, base, extra, k)
-            if found is not None:
-                return found
-        common = common[1:]  # the rarest common word joins the rare side
+    def top_k(self, conn: sqlite3.Connection, words: list[str], k: int) -> list[tuple[int, float]]:
+        """FTS5's top k (chunk id, bm25 score, higher is better) for the OR of these words,
+        the phrases of the query in this order. The caller checks postings_current first."""
+        terms = self.tokenizer.terms(words)
+        wanted = list(dict.fromkeys(term for term in terms if term is not None))
+        marks = ",".join("?" * len(wanted))
+        stored = {
+            term: Postings(decode_ids(blocks, low), decode_counts(counts, chunks))
+            for term, chunks, blocks, low, counts in conn.execute(
+                "SELECT term, chunks, blocks, low, counts FROM keyword_postings"
+                f" WHERE term IN ({marks})",
+                wanted,
+            )
+        }
+        lengths = self.lengths(conn)
+        chunks, tokens = totals(conn)
+        average = tokens / chunks
+        scores = np.zeros(len(lengths), dtype=np.float64)
+        for word, term in zip(words, terms, strict=True):
+            postings = stored.get(term) if term is not None else None
+            if postings is None:
+                # FTS5 scores a query of one word as 0.0 + its contribution: that, exactly.
+                rows = conn.execute(
+                    "SELECT rowid, rank FROM lexical_fts WHERE lexical_fts MATCH ?",
+                    (f'"{word}"',),
+                ).fetchall()
+                if rows:
+                    found = np.array(rows, dtype=np.float64)
+                    scores[found[:, 0].astype(np.int64)] += -found[:, 1]
+                continue
+            weight = idf(chunks, len(postings.ids))
+            lengths_held = lengths[postings.ids]
+            scores[postings.ids] += contributions(weight, postings.counts, lengths_held, average)
+        return best_k(scores, k)

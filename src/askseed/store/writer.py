@@ -25,7 +25,7 @@ import numpy as np
 
 from askseed.errors import is_damage
 from askseed.store.keyword import Fts5Index, open_keyword_index
-from askseed.store.keyword_topk import refresh_lists
+from askseed.store.keyword_topk import refresh_postings
 from askseed.store.schema import (
     CHUNK_COLUMNS,
     DB_FILE,
@@ -300,17 +300,17 @@ class IndexWriter:
 
     def commit(self) -> None:
         self._commit()
-        self._refresh_keyword_lists()
+        self._refresh_keyword_postings()
         self._release()
 
-    def _refresh_keyword_lists(self) -> None:
+    def _refresh_keyword_postings(self) -> None:
         # After the commit, in a transaction of its own: FTS5 writes its counts at commit, and
-        # a run killed here loses only the lists, which are never used once stale.
+        # a run killed here loses only the postings, which are never used once stale.
         if not isinstance(self._keywords, Fts5Index):
             return
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            refresh_lists(self._conn)
+            refresh_postings(self._conn)
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
