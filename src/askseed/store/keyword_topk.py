@@ -26,8 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from askseed.text import STOPWORDS
+
 MIN_CHUNKS = 200_000  # where ranking every match starts to cost tens of milliseconds
-COMMON_DF = 5_000
+COMMON_DF = 2_000  # a rarer word is ranked by FTS5: at most this many chunks, ~2 ms
 # FTS5's bm25() constants (fts5_aux.c), which FTS5 does not let a query change.
 K1 = 1.2
 B = 0.75
@@ -36,7 +38,8 @@ BLOCK = 1 << 16  # chunk ids are kept as their low 16 bits, and a count per bloc
 TABLES = (
     # A rowid table, so that a term's row of a few KB shares pages with others.
     "CREATE TABLE IF NOT EXISTS keyword_postings (term TEXT UNIQUE NOT NULL,"
-    " chunks INTEGER NOT NULL, blocks BLOB NOT NULL, low BLOB NOT NULL, counts BLOB NOT NULL)",
+    " chunks INTEGER NOT NULL, blocks BLOB NOT NULL, low BLOB NOT NULL, more BLOB NOT NULL,"
+    " counts BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS keyword_postings_state (stamp BLOB NOT NULL,"
     " width INTEGER NOT NULL, lengths BLOB NOT NULL)",
 )
@@ -65,14 +68,21 @@ def decode_ids(blocks: bytes, low: bytes) -> np.ndarray:
     return high + np.frombuffer(low, dtype="<u2")
 
 
-def encode_counts(counts: np.ndarray) -> bytes:
-    """One byte a posting; two when a count passes 255 (the blob's length tells which)."""
-    return counts.astype("<u1" if counts.max(initial=0) < 256 else "<u2").tobytes()
+def encode_counts(counts: np.ndarray) -> tuple[bytes, bytes]:
+    """(a bit a posting, set where the count is not 1; those counts, a byte each, or two when
+    one passes 255): five postings in six hold their word once."""
+    more = counts != 1
+    others = counts[more]
+    width = "<u1" if others.max(initial=0) < 256 else "<u2"
+    return np.packbits(more).tobytes(), others.astype(width).tobytes()
 
 
-def decode_counts(blob: bytes, postings: int) -> np.ndarray:
-    kind = "<u1" if len(blob) == postings else "<u2"
-    return np.frombuffer(blob, dtype=kind).astype(np.float64)
+def decode_counts(mask: bytes, others: bytes, postings: int) -> np.ndarray:
+    more = np.unpackbits(np.frombuffer(mask, dtype=np.uint8), count=postings).astype(bool)
+    width = "<u1" if len(others) == int(more.sum()) else "<u2"
+    counts = np.ones(postings, dtype=np.float64)
+    counts[more] = np.frombuffer(others, dtype=width)
+    return counts
 
 
 def idf(chunks: int, holding: int) -> float:
@@ -81,12 +91,15 @@ def idf(chunks: int, holding: int) -> float:
     return value if value > 0.0 else 1e-6
 
 
-def contributions(
-    weight: float, counts: np.ndarray, lengths: np.ndarray, average: float
-) -> np.ndarray:
+def length_terms(lengths: np.ndarray, average: float) -> np.ndarray:
+    """k1 * (1 - b + b * D / avgdl) for each chunk, as fts5Bm25Function computes it."""
+    return K1 * ((1 - B) + B * lengths / average)
+
+
+def contributions(weight: float, counts: np.ndarray, length_term: np.ndarray) -> np.ndarray:
     """One word's bm25() term for each chunk, in FTS5's operation order (fts5Bm25Function):
     idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))."""
-    return weight * ((counts * (K1 + 1.0)) / (counts + K1 * ((1 - B) + B * lengths / average)))
+    return weight * ((counts * (K1 + 1.0)) / (counts + length_term))
 
 
 def best_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -176,17 +189,21 @@ def refresh_postings(conn: sqlite3.Connection) -> bool:
     common = conn.execute(
         "SELECT term, doc FROM temp.keyword_terms WHERE doc > ?", (COMMON_DF,)
     ).fetchall()
+    # A query never holds a stopword (text.words): their postings, a fifth of all, would
+    # never be read. A word that shares a stopword's stem is ranked by FTS5 instead.
+    stopped = set(Tokenizer().terms(sorted(STOPWORDS)))
     for term, chunks in common:
+        if term in stopped:
+            continue
         # One row per occurrence, by chunk id: runs of one id are its count.
         rows = conn.execute(
             "SELECT doc FROM temp.keyword_instances WHERE term = ?", (term,)
         ).fetchall()
         ids, counts = np.unique(np.array(rows, dtype=np.int64).ravel(), return_counts=True)
-        blocks, low = encode_ids(ids)
         conn.execute(
-            "INSERT INTO keyword_postings (term, chunks, blocks, low, counts)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (term, chunks, blocks, low, encode_counts(counts)),
+            "INSERT INTO keyword_postings (term, chunks, blocks, low, more, counts)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (term, chunks, *encode_ids(ids), *encode_counts(counts)),
         )
     lengths = _lengths(conn)
     width = 2 if lengths.max(initial=0) < (1 << 16) else 4
@@ -239,17 +256,20 @@ class PostingsReader:
     def __init__(self) -> None:
         self.tokenizer = Tokenizer()
         self._stamp: bytes | None = None
-        self._lengths = np.zeros(0)
+        self._length_terms = np.zeros(0)
 
-    def lengths(self, conn: sqlite3.Connection) -> np.ndarray:
+    def length_terms(self, conn: sqlite3.Connection) -> np.ndarray:
+        """Every chunk's length_terms, kept while the postings stay the same."""
         (stamp,) = conn.execute("SELECT stamp FROM keyword_postings_state").fetchone()
         if stamp != self._stamp:
             width, blob = conn.execute(
                 "SELECT width, lengths FROM keyword_postings_state"
             ).fetchone()
-            self._lengths = np.frombuffer(blob, dtype=f"<u{width}").astype(np.float64)
+            lengths = np.frombuffer(blob, dtype=f"<u{width}").astype(np.float64)
+            chunks, tokens = totals(conn)
+            self._length_terms = length_terms(lengths, tokens / chunks)
             self._stamp = stamp
-        return self._lengths
+        return self._length_terms
 
     def top_k(self, conn: sqlite3.Connection, words: list[str], k: int) -> list[tuple[int, float]]:
         """FTS5's top k (chunk id, bm25 score, higher is better) for the OR of these words,
@@ -258,17 +278,16 @@ class PostingsReader:
         wanted = list(dict.fromkeys(term for term in terms if term is not None))
         marks = ",".join("?" * len(wanted))
         stored = {
-            term: Postings(decode_ids(blocks, low), decode_counts(counts, chunks))
-            for term, chunks, blocks, low, counts in conn.execute(
-                "SELECT term, chunks, blocks, low, counts FROM keyword_postings"
+            term: Postings(decode_ids(blocks, low), decode_counts(more, counts, chunks))
+            for term, chunks, blocks, low, more, counts in conn.execute(
+                "SELECT term, chunks, blocks, low, more, counts FROM keyword_postings"
                 f" WHERE term IN ({marks})",
                 wanted,
             )
         }
-        lengths = self.lengths(conn)
-        chunks, tokens = totals(conn)
-        average = tokens / chunks
-        scores = np.zeros(len(lengths), dtype=np.float64)
+        by_chunk = self.length_terms(conn)
+        chunks, _ = totals(conn)
+        scores = np.zeros(len(by_chunk), dtype=np.float64)
         for word, term in zip(words, terms, strict=True):
             postings = stored.get(term) if term is not None else None
             if postings is None:
@@ -282,6 +301,6 @@ class PostingsReader:
                     scores[found[:, 0].astype(np.int64)] += -found[:, 1]
                 continue
             weight = idf(chunks, len(postings.ids))
-            lengths_held = lengths[postings.ids]
-            scores[postings.ids] += contributions(weight, postings.counts, lengths_held, average)
+            gains = contributions(weight, postings.counts, by_chunk[postings.ids])
+            scores[postings.ids] += gains
         return best_k(scores, k)
