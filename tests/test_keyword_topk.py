@@ -32,20 +32,22 @@ WEIGHTS = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
 
 
 @pytest.mark.parametrize(
-    "ids",
+    ("ids", "width"),
     [
-        [],
-        [0],
-        [1, 2, 3],
-        [65535, 65536],
-        [7, 70_000, 200_000, 1_048_575],
-        list(range(0, 300_000, 7)),
+        ([], 2),
+        ([0], 1),
+        ([1, 2, 3], 1),
+        ([65535, 65536], 2),  # a far gap in two: the low bits are smaller
+        ([7, 70_000, 200_000, 1_048_575], 2),
+        (list(range(0, 300_000, 7)), 1),  # gaps of a byte
+        ([*range(0, 2000, 3), 900_000, *range(900_001, 902_000, 2)], 1),  # one far gap
+        (list(range(0, 300_000, 256)), 2),  # every gap too far for a byte
     ],
 )
-def test_ids_round_trip(ids):
-    blocks, low = encode_ids(np.array(ids, dtype=np.int64))
-    assert decode_ids(blocks, low).tolist() == ids
-    assert len(low) == 2 * len(ids)
+def test_ids_round_trip(ids, width):
+    narrow, wide = encode_ids(np.array(ids, dtype=np.int64))
+    assert decode_ids(narrow, wide, len(ids)).tolist() == ids
+    assert len(narrow) == width * len(ids)
 
 
 @pytest.mark.parametrize(

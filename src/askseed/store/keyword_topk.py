@@ -33,12 +33,12 @@ COMMON_DF = 2_000  # a rarer word is ranked by FTS5: at most this many chunks, ~
 # FTS5's bm25() constants (fts5_aux.c), which FTS5 does not let a query change.
 K1 = 1.2
 B = 0.75
-BLOCK = 1 << 16  # chunk ids are kept as their low 16 bits, and a count per block of 65,536
+BLOCK = 1 << 16  # see encode_ids
 
 TABLES = (
     # A rowid table, so that a term's row of a few KB shares pages with others.
     "CREATE TABLE IF NOT EXISTS keyword_postings (term TEXT UNIQUE NOT NULL,"
-    " chunks INTEGER NOT NULL, blocks BLOB NOT NULL, low BLOB NOT NULL, more BLOB NOT NULL,"
+    " chunks INTEGER NOT NULL, narrow BLOB NOT NULL, wide BLOB NOT NULL, more BLOB NOT NULL,"
     " counts BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS keyword_postings_state (stamp BLOB NOT NULL,"
     " width INTEGER NOT NULL, lengths BLOB NOT NULL)",
@@ -57,15 +57,26 @@ class Postings:
 
 
 def encode_ids(ids: np.ndarray) -> tuple[bytes, bytes]:
-    """Ascending chunk ids as (how many fall in each block of BLOCK ids, their low 16 bits)."""
+    """Ascending chunk ids as (narrow, wide), whichever of two forms is smaller: gaps, a byte
+    each, with 0 standing for a gap of 256 or more kept in `wide` as 4 bytes (a word in many
+    chunks); or each id's low 16 bits, with `wide` counting the ids in each block of 65,536
+    (a rarer word). `narrow` holds 1 or 2 bytes an id: its length tells the form."""
+    gaps = np.diff(ids, prepend=-1)
+    far = gaps >= 256
+    if len(ids) and 4 * int(far.sum()) < len(ids):
+        return np.where(far, 0, gaps).astype("<u1").tobytes(), gaps[far].astype("<u4").tobytes()
     blocks = np.bincount(ids >> 16).astype("<u4") if len(ids) else np.zeros(0, "<u4")
-    return blocks.tobytes(), (ids & (BLOCK - 1)).astype("<u2").tobytes()
+    return (ids & (BLOCK - 1)).astype("<u2").tobytes(), blocks.tobytes()
 
 
-def decode_ids(blocks: bytes, low: bytes) -> np.ndarray:
-    per_block = np.frombuffer(blocks, dtype="<u4")
+def decode_ids(narrow: bytes, wide: bytes, postings: int) -> np.ndarray:
+    if postings and len(narrow) == postings:
+        gaps = np.frombuffer(narrow, dtype=np.uint8).astype(np.int64)
+        gaps[gaps == 0] = np.frombuffer(wide, dtype="<u4")
+        return np.cumsum(gaps) - 1
+    per_block = np.frombuffer(wide, dtype="<u4")
     high = np.repeat(np.arange(len(per_block), dtype=np.int64) << 16, per_block)
-    return high + np.frombuffer(low, dtype="<u2")
+    return high + np.frombuffer(narrow, dtype="<u2")
 
 
 def encode_counts(counts: np.ndarray) -> tuple[bytes, bytes]:
@@ -201,7 +212,7 @@ def refresh_postings(conn: sqlite3.Connection) -> bool:
         ).fetchall()
         ids, counts = np.unique(np.array(rows, dtype=np.int64).ravel(), return_counts=True)
         conn.execute(
-            "INSERT INTO keyword_postings (term, chunks, blocks, low, more, counts)"
+            "INSERT INTO keyword_postings (term, chunks, narrow, wide, more, counts)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (term, chunks, *encode_ids(ids), *encode_counts(counts)),
         )
@@ -278,9 +289,9 @@ class PostingsReader:
         wanted = list(dict.fromkeys(term for term in terms if term is not None))
         marks = ",".join("?" * len(wanted))
         stored = {
-            term: Postings(decode_ids(blocks, low), decode_counts(more, counts, chunks))
-            for term, chunks, blocks, low, more, counts in conn.execute(
-                "SELECT term, chunks, blocks, low, more, counts FROM keyword_postings"
+            term: Postings(decode_ids(narrow, wide, chunks), decode_counts(more, counts, chunks))
+            for term, chunks, narrow, wide, more, counts in conn.execute(
+                "SELECT term, chunks, narrow, wide, more, counts FROM keyword_postings"
                 f" WHERE term IN ({marks})",
                 wanted,
             )
