@@ -2,6 +2,7 @@
 (store/keyword_topk.py) against the plain FTS5 query that ranks every match.
 
     .venv/bin/python benchmarks/keyword_topk.py INDEX QUESTIONS --work DIR [--k 10 500]
+        [--ask DOCS]
 
 INDEX is only read: its meta.sqlite is copied into DIR (once; --fresh copies it again) and the
 postings are built there by `refresh_postings`, timed, in one transaction, as `askseed index`
@@ -9,13 +10,16 @@ does after its commit. Each question is then asked both ways in turns, warm (eac
 before it is timed): the plain query, and `Fts5Index.search`, which uses the postings. Reports
 the median and 90th percentile ms, the top-k overlap with the plain query, how many answers are
 identical (the same ids in the same order, the same scores to the last bit), the build seconds
-and the postings' bytes per chunk (SQLite's dbstat, slack included).
+and the postings' bytes per chunk (SQLite's dbstat, slack included). With --ask, the chat's
+warm question (`Engine.ask`, the real model; median of --asks questions, each asked once
+before) on INDEX and on the copy (DIR/index: the copy beside INDEX's vector files).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -90,12 +94,66 @@ def measure(db: Path, questions: list[str], k: int) -> dict:
     }
 
 
+def warm_asks(docs: Path, index: Path, questions: list[str]) -> dict:
+    """The chat's warm question, whole (Engine.ask, real model), and its keyword search."""
+    from askseed.config import Settings
+    from askseed.engine import Engine
+    from askseed.store.reader import IndexReader
+
+    engine = Engine(Settings(seeds=docs, index=index))
+    if not engine.status().fresh:
+        raise SystemExit(f"{index} is not fresh for {docs}")
+    engine.load()
+    keyword_ms: list[float] = []
+    search = IndexReader.keyword_search
+
+    def timed(reader, query, k):
+        started = time.perf_counter()
+        found = search(reader, query, k)
+        keyword_ms.append((time.perf_counter() - started) * 1000)
+        return found
+
+    IndexReader.keyword_search = timed
+    try:
+        for question in questions:  # each asked once untimed: pages in, vectors cached
+            engine.ask(question)
+        keyword_ms.clear()
+        ask_ms = []
+        for question in questions:
+            started = time.perf_counter()
+            engine.ask(question)
+            ask_ms.append((time.perf_counter() - started) * 1000)
+    finally:
+        IndexReader.keyword_search = search
+        engine.close()
+    return {"warm_ask_ms": statistics.median(ask_ms), "keyword_ms": statistics.median(keyword_ms)}
+
+
+def postings_folder(index: Path, db: Path) -> Path:
+    """An index folder of the copy with the postings, beside INDEX's own vector files."""
+    folder = db.parent / "index"
+    folder.mkdir(exist_ok=True)
+    for path in [*index.glob("vectors-*"), db]:
+        link = folder / path.name
+        if not link.exists():
+            link.symlink_to(path.resolve())
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("index", type=Path, help="an index folder (only read)")
     parser.add_argument("questions", type=Path, help="a JSON list of questions")
     parser.add_argument("--work", type=Path, required=True, help="where the copy is written")
-    parser.add_argument("--k", type=int, nargs="+", default=[10, 500])
+    parser.add_argument("--k", type=int, nargs="*", default=[10, 500], help="none: skip")
+    parser.add_argument(
+        "--ask",
+        type=Path,
+        metavar="DOCS",
+        help="also time the chat's warm question (real model) on INDEX and on the copy; "
+        "DOCS: the folder INDEX was built from",
+    )
+    parser.add_argument("--asks", type=int, default=30, help="warm questions asked")
     parser.add_argument("--count", type=int, default=100, help="questions asked")
     parser.add_argument("--fresh", action="store_true", help="copy the database again")
     args = parser.parse_args(argv)
@@ -112,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     for k in args.k:
         result[f"k{k}"] = measure(db, questions, k)
         print(json.dumps(result[f"k{k}"]), flush=True)
+    if args.ask:
+        asked = questions[: args.asks]
+        for name, folder in (("plain", args.index), ("postings", postings_folder(args.index, db))):
+            result[f"ask_{name}"] = warm_asks(args.ask, folder, asked)
+            print(json.dumps({name: result[f"ask_{name}"]}), flush=True)
+    print(json.dumps({"load": os.getloadavg()[0]}))
     return 0
 
 
