@@ -171,6 +171,15 @@ def test_postings_give_fts5s_exact_top_k(indexed, monkeypatch):
     assert len(uses) == 3 * 150  # every answer came from the postings
 
 
+def test_document_frequencies_are_the_same_from_the_postings(indexed):
+    conn, index = indexed
+    stems = ["w0", "w1", "w150", "connect", "cafe", "nowhere"]
+    before = index.document_frequencies(stems)
+    assert rebuild(conn)
+    assert index.document_frequencies(stems) == before
+    assert before["w0"] > keyword_topk.COMMON_DF and before["nowhere"] == 0
+
+
 def test_stale_postings_are_never_used_and_rebuilt_by_refresh(indexed, monkeypatch):
     conn, index = indexed
     assert rebuild(conn)

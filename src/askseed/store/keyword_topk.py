@@ -234,6 +234,16 @@ def postings_current(conn: sqlite3.Connection) -> bool:
     return stored is not None and bytes(stored[0]) == fts_stamp(conn)
 
 
+def stored_frequencies(conn: sqlite3.Connection, terms: list[str]) -> dict[str, int]:
+    """How many chunks hold each of these terms that has postings (the caller checks
+    postings_current first)."""
+    marks = ",".join("?" * len(terms))
+    rows = conn.execute(
+        f"SELECT term, chunks FROM keyword_postings WHERE term IN ({marks})", terms
+    ).fetchall()
+    return dict(rows)
+
+
 class Tokenizer:
     """FTS5's own 'porter unicode61' tokens of single words, from an in-memory FTS5 table, so
     that a word finds the postings of exactly the term FTS5 matches it with."""
