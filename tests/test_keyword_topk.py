@@ -316,3 +316,44 @@ def test_index_builds_postings_and_a_kill_while_building_them_loses_only_them(
     report = update_index(Settings(seeds=docs, index=index), fake_embedder)
     assert report.embedded_files == 0  # nothing to index again: only the postings are rebuilt
     assert reader_agrees_with_plain_fts5(index, questions)
+
+
+@pytest.mark.model
+def test_real_answers_are_the_same_from_the_postings(tmp_path, monkeypatch):
+    import shutil
+
+    from askseed.config import Settings
+    from askseed.engine import Engine
+    from conftest import SEEDS
+
+    monkeypatch.setattr(keyword_topk, "MIN_CHUNKS", 1)
+    monkeypatch.setattr(keyword_topk, "COMMON_DF", 2)
+    with_postings = tmp_path / "with"
+    engine = Engine(Settings(seeds=SEEDS, index=with_postings))
+    engine.refresh()
+    engine.close()
+    conn = sqlite3.connect(with_postings / "meta.sqlite")
+    assert postings_current(conn)
+    conn.close()
+    plain = tmp_path / "plain"
+    shutil.copytree(with_postings, plain)
+    conn = sqlite3.connect(plain / "meta.sqlite")
+    for table in ("keyword_postings", "keyword_postings_state"):  # the plain query answers
+        conn.execute(f"DROP TABLE {table}")
+    conn.commit()
+    conn.close()
+    questions = [
+        "How many lupus patients went into remission?",
+        "Who led the trial?",
+        "What did experts say about the findings?",
+    ]
+    answers = {}
+    for name, index in (("with", with_postings), ("plain", plain)):
+        engine = Engine(Settings(seeds=SEEDS, index=index))
+        answers[name] = [
+            [(p.source, p.quote, p.text) for p in engine.ask(question, k=5).passages]
+            for question in questions
+        ]
+        engine.close()
+    assert answers["with"] == answers["plain"]
+    assert any(answers["with"])
