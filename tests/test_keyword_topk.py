@@ -192,10 +192,39 @@ def test_stale_postings_are_never_used_and_rebuilt_by_refresh(indexed, monkeypat
     uses = count_uses(monkeypatch)
     assert_same_as_plain(index, queries(12, 40))
     assert uses == []  # stale: the plain query answered every time
+    updates = spy(monkeypatch, "_update_postings")
     assert rebuild(conn)
+    assert updates == [True]  # 89 chunks changed of 2,000: updated, not built again
     assert postings_current(conn)
     assert_same_as_plain(index, queries(13, 40))
     assert uses
+
+
+def spy(monkeypatch, name: str) -> list:
+    calls = []
+    real = getattr(keyword_topk, name)
+
+    def called(*args):
+        calls.append(real(*args))
+        return calls[-1]
+
+    monkeypatch.setattr(keyword_topk, name, called)
+    return calls
+
+
+def test_many_changes_build_the_postings_again(indexed, monkeypatch):
+    conn, index = indexed
+    assert rebuild(conn)
+    rng = random.Random(16)
+    updates = spy(monkeypatch, "_update_postings")
+    for step in range(4):  # 120 chunks a step: a tenth of 2,000 passed every second step
+        conn.execute("BEGIN")
+        index.add(corpus(rng, 10_000 + 100 * step, 60))
+        index.remove(range(1 + 60 * step, 61 + 60 * step))
+        conn.execute("COMMIT")
+        assert rebuild(conn)
+        assert_same_as_plain(index, queries(20 + step, 15))
+    assert updates == [True, False, True, False]
 
 
 def has_postings_tables(conn: sqlite3.Connection) -> bool:

@@ -34,6 +34,7 @@ COMMON_DF = 2_000  # a rarer word is ranked by FTS5: at most this many chunks, ~
 K1 = 1.2
 B = 0.75
 BLOCK = 1 << 16  # see encode_ids
+REBUILD_SHARE = 0.1  # see _update_postings
 
 TABLES = (
     # A rowid table, so that a term's row of a few KB shares pages with others.
@@ -41,7 +42,8 @@ TABLES = (
     " chunks INTEGER NOT NULL, narrow BLOB NOT NULL, wide BLOB NOT NULL, more BLOB NOT NULL,"
     " counts BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS keyword_postings_state (stamp BLOB NOT NULL,"
-    " width INTEGER NOT NULL, lengths BLOB NOT NULL)",
+    " width INTEGER NOT NULL, lengths BLOB NOT NULL, built INTEGER NOT NULL,"
+    " changed INTEGER NOT NULL)",
 )
 
 
@@ -184,9 +186,13 @@ def refresh_postings(conn: sqlite3.Connection) -> bool:
     for statement in TABLES:
         conn.execute(statement)
     stamp = fts_stamp(conn)
-    stored = conn.execute("SELECT stamp FROM keyword_postings_state").fetchone()
+    stored = conn.execute(
+        "SELECT stamp, width, lengths, built, changed FROM keyword_postings_state"
+    ).fetchone()
     if stored is not None and bytes(stored[0]) == stamp:
         return False
+    if stored is not None and _update_postings(conn, stored, stamp):
+        return True
     conn.execute("DELETE FROM keyword_postings")
     conn.execute("DELETE FROM keyword_postings_state")
     conn.execute(
@@ -217,10 +223,81 @@ def refresh_postings(conn: sqlite3.Connection) -> bool:
             (term, chunks, *encode_ids(ids), *encode_counts(counts)),
         )
     lengths = _lengths(conn)
-    width = 2 if lengths.max(initial=0) < (1 << 16) else 4
     conn.execute(
-        "INSERT INTO keyword_postings_state (stamp, width, lengths) VALUES (?, ?, ?)",
-        (stamp, width, lengths.astype(f"<u{width}").tobytes()),
+        "INSERT INTO keyword_postings_state (stamp, width, lengths, built, changed)"
+        " VALUES (?, ?, ?, ?, 0)",
+        (stamp, *_encode_lengths(lengths), totals(conn)[0]),
+    )
+    return True
+
+
+def _encode_lengths(lengths: np.ndarray) -> tuple[int, bytes]:
+    width = 2 if lengths.max(initial=0) < (1 << 16) else 4
+    return width, lengths.astype(f"<u{width}").tobytes()
+
+
+def _added_postings(conn: sqlite3.Connection, first: int) -> dict[str, Postings]:
+    """Each term's postings among the chunks from id `first` on, cut by FTS5's own tokenizer
+    from the very texts the keyword index holds."""
+    rows = conn.execute("SELECT rowid, text FROM lexical_fts WHERE rowid >= ?", (first,))
+    cutter = Tokenizer()
+    cutter.conn.execute("BEGIN")
+    cutter.conn.executemany("INSERT INTO words (rowid, word) VALUES (?, ?)", rows)
+    found: dict[str, tuple[list[int], list[int]]] = {}
+    for term, chunk_id, count in cutter.conn.execute(
+        "SELECT term, doc, count(*) FROM temp.tokens GROUP BY term, doc ORDER BY term, doc"
+    ):
+        ids, counts = found.setdefault(term, ([], []))
+        ids.append(chunk_id)
+        counts.append(count)
+    cutter.conn.close()
+    return {
+        term: Postings(np.array(ids, dtype=np.int64), np.array(counts, dtype=np.float64))
+        for term, (ids, counts) in found.items()
+    }
+
+
+def _update_postings(conn: sqlite3.Connection, stored: tuple, stamp: bytes) -> bool:
+    """Bring the postings up to date with the chunks removed and added since they were built,
+    rewriting only the words these touch: a few seconds at a million chunks, where a full
+    build takes a minute or more. False, changing nothing, when a full build is due instead:
+    a chunk id below the old ones appeared (ids only grow), or more than REBUILD_SHARE of
+    the chunks changed since the last full build (a word that has since become common would
+    otherwise stay without postings, ranked by FTS5, ever more often)."""
+    _, width, blob, built, changed = stored
+    old = np.frombuffer(blob, dtype=f"<u{width}").astype(np.int64)
+    new = _lengths(conn)
+    shared = min(len(old), len(new))
+    if np.any((new[:shared] > 0) & (old[:shared] == 0)):
+        return False
+    removed = np.flatnonzero(old > 0)
+    removed = removed[(removed >= len(new)) | (new[np.minimum(removed, len(new) - 1)] == 0)]
+    added = int(np.count_nonzero(new[len(old) :]))
+    changed += len(removed) + added
+    if changed > REBUILD_SHARE * built:
+        return False
+    fresh = _added_postings(conn, len(old)) if added else {}
+    for term, chunks, narrow, wide, more, counts in conn.execute(
+        "SELECT term, chunks, narrow, wide, more, counts FROM keyword_postings"
+    ).fetchall():
+        ids = decode_ids(narrow, wide, chunks)
+        held = decode_counts(more, counts, chunks)
+        keep = ~np.isin(ids, removed, assume_unique=True)
+        plus = fresh.get(term)
+        if keep.all() and plus is None:
+            continue
+        ids, held = ids[keep], held[keep]
+        if plus is not None:
+            ids = np.concatenate([ids, plus.ids])
+            held = np.concatenate([held, plus.counts])
+        conn.execute(
+            "UPDATE keyword_postings SET chunks = ?, narrow = ?, wide = ?, more = ?, counts = ?"
+            " WHERE term = ?",
+            (len(ids), *encode_ids(ids), *encode_counts(held.astype(np.int64)), term),
+        )
+    conn.execute(
+        "UPDATE keyword_postings_state SET stamp = ?, width = ?, lengths = ?, changed = ?",
+        (stamp, *_encode_lengths(new), changed),
     )
     return True
 
