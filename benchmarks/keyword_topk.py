@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from askseed.store import keyword_topk
+from askseed.store import keyword_postings
 from askseed.store.keyword import Fts5Index
 from askseed.store.schema import DB_FILE, SEARCH_VIEW, connect
 
@@ -35,7 +35,7 @@ def build(db: Path) -> dict:
     conn = connect(db)
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
-    rebuilt = keyword_topk.refresh_postings(conn)
+    rebuilt = keyword_postings.refresh_postings(conn)
     conn.execute("COMMIT")
     seconds = time.perf_counter() - started
     (chunks,) = conn.execute("SELECT count(*) FROM lexical_fts_docsize").fetchone()
@@ -61,7 +61,7 @@ def measure(db: Path, questions: list[str], k: int) -> dict:
     conn = connect(db)
     conn.execute("BEGIN")  # one snapshot, as IndexReader holds
     index = Fts5Index(conn, SEARCH_VIEW)
-    if not keyword_topk.postings_current(conn):
+    if not keyword_postings.postings_current(conn):
         raise SystemExit("the postings were not built: is the index under MIN_CHUNKS?")
     plain_ms, fast_ms, overlaps, same = [], [], [], 0
     for question in questions:

@@ -1,5 +1,5 @@
-"""The common words' postings (store/keyword_topk.py) give FTS5's own top k, to the last bit,
-or step aside."""
+"""The common words' postings (store/keyword_postings.py) give FTS5's own top k
+(store/keyword_topk.py), to the last bit, or step aside."""
 
 from __future__ import annotations
 
@@ -9,21 +9,18 @@ import sqlite3
 import numpy as np
 import pytest
 
-from askseed.store import keyword_topk
+from askseed.store import keyword_postings, keyword_topk
 from askseed.store.keyword import Fts5Index
-from askseed.store.keyword_topk import (
+from askseed.store.keyword_postings import (
     Tokenizer,
-    best_k,
-    contributions,
     decode_counts,
     decode_ids,
     encode_counts,
     encode_ids,
-    idf,
-    length_terms,
     postings_current,
     refresh_postings,
 )
+from askseed.store.keyword_topk import best_k, contributions, idf, length_terms
 
 # Words whose Porter stems are not their own stems, accents, and a Zipf tail of filler words.
 SPECIAL = ["connect", "connected", "connection", "generalization", "abilities", "café", "cafe"]
@@ -110,8 +107,8 @@ def test_tokenizer_gives_fts5_terms():
 
 @pytest.fixture
 def small_limits(monkeypatch):
-    monkeypatch.setattr(keyword_topk, "MIN_CHUNKS", 500)
-    monkeypatch.setattr(keyword_topk, "COMMON_DF", 40)
+    monkeypatch.setattr(keyword_postings, "MIN_CHUNKS", 500)
+    monkeypatch.setattr(keyword_postings, "COMMON_DF", 40)
 
 
 def corpus(rng: random.Random, first: int, count: int) -> list[tuple[int, str]]:
@@ -177,7 +174,7 @@ def test_document_frequencies_are_the_same_from_the_postings(indexed):
     before = index.document_frequencies(stems)
     assert rebuild(conn)
     assert index.document_frequencies(stems) == before
-    assert before["w0"] > keyword_topk.COMMON_DF and before["nowhere"] == 0
+    assert before["w0"] > keyword_postings.COMMON_DF and before["nowhere"] == 0
 
 
 def test_stale_postings_are_never_used_and_rebuilt_by_refresh(indexed, monkeypatch):
@@ -202,13 +199,13 @@ def test_stale_postings_are_never_used_and_rebuilt_by_refresh(indexed, monkeypat
 
 def spy(monkeypatch, name: str) -> list:
     calls = []
-    real = getattr(keyword_topk, name)
+    real = getattr(keyword_postings, name)
 
     def called(*args):
         calls.append(real(*args))
         return calls[-1]
 
-    monkeypatch.setattr(keyword_topk, name, called)
+    monkeypatch.setattr(keyword_postings, name, called)
     return calls
 
 
@@ -266,12 +263,12 @@ sys.path.insert(0, {tests!r})
 from pathlib import Path
 from askseed.config import Settings
 from askseed.ingest.indexer import update_index
-from askseed.store import keyword_topk
+from askseed.store import keyword_postings
 from conftest import FakeEmbedder
 
-keyword_topk.MIN_CHUNKS, keyword_topk.COMMON_DF = 5, 3
+keyword_postings.MIN_CHUNKS, keyword_postings.COMMON_DF = 5, 3
 calls = []
-real = keyword_topk.encode_counts
+real = keyword_postings.encode_counts
 
 def dying(counts):
     calls.append(1)
@@ -279,7 +276,7 @@ def dying(counts):
         os.kill(os.getpid(), signal.SIGKILL)
     return real(counts)
 
-keyword_topk.encode_counts = dying
+keyword_postings.encode_counts = dying
 update_index(Settings(seeds=Path({docs!r}), index=Path({index!r})), FakeEmbedder())
 """
 
@@ -295,8 +292,8 @@ def write_documents(folder, rng: random.Random, files: int) -> None:
 
 
 def small_postings(monkeypatch) -> None:
-    monkeypatch.setattr(keyword_topk, "MIN_CHUNKS", 5)
-    monkeypatch.setattr(keyword_topk, "COMMON_DF", 3)
+    monkeypatch.setattr(keyword_postings, "MIN_CHUNKS", 5)
+    monkeypatch.setattr(keyword_postings, "COMMON_DF", 3)
 
 
 def reader_agrees_with_plain_fts5(index_dir, questions: list[str]) -> bool:
@@ -355,8 +352,8 @@ def test_real_answers_are_the_same_from_the_postings(tmp_path, monkeypatch):
     from askseed.engine import Engine
     from conftest import SEEDS
 
-    monkeypatch.setattr(keyword_topk, "MIN_CHUNKS", 1)
-    monkeypatch.setattr(keyword_topk, "COMMON_DF", 2)
+    monkeypatch.setattr(keyword_postings, "MIN_CHUNKS", 1)
+    monkeypatch.setattr(keyword_postings, "COMMON_DF", 2)
     with_postings = tmp_path / "with"
     engine = Engine(Settings(seeds=SEEDS, index=with_postings))
     engine.refresh()

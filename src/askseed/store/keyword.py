@@ -23,7 +23,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Protocol
 
-from askseed.store.keyword_topk import PostingsReader, postings_current, stored_frequencies
+from askseed.store.keyword_postings import postings_current, stored_frequencies
+from askseed.store.keyword_topk import PostingsReader
 from askseed.text import terms, words
 
 

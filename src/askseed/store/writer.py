@@ -25,7 +25,7 @@ import numpy as np
 
 from askseed.errors import is_damage
 from askseed.store.keyword import Fts5Index, open_keyword_index
-from askseed.store.keyword_topk import refresh_postings
+from askseed.store.keyword_postings import refresh_postings
 from askseed.store.schema import (
     CHUNK_COLUMNS,
     DB_FILE,
