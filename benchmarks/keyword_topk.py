@@ -2,7 +2,7 @@
 (store/keyword_topk.py) against the plain FTS5 query that ranks every match.
 
     .venv/bin/python benchmarks/keyword_topk.py INDEX QUESTIONS --work DIR [--k 10 500]
-        [--ask DOCS]
+        [--ask DOCS] [--update N]
 
 INDEX is only read: its meta.sqlite is copied into DIR (once; --fresh copies it again) and the
 postings are built there by `refresh_postings`, timed, in one transaction, as `askseed index`
@@ -12,7 +12,9 @@ the median and 90th percentile ms, the top-k overlap with the plain query, how m
 identical (the same ids in the same order, the same scores to the last bit), the build seconds
 and the postings' bytes per chunk (SQLite's dbstat, slack included). With --ask, the chat's
 warm question (`Engine.ask`, the real model; median of --asks questions, each asked once
-before) on INDEX and on the copy (DIR/index: the copy beside INDEX's vector files).
+before) on INDEX and on the copy (DIR/index: the copy beside INDEX's vector files). With
+--update N, at the end, N chunks leave the copy's keyword index and the postings' update
+(not a full build) is timed.
 """
 
 from __future__ import annotations
@@ -94,6 +96,28 @@ def measure(db: Path, questions: list[str], k: int) -> dict:
     }
 
 
+def update(db: Path, removed: int, questions: list[str]) -> dict:
+    """Take `removed` chunks out of the copy's keyword index (as `askseed index` does for an
+    edited file), time the postings' update, and check the answers again. The copy keeps
+    the change: --fresh starts from INDEX again."""
+    conn = connect(db)
+    index = Fts5Index(conn, SEARCH_VIEW)
+    (top,) = conn.execute("SELECT max(id) FROM lexical_fts_docsize").fetchone()
+    first = top // 2
+    conn.execute("BEGIN IMMEDIATE")
+    index.remove(range(first, first + removed))
+    conn.execute("COMMIT")
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    keyword_postings.refresh_postings(conn)
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.execute("BEGIN")
+    same = sum(index.search(q, 500) == index.rank_every_match(q, 500) for q in questions)
+    conn.close()
+    return {"removed": removed, "update_s": seconds, "identical_k500": same, "of": len(questions)}
+
+
 def warm_asks(docs: Path, index: Path, questions: list[str]) -> dict:
     """The chat's warm question, whole (Engine.ask, real model), and its keyword search."""
     from askseed.config import Settings
@@ -154,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         "DOCS: the folder INDEX was built from",
     )
     parser.add_argument("--asks", type=int, default=30, help="warm questions asked")
+    parser.add_argument(
+        "--update",
+        type=int,
+        metavar="N",
+        help="at the end, take N chunks out of the copy and time the postings' update",
+    )
     parser.add_argument("--count", type=int, default=100, help="questions asked")
     parser.add_argument("--fresh", action="store_true", help="copy the database again")
     args = parser.parse_args(argv)
@@ -175,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, folder in (("plain", args.index), ("postings", postings_folder(args.index, db))):
             result[f"ask_{name}"] = warm_asks(args.ask, folder, asked)
             print(json.dumps({name: result[f"ask_{name}"]}), flush=True)
+    if args.update:
+        result["update"] = update(db, args.update, questions[:20])
+        print(json.dumps(result["update"]), flush=True)
     print(json.dumps({"load": os.getloadavg()[0]}))
     return 0
 
