@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+POSTINGS = "keyword search: common words' postings (large indexes only)"
 GROUPS = {  # SQLite object -> what it is for
     "chunks": "chunks: text, spans, sentence vectors",
     "chunks_by_file": "chunks: index by file",
@@ -26,6 +27,9 @@ GROUPS = {  # SQLite object -> what it is for
     "dropped_keys_by_key": "dedup: dropped keys",
     "lexical_fts_content": "keyword search: FTS5 copy of the text",
     "lexical_fts_data": "keyword search: FTS5 index",
+    "keyword_postings": POSTINGS,
+    "sqlite_autoindex_keyword_postings_1": POSTINGS,
+    "keyword_postings_state": POSTINGS,
 }
 
 

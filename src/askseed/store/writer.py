@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from askseed.errors import is_damage
-from askseed.store.keyword import open_keyword_index
+from askseed.store.keyword import Fts5Index, open_keyword_index
+from askseed.store.keyword_postings import refresh_postings
 from askseed.store.schema import (
     CHUNK_COLUMNS,
     DB_FILE,
@@ -302,7 +303,21 @@ class IndexWriter:
 
     def commit(self) -> None:
         self._commit()
+        self._refresh_keyword_postings()
         self._release()
+
+    def _refresh_keyword_postings(self) -> None:
+        # After the commit, in a transaction of its own: FTS5 writes its counts at commit, and
+        # a run killed here loses only the postings, which are never used once stale.
+        if not isinstance(self._keywords, Fts5Index):
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            refresh_postings(self._conn)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def _commit(self) -> None:
         for file_id in list(self._seen):  # begun and never finished: still removable

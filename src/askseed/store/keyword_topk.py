@@ -1,0 +1,115 @@
+"""FTS5's exact BM25 top k on large indexes, without FTS5 ranking every chunk that matches.
+
+FTS5 ranks an OR query by calling bm25() on every chunk that holds any query word: at a
+million chunks a question's words match about half of them, and that takes about half a
+second (BENCHMARKS.md, "Keyword top-k at scale"). bm25() is a sum, in the question's word
+order, of one contribution per word, which depends only on the word's document frequency,
+its count in the chunk and the chunk's length. So:
+
+- each common word keeps its postings, the chunks that hold it and how often, beside every
+  chunk's length in tokens (keyword_postings.py, which also says when they may be used;
+  when not, the caller runs the plain query);
+- a question adds up each word's contributions with numpy, with FTS5's own formula and
+  constants in FTS5's order, so the scores are FTS5's to the last bit; a rare word's come
+  from FTS5 itself (it matches few chunks, so FTS5 ranks them cheaply).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import numpy as np
+
+from askseed.store.keyword_postings import Postings, Tokenizer, decode_counts, decode_ids, totals
+
+# FTS5's bm25() constants (fts5_aux.c), which FTS5 does not let a query change.
+K1 = 1.2
+B = 0.75
+
+
+# --- the pure steps ---------------------------------------------------------------------------
+
+
+def idf(chunks: int, holding: int) -> float:
+    """FTS5's idf, floored as FTS5 floors it (math.log is the C library's, as FTS5's)."""
+    value = math.log((chunks - holding + 0.5) / (holding + 0.5))
+    return value if value > 0.0 else 1e-6
+
+
+def length_terms(lengths: np.ndarray, average: float) -> np.ndarray:
+    """k1 * (1 - b + b * D / avgdl) for each chunk, as fts5Bm25Function computes it."""
+    return K1 * ((1 - B) + B * lengths / average)
+
+
+def contributions(weight: float, counts: np.ndarray, length_term: np.ndarray) -> np.ndarray:
+    """One word's bm25() term for each chunk, in FTS5's operation order (fts5Bm25Function):
+    idf * ((f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)))."""
+    return weight * ((counts * (K1 + 1.0)) / (counts + length_term))
+
+
+def best_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k highest scores above 0 as (chunk id, score): ORDER BY rank, rowid (ties to the
+    smaller chunk id)."""
+    held = np.flatnonzero(scores > 0)
+    if len(held) > k:
+        kth = np.partition(scores[held], len(held) - k)[len(held) - k]
+        held = held[scores[held] >= kth]
+    order = np.lexsort((held, -scores[held]))[:k]
+    return [(int(i), float(scores[i])) for i in held[order]]
+
+
+class PostingsReader:
+    """Reads postings, with the chunk lengths kept while the snapshot stays the same."""
+
+    def __init__(self) -> None:
+        self.tokenizer = Tokenizer()
+        self._stamp: bytes | None = None
+        self._length_terms = np.zeros(0)
+
+    def length_terms(self, conn: sqlite3.Connection) -> np.ndarray:
+        """Every chunk's length_terms, kept while the postings stay the same."""
+        (stamp,) = conn.execute("SELECT stamp FROM keyword_postings_state").fetchone()
+        if stamp != self._stamp:
+            width, blob = conn.execute(
+                "SELECT width, lengths FROM keyword_postings_state"
+            ).fetchone()
+            lengths = np.frombuffer(blob, dtype=f"<u{width}").astype(np.float64)
+            chunks, tokens = totals(conn)
+            self._length_terms = length_terms(lengths, tokens / chunks)
+            self._stamp = stamp
+        return self._length_terms
+
+    def top_k(self, conn: sqlite3.Connection, words: list[str], k: int) -> list[tuple[int, float]]:
+        """FTS5's top k (chunk id, bm25 score, higher is better) for the OR of these words,
+        the phrases of the query in this order. The caller checks postings_current first."""
+        terms = self.tokenizer.terms(words)
+        wanted = list(dict.fromkeys(term for term in terms if term is not None))
+        marks = ",".join("?" * len(wanted))
+        stored = {
+            term: Postings(decode_ids(narrow, wide, chunks), decode_counts(more, counts, chunks))
+            for term, chunks, narrow, wide, more, counts in conn.execute(
+                "SELECT term, chunks, narrow, wide, more, counts FROM keyword_postings"
+                f" WHERE term IN ({marks})",
+                wanted,
+            )
+        }
+        by_chunk = self.length_terms(conn)
+        chunks, _ = totals(conn)
+        scores = np.zeros(len(by_chunk), dtype=np.float64)
+        for word, term in zip(words, terms, strict=True):
+            postings = stored.get(term) if term is not None else None
+            if postings is None:
+                # FTS5 scores a query of one word as 0.0 + its contribution: that, exactly.
+                rows = conn.execute(
+                    "SELECT rowid, rank FROM lexical_fts WHERE lexical_fts MATCH ?",
+                    (f'"{word}"',),
+                ).fetchall()
+                if rows:
+                    found = np.array(rows, dtype=np.float64)
+                    scores[found[:, 0].astype(np.int64)] += -found[:, 1]
+                continue
+            weight = idf(chunks, len(postings.ids))
+            gains = contributions(weight, postings.counts, by_chunk[postings.ids])
+            scores[postings.ids] += gains
+        return best_k(scores, k)
