@@ -1,12 +1,13 @@
 """The dense vectors: immutable segment files, searched together, keyed by chunk id.
 
 Each segment is one FAISS file, an exhaustive inner-product index of 8-bit codes (FAISS's
-scalar quantizer QT_8bit): each dimension's range in that segment, its minimum to its maximum,
-cut into 256 values (codes.py), so 384 bytes a vector where float16 took 768 (BENCHMARKS.md, "8-bit
-chunk vectors"). FAISS records the quantizer in the file, so a segment written as float16 by
-an older askseed is read and searched as it is; a merge decodes its inputs and writes the
-merged vectors as 8-bit codes of their own range. Every cosine askseed computes from a chunk
-vector (search, rescoring, keyword-only hits, the folder margin) is from the stored codes.
+scalar quantizer QT_8bit): each dimension's range in that segment, its minimum to its
+maximum, cut into 256 values (codes.py), so 384 bytes a vector where float16 took 768
+(BENCHMARKS.md, "8-bit chunk vectors"). FAISS records the quantizer in the file, so a segment
+written as float16 by an older askseed is read and searched as it is; a merge decodes its
+inputs and writes the merged vectors as 8-bit codes of their own range. Every cosine askseed
+computes from a chunk vector (search, rescoring, keyword-only hits, the folder margin) is
+from the stored codes.
 
 A commit writes only its new vectors, as a new segment; a removed chunk becomes a tombstone,
 filtered out at search time, and segments are merged now and then (segments.py). A segment
