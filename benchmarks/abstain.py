@@ -32,14 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from abstain_data import (  # noqa: E402
-    ANSWERABLE,
-    DATA,
-    feature_table,
-    share,
-    summarise,
-)
-from calibrate import article_folds, fit, to_json  # noqa: E402
+from abstain_data import ANSWERABLE, DATA, share, summarise  # noqa: E402
+from alignment_data import feature_table  # noqa: E402
+from calibrate import SHIPPED, article_folds, fit, to_json  # noqa: E402
 from latency import FLOOR, askseed_command, median_seconds  # noqa: E402
 from record import record_section  # noqa: E402
 
@@ -47,13 +42,9 @@ from askseed.config import Settings, load_settings  # noqa: E402
 from askseed.engine import Engine  # noqa: E402
 from askseed.eval.metrics import answer_found  # noqa: E402
 from askseed.eval.runner import prepare_corpus, run_queries  # noqa: E402
+from askseed.query.alignment import Aligner  # noqa: E402
 from askseed.query.answer import ANSWER_THRESHOLD, find_answer  # noqa: E402
-from askseed.query.calibration import (  # noqa: E402
-    QUOTE_FEATURES,
-    calibrator_from_json,
-    load_calibrator,
-)
-from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
+from askseed.query.calibration import calibrator_from_json, load_calibrator  # noqa: E402
 from askseed.query.retrieve import ASKSEED, SUPPORT_RULE  # noqa: E402
 from askseed.store.reader import IndexReader  # noqa: E402
 
@@ -128,21 +119,21 @@ class Result:
 def squad_results(table, engine: Engine, vectors: np.ndarray) -> tuple[list, list]:
     """(new, old) results for every question of squad-a-abstain (not its keyword forms)."""
     reader = IndexReader(engine.settings.index)
-    everything = tuple(range(len(FEATURES)))
-    all_questions = tuple(range(len(QUESTION_FEATURES)))
     new, old = [], []
     for number, held_out in enumerate(article_folds(table)):
         train = np.setdiff1d(np.arange(len(table.questions)), held_out)
-        model = fit(table, train, everything, all_questions, tuple(range(len(QUOTE_FEATURES))))
-        calibrator = calibrator_from_json(to_json(model))
+        calibrator = calibrator_from_json(to_json(fit(table, train, SHIPPED)))
         for index in held_out:
             question = table.questions[index]
             if question.statement:
                 continue
+            # The question's word pieces, as the pass that embeds it keeps them.
+            (pieces,) = engine.embedder.token_vectors([question.text])
+            aligner = Aligner(question.text, pieces, engine.embedder.token_vectors)
             for results, retrieval in ((new, ASKSEED), (old, SUPPORT_RULE)):
                 answer = find_answer(
                     reader, question.text, question.text, vectors[index], 3, retrieval,
-                    calibrator=calibrator, token_vectors=engine.embedder.token_vectors,
+                    calibrator=calibrator, aligner=aligner,
                 )  # fmt: skip
                 quote = answer.passages[0].quote if answer.passages else ""
                 right = question.kind == ANSWERABLE and answer_found(quote, list(question.answers))

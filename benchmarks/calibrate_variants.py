@@ -3,8 +3,8 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/calibrate_variants.py
 
-1. The question's alignment with EVERY candidate sentence as a sentence feature (it then also
-   chooses the quote), as well as the quote's in the answerable heads.
+1. The question's alignment with EVERY candidate sentence (the three ALIGNMENT_FEATURES) in the
+   re-ranking, which then reads all of them, not the top few: what the top few give up.
 2. Paraphrase-like training data: each answerable question whose answer sentence is among its
    candidates is copied with the words it shares with that sentence masked from the lexical
    features only (the dense ones stay), and the copies join the training folds; figures are
@@ -24,9 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate  # noqa: E402
-from abstain_data import ANSWERABLE, FeatureTable, feature_table, summarise  # noqa: E402
+from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
+from alignment_data import feature_table  # noqa: E402
 
-from askseed.query.calibration import QUOTE_FEATURES  # noqa: E402
 from askseed.query.features import (  # noqa: E402
     FEATURES,
     QUESTION_FEATURES,
@@ -39,13 +39,12 @@ from askseed.text import content_terms, sentence_terms  # noqa: E402
 
 SENTENCE = {name: index for index, name in enumerate(FEATURES)}
 QUESTION = {name: index for index, name in enumerate(QUESTION_FEATURES)}
-EVERYTHING = tuple(range(len(FEATURES)))
-ALL_QUESTION = tuple(range(len(QUESTION_FEATURES)))
-QUOTE = tuple(range(len(QUOTE_FEATURES)))
 
 
-def report(name: str, table: FeatureTable, originals: int, columns=EVERYTHING) -> None:
-    results, _ = calibrate.cross_validate(table, columns, ALL_QUESTION, QUOTE)
+def report(
+    name: str, table: FeatureTable, originals: int, variant: calibrate.Variant = calibrate.SHIPPED
+) -> None:
+    results, _ = calibrate.cross_validate(table, variant)
     order = np.concatenate(calibrate.article_folds(table))
     kept = [result for result, index in zip(results, order, strict=True) if index < originals]
     for form, statement in (("questions", False), ("as keywords", True)):
@@ -164,9 +163,8 @@ def main() -> int:
     table, engine, _ = feature_table()
     originals = len(table.questions)
     report("shipped", table, originals)
-    with_alignment = dataclasses.replace(table, x=np.hstack([table.x, table.z]))
-    columns = EVERYTHING + tuple(range(len(FEATURES), len(FEATURES) + len(QUOTE_FEATURES)))
-    report("alignment of every sentence", with_alignment, originals, columns)
+    every = dataclasses.replace(calibrate.SHIPPED, top=10_000)
+    report("alignment of every sentence", table, originals, every)
     masked = masked_copies(table, IndexReader(engine.settings.index))
     report("masked copies, both fits", masked, originals)
     fit = calibrate.fit
