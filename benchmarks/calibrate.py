@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
-from calibration_notes import SECOND_PASS  # noqa: E402
+from calibration_notes import SECOND_PASS, THIRD_PASS  # noqa: E402
 from fitting import fit_choice, fit_logistic  # noqa: E402
 from record import record_section  # noqa: E402
 
@@ -447,7 +447,7 @@ def main() -> int:
             '"answered with the right quote": answered and the quote holds the gold answer; '
             '"quote right": the quote holds it, answered or not (`askseed eval`\'s '
             "answer-sentence@1)."
-            "\n\n" + "\n".join(rows) + "\n\n" + SECOND_PASS,
+            "\n\n" + "\n".join(rows) + "\n\n" + SECOND_PASS + "\n\n" + THIRD_PASS,
         )
     return 0
 
