@@ -10,6 +10,10 @@
    features only (the dense ones stay), and the copies join the training folds; figures are
    on the original held-out questions. (a) both the sentence scorer and the heads see the
    copies; (b) only the answerable heads do, and the line is set on real questions.
+3. The alignments of the top 3 sentences (those the re-ranking reads), summed up as question
+   features of the answerable heads: the best mean alignment, the best content alignment,
+   the mean of the mean alignments, the fewest unmatched pieces. Each fold's top 3 come from
+   the first step fitted on its training folds.
 """
 
 from __future__ import annotations
@@ -159,12 +163,66 @@ def heads_only(originals: int):
     return fit_real_line
 
 
+TOP_ALIGNMENTS = (  # name, ALIGNMENT_FEATURES column, how the top 3 are summed up
+    ("top_alignment_max", 0, np.fmax),
+    ("top_content_max", 1, np.fmax),
+    ("top_alignment_mean", 0, None),
+    ("top_unmatched_min", 5, np.fmin),
+)
+
+
+def top_alignments(table: FeatureTable, model: calibrate.Fit) -> np.ndarray:
+    """Per question, TOP_ALIGNMENTS over the RERANK_TOP rows of `model`'s first step."""
+    chosen = calibrate.top_rows(table, calibrate.shares(table, model.scores(table.x)), 3)
+    order = np.argsort(table.question, kind="stable")
+    owners = table.question[order]
+    starts = np.r_[0, np.flatnonzero(owners[1:] != owners[:-1]) + 1]
+    columns = np.zeros((len(table.questions), len(TOP_ALIGNMENTS)))
+    for place, (_, column, reduce) in enumerate(TOP_ALIGNMENTS):
+        values = np.where(chosen, table.z[:, column], np.nan)[order]
+        if reduce is None:
+            total = np.add.reduceat(np.nan_to_num(values), starts)
+            summed = total / np.maximum(np.add.reduceat(~np.isnan(values), starts), 1)
+        else:
+            empty = -np.inf if reduce is np.fmax else np.inf
+            summed = reduce.reduceat(np.nan_to_num(values, nan=empty), starts)
+        columns[owners[starts], place] = np.where(np.isfinite(summed), summed, 0.0)
+    return columns
+
+
+def report_top_alignments(table: FeatureTable) -> None:
+    names = tuple(name for name, _, _ in TOP_ALIGNMENTS)
+    question_features, q = calibrate.QUESTION_FEATURES, table.q
+    calibrate.QUESTION_FEATURES = question_features + names
+    variant = dataclasses.replace(calibrate.SHIPPED, question=question_features + names)
+    first_step = dataclasses.replace(calibrate.SHIPPED, top=0)
+    results = []
+    try:
+        for held_out, questions in enumerate(folds := calibrate.article_folds(table)):
+            train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
+            table.q = np.column_stack(
+                [q, top_alignments(table, calibrate.fit(table, train, first_step))]
+            )
+            results.extend(
+                calibrate.outcomes(table, calibrate.fit(table, train, variant), questions)
+            )
+    finally:
+        calibrate.QUESTION_FEATURES, table.q = question_features, q
+    for form, statement in (("questions", False), ("as keywords", True)):
+        summary = summarise([r for r in results if r.statement == statement])
+        print(
+            f"{'top 3 alignments, question features':<40} {form:<12} "
+            + "  ".join(f"{k} {v:.3f}" for k, v in summary.items())
+        )
+
+
 def main() -> int:
     table, engine, _ = feature_table()
     originals = len(table.questions)
     report("shipped", table, originals)
     every = dataclasses.replace(calibrate.SHIPPED, top=10_000)
     report("alignment of every sentence", table, originals, every)
+    report_top_alignments(table)
     masked = masked_copies(table, IndexReader(engine.settings.index))
     report("masked copies, both fits", masked, originals)
     fit = calibrate.fit

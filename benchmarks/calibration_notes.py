@@ -52,4 +52,10 @@ Third pass: quote choice by token alignment (the rows "re-ranking the top N"):
   off-corpus abstained 0.833 -> 0.842, adversarial 0.117 -> 0.124, answered with the right
   quote 0.755 -> 0.754. Not shipped: on the seed (run after the held-out figures) near-topic
   refusals fell from 9 to 8 of 12, below tests/test_seed_questions.py's floor, while the
-  mean alone keeps 9 of 12 and 14 of 27 paraphrases. The seed chose between these two."""
+  mean alone keeps 9 of 12 and 14 of 27 paraphrases. The seed chose between these two.
+- A new abstention signal, the top 3's alignments summed up as question features of the
+  answerable heads (the best mean and content alignment among them, the mean of their means,
+  the fewest unmatched pieces; benchmarks/calibrate_variants.py): off-corpus abstained
+  0.833 -> 0.847, but adversarial 0.117 -> 0.115, ECE 0.021 -> 0.025, AUROC 0.737 -> 0.735
+  (keywords unchanged: the statement head does not read them). Not shipped: not every
+  held-out figure improves."""
