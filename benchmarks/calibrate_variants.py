@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibrate  # noqa: E402
 from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
+from sentence_choice import shares, top_rows  # noqa: E402
 
 from askseed.query.features import (  # noqa: E402
     FEATURES,
@@ -173,7 +174,7 @@ TOP_ALIGNMENTS = (  # name, ALIGNMENT_FEATURES column, how the top 3 are summed 
 
 def top_alignments(table: FeatureTable, model: calibrate.Fit) -> np.ndarray:
     """Per question, TOP_ALIGNMENTS over the RERANK_TOP rows of `model`'s first step."""
-    chosen = calibrate.top_rows(table, calibrate.shares(table, model.scores(table.x)), 3)
+    chosen = top_rows(table, shares(table, model.scores(table.x)), 3)
     order = np.argsort(table.question, kind="stable")
     owners = table.question[order]
     starts = np.r_[0, np.flatnonzero(owners[1:] != owners[:-1]) + 1]
