@@ -12,7 +12,7 @@ article it is about, so that cross-validation can hold whole articles out:
 
 The features of every question (features.py over the first 5 passages, exactly as
 find_answer computes them) are cached in ~/.cache/askseed/calibrate/, keyed by the code and
-the data, so that refitting takes seconds.
+the data, so that refitting takes seconds. alignment_data.py adds the token alignments.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from askseed.config import load_settings
 from askseed.engine import Engine
 from askseed.eval.metrics import answer_found, auroc, expected_calibration_error
 from askseed.eval.runner import cache_root, prepare_corpus
-from askseed.query.alignment import alignment
 from askseed.query.answer import SUPPORT_PASSAGES
 from askseed.query.features import FEATURES, QUESTION_FEATURES, question_words, sentence_features
 from askseed.query.retrieve import ASKSEED, load_candidates, rank_chunks
@@ -65,7 +64,9 @@ class FeatureTable:
     q: np.ndarray  # questions x len(QUESTION_FEATURES)
     texts: list[str] | None = None  # the distinct candidate sentences
     text: np.ndarray | None = None  # row -> index into texts
-    z: np.ndarray | None = None  # rows x len(QUOTE_FEATURES): computed for the quote only
+    # rows x len(alignment.ALIGNMENT_FEATURES): each row's alignment with its question
+    # (alignment_data.py), of which askseed computes only the top candidates'
+    z: np.ndarray | None = None
 
 
 _TOKEN = re.compile(r"[^\W_]+")
@@ -162,50 +163,7 @@ def query_vectors(engine: Engine, texts: list[str]) -> np.ndarray:
     return engine.embedder.encode(texts)
 
 
-def feature_table() -> tuple[FeatureTable, Engine, np.ndarray]:
-    """Every question's candidate sentences, their features and their QUOTE_FEATURES (the
-    alignment of the question with each, as if it were the quote), from the caches."""
-    table, engine, vectors = _sentence_table()
-    table.z = alignment_column(table, engine)[:, None]
-    return table, engine, vectors
-
-
-def _token_vectors(engine: Engine, texts: list[str], batch: int = 64) -> list[np.ndarray]:
-    """Embedder.token_vectors of many texts, in batches of similar length."""
-    order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
-    rows: list[np.ndarray] = [np.zeros((0, 1))] * len(texts)
-    for start in range(0, len(order), batch):
-        chosen = order[start : start + batch]
-        for index, vectors in zip(
-            chosen, engine.embedder.token_vectors([texts[i] for i in chosen]), strict=True
-        ):
-            rows[index] = vectors
-    return rows
-
-
-def alignment_column(table: FeatureTable, engine: Engine) -> np.ndarray:
-    """alignment.alignment of every row's question and sentence, cached beside the features
-    (keyed by the texts and alignment.py): the model runs once per distinct text."""
-    digest = hashlib.sha256(REPO.joinpath("src/askseed/query/alignment.py").read_bytes())
-    digest.update(json.dumps([table.texts, [q.text for q in table.questions]]).encode())
-    cache = _cache_file().parent / f"alignment-{digest.hexdigest()[:12]}.npy"
-    if cache.exists():
-        return np.load(cache, allow_pickle=False)
-    print(f"token vectors of {len(table.texts)} sentences", file=sys.stderr)
-    sentences = _token_vectors(engine, table.texts)
-    print(f"token vectors of {len(table.questions)} queries", file=sys.stderr)
-    questions = _token_vectors(engine, [q.text for q in table.questions])
-    column = np.array(
-        [
-            alignment(questions[owner], sentences[text])
-            for owner, text in zip(table.question, table.text, strict=True)
-        ]
-    )
-    np.save(cache, column)
-    return column
-
-
-def _sentence_table() -> tuple[FeatureTable, Engine, np.ndarray]:
+def sentence_table() -> tuple[FeatureTable, Engine, np.ndarray]:
     """Every question's candidate sentences and features, from the cache when it is current."""
     require_data()
     engine, doc_ids = open_engine()

@@ -10,6 +10,10 @@ confidence of a question is that of its highest-scoring sentence, which is also 
 
 1. Which sentence: a conditional logit (softmax over each answerable question's sentences)
    on the sentence features: P(this sentence is the answer | the documents answer).
+1b. Re-ranking: a second conditional logit over the top few sentences of (1) only, on their
+   features and their token alignment with the question (alignment.ALIGNMENT_FEATURES, which
+   askseed computes for those few sentences in one model pass); they share out their joint
+   share of (1) by it. The quote is the sentence with the largest share.
 2. Whether the documents answer at all: a logistic regression (Newton's method, small L2
    penalty) of "the question is answerable" on the question's features and the softmax's
    probability of its best sentence.
@@ -31,35 +35,38 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from abstain_data import (  # noqa: E402
-    ANSWERABLE,
-    FeatureTable,
-    feature_table,
-    summarise,
-)
-from calibration_notes import SECOND_PASS  # noqa: E402
+from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
+from alignment_data import feature_table  # noqa: E402
+from calibration_notes import SECOND_PASS, THIRD_PASS  # noqa: E402
 from fitting import fit_choice, fit_logistic  # noqa: E402
 from record import record_section  # noqa: E402
+from sentence_choice import (  # noqa: E402
+    group_softmax,
+    open_rows,
+    ranked,
+    rerank_design,
+    shares,
+    top_rows,
+)
 
 from askseed.query.calibration import (  # noqa: E402
     BEST_SHARE,
     CALIBRATION_FILE,
     QUOTE_FEATURES,
+    RERANK_FEATURES,
 )
 from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
 
 FOLDS = 5
 L2_ANSWERABLE = 1e-3
 ANSWERED_SHARE = 0.96  # of the answerable questions, on the fitted articles
-# Alternatives measured the same way: (sentence features, question features).
-HEADING, REPEATS = FEATURES.index("heading"), FEATURES.index("repeats")
 # A statement is judged on meaning and coverage alone: a claim's names and rare words need
 # not appear as such (abbreviations, variant spellings: SciFact's "IBP", "Admpchordin"), so
 # the absent-word and missing-name features, strong evidence against a question, are left out.
@@ -75,18 +82,46 @@ STATEMENT_FEATURES = (
 # cannot teach this (its passages nearly always hold numbers, dates and names: 0.5% of its
 # questions, of every kind), so the weight is set by hand, strong enough to refuse.
 SET_BY_HAND = {"type_nowhere": -4.0}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a fit reads: names of FEATURES, QUESTION_FEATURES, the QUOTE_FEATURES the
+    answerable heads read, the RERANK_FEATURES the re-ranking reads, and how many of the top
+    sentences it re-ranks (0: none)."""
+
+    sentence: tuple[str, ...]
+    question: tuple[str, ...]
+    quote: tuple[str, ...] = ()
+    rerank: tuple[str, ...] = ()
+    top: int = 0
+
+
+FIRST_THREE = ("alignment", "content_alignment", "worst_alignment")  # the first pass's
+RERANK_TOP = 3
+SHIPPED = Variant(FEATURES, QUESTION_FEATURES, ("alignment",), RERANK_FEATURES, RERANK_TOP)
 SUBSETS = {
-    "best sentence's cosine alone": (("cosine",), ("best_cosine",), ()),
-    "five simple features": (
+    "best sentence's cosine alone": Variant(("cosine",), ("best_cosine",)),
+    "five simple features": Variant(
         ("cosine", "margin", "passage_cosine", "coverage"),
         ("best_cosine", "best_passage_cosine", "best_coverage", "absent"),
-        (),
     ),
-    "all features, no alignment": (FEATURES, QUESTION_FEATURES, ()),
-    "all features + the quote's alignment (shipped)": (
-        FEATURES,
-        QUESTION_FEATURES,
-        QUOTE_FEATURES,
+    "all features, no alignment": Variant(FEATURES, QUESTION_FEATURES),
+    "all features + the quote's alignment (before)": Variant(
+        FEATURES, QUESTION_FEATURES, ("alignment",)
+    ),
+    "re-ranking the top 3 by the first three alignments; heads read the quote's mean": Variant(
+        FEATURES, QUESTION_FEATURES, ("alignment",), (*FEATURES, *FIRST_THREE), RERANK_TOP
+    ),
+    **{
+        f"re-ranking the top {top} by all six alignments; heads read the quote's mean": Variant(
+            FEATURES, QUESTION_FEATURES, ("alignment",), RERANK_FEATURES, top
+        )
+        for top in (2, 5)
+    },
+    "re-ranking the top 3 by all six alignments; heads read the quote's mean (shipped)": SHIPPED,
+    "re-ranking the top 3 by all six alignments; heads read all six": replace(
+        SHIPPED, quote=QUOTE_FEATURES
     ),
 }
 
@@ -117,51 +152,45 @@ class Fit:
     line: float
     quote_columns: tuple[int, ...] = ()  # into QUOTE_FEATURES (table.z): what the heads read
     quote_defaults: tuple[float, ...] = (0.0,) * len(QUOTE_FEATURES)
+    rerank_columns: tuple[int, ...] = ()  # into RERANK_FEATURES (table.x, then table.z)
+    top: int = 0  # how many of the top sentences are re-ranked
+    rerank_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """The sentence score, one per row."""
         return x[:, self.columns] @ self.weights
 
-
-def open_rows(table: FeatureTable) -> np.ndarray:
-    """Rows that may be the quote: as in find_answer, a heading or a sentence that only
-    repeats the question is the quote only when no other sentence can be (features.quotable)."""
-    blocked = (table.x[:, HEADING] > 0) | (table.x[:, REPEATS] > 0)
-    has_open = np.zeros(len(table.questions), dtype=bool)
-    np.logical_or.at(has_open, table.question, ~blocked)
-    return ~(blocked & has_open[table.question])
+    def second_scores(self, table: FeatureTable) -> np.ndarray:
+        """The re-ranking's score, one per row (read for the top rows only)."""
+        return rerank_design(table, self.rerank_columns) @ self.rerank_weights
 
 
-def shares(table: FeatureTable, scores: np.ndarray) -> np.ndarray:
-    """The softmax of the scores over each question's open rows (0 for the others)."""
-    allowed = open_rows(table)
-    scores = np.where(allowed, scores, -np.inf)
-    top = np.full(len(table.questions), -np.inf)
-    np.maximum.at(top, table.question, scores)
-    exp = np.where(allowed, np.exp(scores - top[table.question]), 0.0)
-    total = np.zeros(len(table.questions))
-    np.add.at(total, table.question, exp)
-    return exp / total[table.question]
+def final_shares(table: FeatureTable, model: Fit) -> np.ndarray:
+    """Each row's share after the re-ranking (calibration.Calibrator.judge)."""
+    share = shares(table, model.scores(table.x))
+    if not model.top:
+        return share
+    chosen = top_rows(table, share, model.top)
+    joint = np.zeros(len(table.questions))
+    np.add.at(joint, table.question, np.where(chosen, share, 0.0))
+    second = group_softmax(table, model.second_scores(table), chosen)
+    return np.where(chosen, joint[table.question] * second, share)
 
 
-def best_of(
-    table: FeatureTable, scores: np.ndarray, quote_columns: tuple[int, ...] = ()
-) -> tuple[np.ndarray, np.ndarray]:
+def best_of(table: FeatureTable, model: Fit) -> tuple[np.ndarray, np.ndarray]:
     """Per question: the best open row's share (0 when it has none), then its values in
-    quote_columns, and whether that row holds a gold answer of an answerable question.
-    Ties go to the earlier row."""
-    share = shares(table, scores)
-    order = np.lexsort((np.arange(len(share)), -share, table.question))
-    owners = table.question[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = owners[1:] != owners[:-1]
+    the model's quote_columns, and whether that row holds a gold answer of an answerable
+    question. Ties go to the earlier row."""
+    share = final_shares(table, model)
+    order, places = ranked(table, share)
+    first = order[places[order] == 0]
     best = np.full(len(table.questions), -1)
-    best[owners[first]] = order[first]
+    best[table.question[first]] = first
     has = best >= 0
     answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
     best_share = np.where(has, share[np.maximum(best, 0)], 0.0)
     correct = has & answerable & (table.y[np.maximum(best, 0)] > 0)
-    quote = table.z[np.maximum(best, 0)][:, list(quote_columns)] * has[:, None]
+    quote = table.z[np.maximum(best, 0)][:, list(model.quote_columns)] * has[:, None]
     return np.column_stack([best_share, quote]), correct.astype(float)
 
 
@@ -182,18 +211,24 @@ def statements(table: FeatureTable) -> np.ndarray:
     return np.array([q.statement for q in table.questions])
 
 
-def fit(
-    table: FeatureTable,
-    questions: np.ndarray,
-    columns: tuple[int, ...],
-    question_columns: tuple[int, ...],
-    quote_columns: tuple[int, ...] = (),
-) -> Fit:
+def fit(table: FeatureTable, questions: np.ndarray, variant: Variant) -> Fit:
+    """The calibrator `variant` describes, fitted on `questions` (indices into the table)."""
+    columns = columns_of(variant.sentence, FEATURES)
+    question_columns = columns_of(variant.question, QUESTION_FEATURES)
+    quote_columns = columns_of(variant.quote, QUOTE_FEATURES)
     answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
-    rows = np.isin(table.question, questions[answerable[questions]]) & open_rows(table)
+    fitted_questions = np.isin(table.question, questions[answerable[questions]])
+    rows = fitted_questions & open_rows(table)
     weights, _ = fit_choice(table.x[rows][:, columns], table.y[rows], table.question[rows])
-    model = Fit(columns, weights, question_columns, {}, 0.5)
-    best_share, correct = best_of(table, model.scores(table.x), quote_columns)
+    model = Fit(columns, weights, question_columns, {}, 0.5, quote_columns)
+    if variant.top:
+        rerank_columns = columns_of(variant.rerank, RERANK_FEATURES)
+        model = replace(model, rerank_columns=rerank_columns, top=variant.top)
+        chosen = fitted_questions & top_rows(table, shares(table, model.scores(table.x)), model.top)
+        design = rerank_design(table, rerank_columns)
+        second, _ = fit_choice(design[chosen], table.y[chosen], table.question[chosen])
+        model = replace(model, rerank_weights=second)
+    best_share, correct = best_of(table, model)
     fitted_answerable = questions[answerable[questions] & ~statements(table)[questions]]
     defaults = [0.0] * len(QUOTE_FEATURES)
     for place, column in enumerate(quote_columns):
@@ -217,27 +252,19 @@ def fit(
         if slope <= 0:
             raise ValueError("the rescaling must be increasing")
         heads[statement] = Head(theta, bias, float(slope), intercept)
-    model = Fit(columns, weights, question_columns, heads, 0.5, quote_columns, tuple(defaults))
+    model = replace(model, heads=heads, quote_defaults=tuple(defaults))
     # One line for both forms: the lower of the two that answer ANSWERED_SHARE of each.
     lines = []
     for statement in (False, True):
         asked = questions[answerable[questions] & (statements(table)[questions] == statement)]
         confidences = question_confidences(table, model)[asked]
         lines.append(np.floor(np.quantile(confidences, 1 - ANSWERED_SHARE) * 1000) / 1000)
-    return Fit(
-        columns,
-        weights,
-        question_columns,
-        heads,
-        float(min(lines)),
-        quote_columns,
-        tuple(defaults),
-    )
+    return replace(model, line=float(min(lines)))
 
 
 def question_confidences(table: FeatureTable, model: Fit) -> np.ndarray:
     """The confidence of each question's quote."""
-    best_share, _ = best_of(table, model.scores(table.x), model.quote_columns)
+    best_share, _ = best_of(table, model)
     q = table.q[:, model.question_columns]
     return np.where(
         statements(table),
@@ -275,7 +302,7 @@ class Outcome:
 
 
 def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Outcome]:
-    _, correct = best_of(table, model.scores(table.x))
+    _, correct = best_of(table, model)
     confidences = question_confidences(table, model)
     return [
         Outcome(
@@ -289,18 +316,13 @@ def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Out
     ]
 
 
-def cross_validate(
-    table: FeatureTable,
-    columns: tuple[int, ...],
-    question_columns: tuple[int, ...],
-    quote_columns: tuple[int, ...] = (),
-) -> tuple[list, list[Fit]]:
+def cross_validate(table: FeatureTable, variant: Variant) -> tuple[list, list[Fit]]:
     """Every question's outcome under the fit that never saw its article, and the fits."""
     results, fits = [], []
     folds = article_folds(table)
     for held_out, questions in enumerate(folds):
         train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
-        model = fit(table, train, columns, question_columns, quote_columns)
+        model = fit(table, train, variant)
         fits.append(model)
         results.extend(outcomes(table, model, questions))
     return results, fits
@@ -326,8 +348,12 @@ def to_json(model: Fit) -> dict:
             "slope": round(head.slope, 5),
             "intercept": round(head.intercept, 5),
         }
+    rerank = dict.fromkeys(RERANK_FEATURES, 0.0)
+    for column, weight in zip(model.rerank_columns, model.rerank_weights, strict=True):
+        rerank[RERANK_FEATURES[column]] = round(float(weight), 5)
     return data | {
         "line": model.line,
+        "rerank": {"top": model.top, "weights": rerank},
         "quote_defaults": dict(zip(QUOTE_FEATURES, model.quote_defaults, strict=True)),
         "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py); statements:"
         " its questions rewritten as keywords",
@@ -351,11 +377,8 @@ def main() -> int:
         "| abstained off-corpus | abstained adversarial | ECE | AUROC |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, (features, question_features, quote_features) in SUBSETS.items():
-        columns = columns_of(features, FEATURES)
-        question_columns = columns_of(question_features, QUESTION_FEATURES)
-        quote_columns = columns_of(quote_features, QUOTE_FEATURES)
-        results = cross_validate(table, columns, question_columns, quote_columns)[0]
+    for name, variant in SUBSETS.items():
+        results = cross_validate(table, variant)[0]
         for form, statement in (("questions", False), ("as keywords", True)):
             summary = summarise([r for r in results if r.statement == statement])
             print(
@@ -364,13 +387,7 @@ def main() -> int:
             rows.append(
                 f"| {name} | {form} | " + " | ".join(f"{v:.3f}" for v in summary.values()) + " |"
             )
-    model = fit(
-        table,
-        np.arange(len(table.questions)),
-        tuple(range(len(FEATURES))),
-        tuple(range(len(QUESTION_FEATURES))),
-        tuple(range(len(QUOTE_FEATURES))),
-    )
+    model = fit(table, np.arange(len(table.questions)), SHIPPED)
     data = to_json(model)
     print(json.dumps(data, indent=2))
     if not args.dry_run:
@@ -389,7 +406,7 @@ def main() -> int:
             '"answered with the right quote": answered and the quote holds the gold answer; '
             '"quote right": the quote holds it, answered or not (`askseed eval`\'s '
             "answer-sentence@1)."
-            "\n\n" + "\n".join(rows) + "\n\n" + SECOND_PASS,
+            "\n\n" + "\n".join(rows) + "\n\n" + SECOND_PASS + "\n\n" + THIRD_PASS,
         )
     return 0
 

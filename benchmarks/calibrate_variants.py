@@ -3,13 +3,17 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/calibrate_variants.py
 
-1. The question's alignment with EVERY candidate sentence as a sentence feature (it then also
-   chooses the quote), as well as the quote's in the answerable heads.
+1. The question's alignment with EVERY candidate sentence (the three ALIGNMENT_FEATURES) in the
+   re-ranking, which then reads all of them, not the top few: what the top few give up.
 2. Paraphrase-like training data: each answerable question whose answer sentence is among its
    candidates is copied with the words it shares with that sentence masked from the lexical
    features only (the dense ones stay), and the copies join the training folds; figures are
    on the original held-out questions. (a) both the sentence scorer and the heads see the
    copies; (b) only the answerable heads do, and the line is set on real questions.
+3. The alignments of the top 3 sentences (those the re-ranking reads), summed up as question
+   features of the answerable heads: the best mean alignment, the best content alignment,
+   the mean of the mean alignments, the fewest unmatched pieces. Each fold's top 3 come from
+   the first step fitted on its training folds.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate  # noqa: E402
-from abstain_data import ANSWERABLE, FeatureTable, feature_table, summarise  # noqa: E402
+from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
+from alignment_data import feature_table  # noqa: E402
+from sentence_choice import shares, top_rows  # noqa: E402
 
-from askseed.query.calibration import QUOTE_FEATURES  # noqa: E402
 from askseed.query.features import (  # noqa: E402
     FEATURES,
     QUESTION_FEATURES,
@@ -39,13 +44,12 @@ from askseed.text import content_terms, sentence_terms  # noqa: E402
 
 SENTENCE = {name: index for index, name in enumerate(FEATURES)}
 QUESTION = {name: index for index, name in enumerate(QUESTION_FEATURES)}
-EVERYTHING = tuple(range(len(FEATURES)))
-ALL_QUESTION = tuple(range(len(QUESTION_FEATURES)))
-QUOTE = tuple(range(len(QUOTE_FEATURES)))
 
 
-def report(name: str, table: FeatureTable, originals: int, columns=EVERYTHING) -> None:
-    results, _ = calibrate.cross_validate(table, columns, ALL_QUESTION, QUOTE)
+def report(
+    name: str, table: FeatureTable, originals: int, variant: calibrate.Variant = calibrate.SHIPPED
+) -> None:
+    results, _ = calibrate.cross_validate(table, variant)
     order = np.concatenate(calibrate.article_folds(table))
     kept = [result for result, index in zip(results, order, strict=True) if index < originals]
     for form, statement in (("questions", False), ("as keywords", True)):
@@ -160,13 +164,66 @@ def heads_only(originals: int):
     return fit_real_line
 
 
+TOP_ALIGNMENTS = (  # name, ALIGNMENT_FEATURES column, how the top 3 are summed up
+    ("top_alignment_max", 0, np.fmax),
+    ("top_content_max", 1, np.fmax),
+    ("top_alignment_mean", 0, None),
+    ("top_unmatched_min", 5, np.fmin),
+)
+
+
+def top_alignments(table: FeatureTable, model: calibrate.Fit) -> np.ndarray:
+    """Per question, TOP_ALIGNMENTS over the RERANK_TOP rows of `model`'s first step."""
+    chosen = top_rows(table, shares(table, model.scores(table.x)), 3)
+    order = np.argsort(table.question, kind="stable")
+    owners = table.question[order]
+    starts = np.r_[0, np.flatnonzero(owners[1:] != owners[:-1]) + 1]
+    columns = np.zeros((len(table.questions), len(TOP_ALIGNMENTS)))
+    for place, (_, column, reduce) in enumerate(TOP_ALIGNMENTS):
+        values = np.where(chosen, table.z[:, column], np.nan)[order]
+        if reduce is None:
+            total = np.add.reduceat(np.nan_to_num(values), starts)
+            summed = total / np.maximum(np.add.reduceat(~np.isnan(values), starts), 1)
+        else:
+            empty = -np.inf if reduce is np.fmax else np.inf
+            summed = reduce.reduceat(np.nan_to_num(values, nan=empty), starts)
+        columns[owners[starts], place] = np.where(np.isfinite(summed), summed, 0.0)
+    return columns
+
+
+def report_top_alignments(table: FeatureTable) -> None:
+    names = tuple(name for name, _, _ in TOP_ALIGNMENTS)
+    question_features, q = calibrate.QUESTION_FEATURES, table.q
+    calibrate.QUESTION_FEATURES = question_features + names
+    variant = dataclasses.replace(calibrate.SHIPPED, question=question_features + names)
+    first_step = dataclasses.replace(calibrate.SHIPPED, top=0)
+    results = []
+    try:
+        for held_out, questions in enumerate(folds := calibrate.article_folds(table)):
+            train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
+            table.q = np.column_stack(
+                [q, top_alignments(table, calibrate.fit(table, train, first_step))]
+            )
+            results.extend(
+                calibrate.outcomes(table, calibrate.fit(table, train, variant), questions)
+            )
+    finally:
+        calibrate.QUESTION_FEATURES, table.q = question_features, q
+    for form, statement in (("questions", False), ("as keywords", True)):
+        summary = summarise([r for r in results if r.statement == statement])
+        print(
+            f"{'top 3 alignments, question features':<40} {form:<12} "
+            + "  ".join(f"{k} {v:.3f}" for k, v in summary.items())
+        )
+
+
 def main() -> int:
     table, engine, _ = feature_table()
     originals = len(table.questions)
     report("shipped", table, originals)
-    with_alignment = dataclasses.replace(table, x=np.hstack([table.x, table.z]))
-    columns = EVERYTHING + tuple(range(len(FEATURES), len(FEATURES) + len(QUOTE_FEATURES)))
-    report("alignment of every sentence", with_alignment, originals, columns)
+    every = dataclasses.replace(calibrate.SHIPPED, top=10_000)
+    report("alignment of every sentence", table, originals, every)
+    report_top_alignments(table)
     masked = masked_copies(table, IndexReader(engine.settings.index))
     report("masked copies, both fits", masked, originals)
     fit = calibrate.fit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from askseed.model.embedder import Embedder, PooledVectors
+from askseed.model.pieces import EncodedTexts, Pieces
 from askseed.query import answer as answer_module
 from askseed.query.calibration import QUOTE_FEATURES, Calibrator, Head
 from askseed.query.features import FEATURES, QUESTION_FEATURES
@@ -47,9 +49,23 @@ class FakeEmbedder(Embedder):
         ]
         return PooledVectors(self._bag_of_words(texts), pooled)
 
-    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
-        # One row per word: pieces align only with the same word.
-        return [self._bag_of_words(text.split()) for text in texts]
+    def token_vectors(self, texts: list[str]) -> list[Pieces]:
+        return self._pieces(texts)
+
+    def encode_with_pieces(self, texts: list[str]) -> EncodedTexts:
+        # One pass, as the real model: the texts count as embedded once.
+        self.encoded.extend(texts)
+        return EncodedTexts(self._bag_of_words(texts), self._pieces(texts))
+
+    def _pieces(self, texts: list[str]) -> list[Pieces]:
+        # One piece per word: pieces align only with the same word.
+        return [
+            Pieces(
+                self._bag_of_words([word.group() for word in words]),
+                tuple(word.span() for word in words),
+            )
+            for words in (list(re.finditer(r"\S+", text)) for text in texts)
+        ]
 
     def _bag_of_words(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)

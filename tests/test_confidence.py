@@ -10,13 +10,24 @@ import sqlite3
 import numpy as np
 import pytest
 
-from askseed.query.alignment import alignment
+from askseed.engine import Engine
+from askseed.query import answer as answer_module
+from askseed.query.alignment import (
+    ALIGNMENT_FEATURES,
+    Aligner,
+    PieceKinds,
+    alignment,
+    alignment_features,
+    piece_kinds,
+)
 from askseed.query.calibration import (
     QUOTE_FEATURES,
+    RERANK_FEATURES,
     Calibrator,
     Head,
     load_calibrator,
     sigmoid,
+    top_rows,
 )
 from askseed.query.features import (
     AMOUNT,
@@ -34,6 +45,7 @@ from askseed.query.features import (
 )
 from askseed.store.keyword import Bm25Index, Fts5Index
 from askseed.ui import cli
+from conftest import FAKE_CALIBRATOR
 
 
 @pytest.mark.parametrize(
@@ -262,6 +274,19 @@ def test_explain_prints_the_decision_and_every_feature(docs, capsys):
         assert f"  {name} " in out
 
 
+def test_explain_shows_the_reranking_when_the_top_sentences_are_reranked(docs, capsys, monkeypatch):
+    reranking = FAKE_CALIBRATOR._replace(
+        rerank_top=2, rerank_weights=tuple(1.0 for _ in RERANK_FEATURES)
+    )
+    monkeypatch.setattr(answer_module, "load_calibrator", lambda: reranking)
+    cli.main(["How high do the Io lava fountains reach?", "--json", "--explain"])
+    explain = json.loads(capsys.readouterr().out)["explain"]
+    assert set(explain["effects"]) == {"sentence_score", "rerank_score", "answerable_log_odds"}
+    assert set(explain["effects"]["rerank_score"]) == set(RERANK_FEATURES)
+    cli.main(["How high do the Io lava fountains reach?", "--explain"])
+    assert "Among the top sentences, read word piece by word piece" in capsys.readouterr().out
+
+
 # --- token-level alignment ------------------------------------------------------------------
 
 
@@ -287,38 +312,202 @@ def test_alignment_is_the_mean_best_match_of_the_question_pieces(question, sente
     assert alignment(question, sentence) == pytest.approx(expected, abs=1e-6)
 
 
-def test_the_quote_alignment_is_computed_for_the_quote_only():
+def _kinds(content: list[bool], asked: list[bool] | None = None) -> PieceKinds:
+    return PieceKinds(np.array(content, bool), np.array(asked or [False] * len(content), bool))
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds", "sentence", "expected"),
+    [
+        # mean; over the content pieces; worst content piece; reverse mean; question word's
+        # best match; share of sentence pieces no question piece matches (below 0.5)
+        (
+            _units((1, 0, 0), (0, 0, 1)),
+            _kinds([True, True]),
+            _units((1, 0, 0), (0, 1, 0)),
+            (0.5, 0.5, 0.0, 0.5, 0.0, 0.5),
+        ),
+        # the unmatched piece is a question word: it counts in the mean, and as the question
+        # word's match
+        (
+            _units((1, 0, 0), (0, 0, 1)),
+            _kinds([True, False], [False, True]),
+            _units((1, 0, 0), (0, 1, 0)),
+            (0.5, 1.0, 1.0, 0.5, 0.0, 0.5),
+        ),
+        # no content piece: every piece stands in
+        (
+            _units((1, 0), (0, 1)),
+            _kinds([False, False]),
+            _units((1, 0), (1, 1)),
+            (0.5 + 0.5 * 2**-0.5, 0.5 + 0.5 * 2**-0.5, 2**-0.5, 0.5 + 0.5 * 2**-0.5, 0.0, 0.0),
+        ),
+        (np.zeros((0, 2), np.float32), _kinds([]), _units((1, 0)), (0.0,) * 6),
+        (_units((1, 0)), _kinds([True]), np.zeros((0, 2), np.float32), (0.0,) * 6),
+    ],
+)
+def test_alignment_features(question, kinds, sentence, expected):
+    values = alignment_features(question, kinds, sentence)
+    assert len(values) == len(ALIGNMENT_FEATURES)
+    assert values == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "spans", "content", "asked"),
+    [
+        # "How many" and "?" carry no topic; a word cut in pieces is content in every piece
+        (
+            "How many patients remitted?",
+            ((0, 3), (4, 8), (9, 17), (18, 21), (21, 26), (26, 27)),
+            [0, 0, 1, 1, 1, 0],
+            [1, 0, 0, 0, 0, 0],
+        ),
+        (
+            "Who led the trial?",
+            ((0, 3), (4, 7), (8, 11), (12, 17), (17, 18)),
+            [0, 1, 0, 1, 0],
+            [1, 0, 0, 0, 0],
+        ),
+        ("lupus CAR-T", ((0, 5), (6, 9), (9, 10), (10, 11)), [1, 1, 0, 1], [0, 0, 0, 0]),
+        ("", (), [], []),
+    ],
+)
+def test_piece_kinds(text, spans, content, asked):
+    kinds = piece_kinds(text, spans)
+    assert kinds.content.tolist() == [bool(flag) for flag in content]
+    assert kinds.question_word.tolist() == [bool(flag) for flag in asked]
+
+
+@pytest.mark.parametrize(
+    ("shares", "count", "top"),
+    [
+        ([0.1, 0.6, 0.3], 2, [1, 2]),
+        ([0.1, 0.6, 0.3], 5, [1, 2, 0]),
+        ([0.4, 0.2, 0.4], 2, [0, 2]),  # a tie goes to the earlier sentence
+        ([1.0], 1, [0]),
+    ],
+)
+def test_top_rows(shares, count, top):
+    assert top_rows(shares, count) == top
+
+
+def rerank_weights(**weights: float) -> tuple[float, ...]:
+    return tuple(weights.get(name, 0.0) for name in RERANK_FEATURES)
+
+
+RERANKING = CALIBRATOR._replace(rerank_top=2, rerank_weights=rerank_weights(cosine=1, alignment=4))
+
+
+def test_rerank_by_hand():
+    question = (0.0,) * len(QUESTION_FEATURES)
     asked = []
 
-    def quote_features(index: int) -> tuple[float, ...]:
-        asked.append(index)
-        return (0.9,)
+    def alignments(indices: list[int]) -> list[tuple[float, ...]]:
+        asked.append(list(indices))
+        return [{1: (0.0,) * 6, 2: (math.log(3) / 4,) + (0.0,) * 5}[i] for i in indices]
+
+    # first shares: softmax(0, log 2, log 2 + 1e-9): the last two are re-ranked
+    rows = [row(0.0), row(math.log(2)), row(math.log(2) + 1e-9)]
+    judgement = RERANKING.judge(rows, question, True, alignments)
+    assert asked == [[2, 1]]  # one pass over the top two, largest share first
+    # they hold 4/5 together; the second scores log 2 and log 2 + log 3 share it 1:3
+    assert judgement.shares == pytest.approx([0.2, 0.2, 0.6])
+    assert judgement.quote == (math.log(3) / 4,) + (0.0,) * 5
+    assert judgement.confidences[2] == max(judgement.confidences)
+
+
+@pytest.mark.parametrize("cosines", [[0.1, 0.9, 0.5, 0.4], [0.7], [0.3, 0.3, 0.2], [0.6, 0.1]])
+def test_the_quote_is_always_a_reranked_sentence_and_the_most_confident(cosines):
+    question = (0.0,) * len(QUESTION_FEATURES)
+    seen = []
+
+    def alignments(indices: list[int]) -> list[tuple[float, ...]]:
+        seen.extend(indices)
+        return [(1.0 - cosines[i],) + (0.0,) * 5 for i in indices]  # prefers the lower cosine
+
+    judgement = RERANKING.judge([row(c) for c in cosines], question, True, alignments)
+    best = judgement.shares.index(max(judgement.shares))
+    assert best in seen
+    assert judgement.confidences[best] == max(judgement.confidences)
+    assert sum(judgement.shares) == pytest.approx(1.0)
+
+
+def test_without_reranking_only_the_quote_is_aligned():
+    asked = []
+
+    def alignments(indices: list[int]) -> list[tuple[float, ...]]:
+        asked.append(list(indices))
+        return [(0.9, 0.8, 0.7, 0.6, 0.5, 0.4)]
 
     reading = CALIBRATOR._replace(
-        question=HEAD._replace(weights=HEAD.weights[:-1] + (3.0,)),
-        quote_defaults=(0.1,),
+        question=HEAD._replace(weights=HEAD.weights[: -len(QUOTE_FEATURES)] + (3.0,) + (0.0,) * 5),
+        quote_defaults=(0.1,) * 6,
     )
     question = (0.0,) * len(QUESTION_FEATURES)
-    judgement = reading.judge([row(0.2), row(0.6), row(0.4)], question, True, quote_features)
-    assert asked == [1]
-    assert judgement.quote == (0.9,)
+    judgement = reading.judge([row(0.2), row(0.6), row(0.4)], question, True, alignments)
+    assert asked == [[1]]
+    assert judgement.quote == (0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
     without = reading.judge([row(0.2), row(0.6), row(0.4)], question, True)
-    assert without.quote == (0.1,)
+    assert without.quote == (0.1,) * 6
     assert max(judgement.confidences) > max(without.confidences)
 
 
+def test_the_question_is_embedded_once_and_only_the_top_sentences_are_aligned(
+    make_settings, fake_embedder, monkeypatch
+):
+    """One pass gives the question's vector and its word pieces; one more reads the
+    re-ranked sentences, never the question again."""
+    monkeypatch.setattr(
+        answer_module, "load_calibrator", lambda: FAKE_CALIBRATOR._replace(rerank_top=2)
+    )
+    settings = make_settings()
+    (settings.seeds / "ferry.txt").write_text(
+        "The ferry leaves at nine. It returns at noon. Tickets cost five pounds. "
+        "Dogs travel free. The harbour opened in 1901.",
+        encoding="utf-8",
+    )
+    aligned: list[list[str]] = []
+    token_vectors = fake_embedder.token_vectors
+
+    def recording(texts: list[str]):
+        aligned.append(list(texts))
+        return token_vectors(texts)
+
+    monkeypatch.setattr(fake_embedder, "token_vectors", recording)
+    engine = Engine(settings, embedder=fake_embedder)
+    engine.refresh()
+    fake_embedder.encoded.clear()
+    answer = engine.ask("When does the ferry leave?")
+    assert fake_embedder.encoded == ["When does the ferry leave?"]
+    assert len(aligned) == 1 and len(aligned[0]) == 2
+    assert "When does the ferry leave?" not in aligned[0]
+    assert answer.evidence.quote in aligned[0]
+
+
 @pytest.mark.model
-def test_real_token_vectors_align_a_paraphrase_better_than_a_stray_sentence():
+def test_real_pieces_come_with_the_question_vector_and_align_a_paraphrase():
     from askseed.model.embedder import MiniLMEmbedder
-    from askseed.query.alignment import quote_alignment
 
     embedder = MiniLMEmbedder()
-    pieces = embedder.token_vectors(["Whose cells are altered?", "It works."])
-    assert [len(rows) for rows in pieces] == [5, 3]  # word pieces, without [CLS] and [SEP]
-    assert np.linalg.norm(pieces[0], axis=1) == pytest.approx(1.0, abs=1e-5)
     question = "Whose cells are altered by the therapy?"
+    encoded = embedder.encode_with_pieces([question])
+    assert encoded.vectors[0] == pytest.approx(embedder.encode([question])[0], abs=1e-6)
+    (pieces,) = embedder.token_vectors([question])
+    assert encoded.pieces[0].vectors == pytest.approx(pieces.vectors, abs=1e-5)
+    assert [question[start:end] for start, end in pieces.spans][:3] == ["Whose", "cells", "are"]
+    assert np.linalg.norm(pieces.vectors, axis=1) == pytest.approx(1.0, abs=1e-5)
+    short = embedder.token_vectors(["Whose cells are altered?", "It works."])
+    assert [len(p.vectors) for p in short] == [5, 3]  # word pieces, without [CLS] and [SEP]
     paraphrase = "The therapy genetically modifies the patient's own immune cells."
     stray = "The stadium opened in 1982 and seats forty thousand fans."
-    assert quote_alignment(embedder.token_vectors, question, paraphrase) > quote_alignment(
-        embedder.token_vectors, question, stray
+    aligner = Aligner(question, encoded.pieces[0], embedder.token_vectors)
+    near, far = (
+        dict(zip(ALIGNMENT_FEATURES, values, strict=True))
+        for values in aligner.features([paraphrase, stray])
     )
+    assert near["alignment"] > far["alignment"]
+    assert near["content_alignment"] > far["content_alignment"]
+    assert near["worst_alignment"] <= near["content_alignment"]
+    assert near["reverse_alignment"] > far["reverse_alignment"]
+    assert near["unmatched"] < far["unmatched"]
+    assert near["question_word_alignment"] > 0.0

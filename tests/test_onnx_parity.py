@@ -325,3 +325,22 @@ def test_replace_dir_swaps_whole_folders(tmp_path, target_exists):
     _replace_dir(new, target)
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
     assert not new.exists()
+
+
+@pytest.mark.model
+def test_word_pieces_match_the_reference_embedder(onnx_encoder, model_dir):
+    """The pieces token-level alignment reads (query/alignment.py): the same spans and the
+    same vectors from onnxruntime as from sentence-transformers, and the one-pass
+    encode_with_pieces gives encode()'s vectors with them."""
+    from askseed.model.reference import SentenceTransformerEmbedder
+
+    texts = ["Whose cells are altered by the therapy?", "", NEIGHBOUR_QUERIES[3], "Café au lait?"]
+    reference = SentenceTransformerEmbedder(model_dir).token_vectors(texts)
+    encoded = onnx_encoder.encode_with_pieces(texts)
+    np.testing.assert_allclose(encoded.vectors, onnx_encoder.encode(texts), atol=1e-5)
+    assert [len(pieces.spans) for pieces in encoded.pieces][1] == 0  # nothing to align
+    for ours, theirs in zip(encoded.pieces, reference, strict=True):
+        assert ours.spans == theirs.spans
+        assert ours.vectors.shape == theirs.vectors.shape
+        if len(ours.spans):
+            assert _cosines(ours.vectors, theirs.vectors).min() >= 0.999

@@ -29,6 +29,8 @@ from askseed.ingest.indexer import update_index
 from askseed.ingest.readers import READERS
 from askseed.ingest.sources import SourceFile, read_document
 from askseed.model.embedder import Embedder, MiniLMEmbedder
+from askseed.model.pieces import EncodedTexts
+from askseed.query.alignment import Aligner
 from askseed.query.answer import (
     Answer,
     Passage,
@@ -98,7 +100,7 @@ class Engine:
         self._embedder = embedder
         self._reader: IndexReader | None = None
         self._lock = threading.RLock()
-        self._query_vectors: dict[str, np.ndarray] = {}  # for questions asked again
+        self._queries: dict[str, EncodedTexts] = {}  # for questions asked again
 
     # -- status ---------------------------------------------------------------------------
     def status(self) -> IndexStatus:
@@ -202,40 +204,34 @@ class Engine:
         """
         with self._lock:
             query = query or question
+            vector, aligner = self._read_query(query)
             return find_answer(
                 self._open_reader(),
                 question,
                 query,
-                self._query_vector(query),
+                vector,
                 k or self.settings.top_k,
                 retrieval or ASKSEED,
                 refreshed,
-                token_vectors=self.embedder.token_vectors,
+                aligner=aligner,
             )
 
-    def _query_vector(self, query: str) -> np.ndarray:
-        vector = self._query_vectors.get(query)
-        if vector is None:
-            vector = self._query_vectors[query] = self.embedder.encode([query])[0]
-            if len(self._query_vectors) > QUERY_CACHE_SIZE:
-                del self._query_vectors[next(iter(self._query_vectors))]  # the oldest
-        return vector
+    def _read_query(self, query: str) -> tuple[np.ndarray, Aligner]:
+        """The query's vector, and its word pieces from the same pass, for the alignment."""
+        encoded = self._queries.get(query)
+        if encoded is None:
+            encoded = self._queries[query] = self.embedder.encode_with_pieces([query])
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                del self._queries[next(iter(self._queries))]  # the oldest
+        return encoded.vectors[0], Aligner(query, encoded.pieces[0], self.embedder.token_vectors)
 
     def search(self, query: str, k: int = 10) -> list[Passage]:
         """The best `k` passages for `query`, ranked and quoted as `ask` ranks and quotes them,
         with no decision whether they answer: for a reader who wants more than the answer."""
         with self._lock:
             reader = self._open_reader()
-            vector = self._query_vector(query)
-            answer = find_answer(
-                reader,
-                query,
-                query,
-                vector,
-                k,
-                abstain=False,
-                token_vectors=self.embedder.token_vectors,
-            )
+            vector, aligner = self._read_query(query)
+            answer = find_answer(reader, query, query, vector, k, abstain=False, aligner=aligner)
             return answer.passages
 
     def context(

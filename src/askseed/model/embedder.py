@@ -21,6 +21,7 @@ from askseed.errors import AskseedError
 from askseed.model.export_cache import export_path, open_cached
 from askseed.model.onnx_export import export_onnx
 from askseed.model.onnx_runtime import OnnxModel
+from askseed.model.pieces import EncodedTexts, Pieces
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 # The model's own window (sentence_bert_config.json). The shipped tokenizer.json says 128,
@@ -64,9 +65,15 @@ class Embedder(Protocol):
         """Word pieces of each text, without special tokens and untruncated."""
         ...
 
-    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
-        """Per text, one unit row per word piece, read in the text (no special tokens): what
-        query/alignment.py compares a question and its quote with."""
+    def token_vectors(self, texts: list[str]) -> list[Pieces]:
+        """Per text, one unit row per word piece, read in the text (no special tokens), with
+        each piece's characters: what query/alignment.py compares a question and its
+        candidate sentences with."""
+        ...
+
+    def encode_with_pieces(self, texts: list[str]) -> EncodedTexts:
+        """encode() and token_vectors() of the same texts, from one pass: the question's
+        vector and its word pieces, without reading it twice."""
         ...
 
 
@@ -195,8 +202,11 @@ class MiniLMEmbedder:
         encoder = self._batch_encoder if len(texts) > QUESTION_TEXTS else self._encoder
         return encoder.encode(list(texts), batch_size=self.batch_size)
 
-    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+    def token_vectors(self, texts: list[str]) -> list[Pieces]:
         return self._encoder.token_vectors(list(texts))
+
+    def encode_with_pieces(self, texts: list[str]) -> EncodedTexts:
+        return self._encoder.encode_with_pieces(list(texts))
 
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
         if not texts:

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from askseed.model.pieces import EncodedTexts, Pieces, unit_pieces
 from askseed.model.span_pooling import pool_spans
 
 if TYPE_CHECKING:
@@ -191,15 +192,16 @@ class OnnxModel:
                 pooled[index][number] = vector
         return vectors, pooled
 
-    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
-        """Per text, one unit row per word piece (no [CLS], [SEP] or padding), as the
-        transformer reads it in its text: what token-level alignment (MaxSim) compares."""
+    def encode_with_pieces(self, texts: list[str]) -> EncodedTexts:
+        """Embed `texts` in one batch, as encode() does, and keep each text's word pieces (no
+        [CLS], [SEP] or padding) as unit rows: a question is read once, for its search and
+        for its token-level alignment (MaxSim) with the sentences it may be answered by."""
         import numpy as np
 
         if not texts:
-            return []
-        encodings, token_vectors, _ = self._run(list(texts))
-        rows = []
+            return EncodedTexts(np.zeros((0, self.dim), dtype=np.float32), [])
+        encodings, token_vectors, mask = self._run(list(texts))
+        pieces = []
         for encoding, vectors in zip(encodings, token_vectors, strict=True):
             real = [
                 index
@@ -208,10 +210,13 @@ class OnnxModel:
                 )
                 if attended and not special
             ]
-            chosen = vectors[real]
-            norms = np.linalg.norm(chosen, axis=1, keepdims=True)
-            rows.append((chosen / np.maximum(norms, 1e-12)).astype(np.float32))
-        return rows
+            pieces.append(unit_pieces(vectors[real], [encoding.offsets[i] for i in real]))
+        return EncodedTexts(self._pool(token_vectors, mask).astype(np.float32), pieces)
+
+    def token_vectors(self, texts: list[str]) -> list[Pieces]:
+        """Per text, its word pieces as the transformer read them in it (encode_with_pieces),
+        in one batch: what token-level alignment compares."""
+        return self.encode_with_pieces(texts).pieces
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         _, token_vectors, mask = self._run(texts)

@@ -21,6 +21,7 @@ from askseed.model.embedder import (
     model_dir,
     model_fingerprint,
 )
+from askseed.model.pieces import EncodedTexts, Pieces, unit_pieces
 from askseed.model.span_pooling import pool_spans
 
 
@@ -70,7 +71,7 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+    def token_vectors(self, texts: list[str]) -> list[Pieces]:
         """As MiniLMEmbedder.token_vectors, from sentence-transformers' own token vectors."""
         tokens = self._model.encode(
             texts,
@@ -78,11 +79,18 @@ class SentenceTransformerEmbedder:
             output_value="token_embeddings",
             show_progress_bar=False,
         )
-        rows = []
-        for vectors in tokens:
-            pieces = vectors.float().numpy()[1:-1]  # without [CLS] and [SEP]
-            rows.append(pieces / np.maximum(np.linalg.norm(pieces, axis=1, keepdims=True), 1e-12))
-        return rows
+        marks = self._model.tokenizer(
+            texts, return_offsets_mapping=True, truncation=True, max_length=MAX_SEQ_LENGTH
+        )
+        return [
+            # without [CLS] and [SEP]
+            unit_pieces(vectors.float().numpy()[1:-1], marks["offset_mapping"][index][1:-1])
+            for index, vectors in enumerate(tokens)
+        ]
+
+    def encode_with_pieces(self, texts: list[str]) -> EncodedTexts:
+        """encode() and token_vectors(): two passes here, as only the vectors are compared."""
+        return EncodedTexts(self.encode(texts), self.token_vectors(texts))
 
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
         """As MiniLMEmbedder.encode_spans, from sentence-transformers' own token vectors."""

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from askseed.query.alignment import TokenVectors, quote_alignment
+from askseed.query.alignment import Aligner
 from askseed.query.calibration import QUOTE_FEATURES, Calibrator, load_calibrator
 from askseed.query.features import (
     SentenceFeatures,
@@ -174,13 +174,15 @@ def find_answer(
     refreshed: bool = False,
     calibrator: Calibrator | None = None,
     abstain: bool = True,
-    token_vectors: TokenVectors | None = None,
+    aligner: Aligner | None = None,
 ) -> Answer:
     """The best `k` passages for `query`, or an abstention with the nearest miss.
 
     With abstain=False the `k` passages are kept whatever the decision: a search for a reader
-    who wants more than the answer. `token_vectors` (the embedder's) lets the calibrator read
-    the quote's alignment with the question; without it, the alignment's fitted mean stands in.
+    who wants more than the answer. `aligner` (the question's word pieces and the embedder)
+    lets the calibrator re-rank the top sentences by their alignment with the question and
+    read the quote's; without it, the first ranking stands and the alignment's fitted mean
+    stands in.
 
     The quote is the sentence of the top passages with the highest confidence, its passage goes
     first, and askseed answers when that confidence reaches the calibrator's line. With
@@ -204,14 +206,14 @@ def find_answer(
     open_rows = [row for row, allowed in zip(rows, quotable(rows), strict=True) if allowed]
     asks = is_question(query)
 
-    def quote_features(index: int) -> tuple[float, ...]:
-        return (quote_alignment(token_vectors, query, open_rows[index].text),)
+    def alignments(indices: list[int]) -> list[tuple[float, ...]]:
+        return aligner.features([open_rows[index].text for index in indices])
 
     judgement = calibrator.judge(
         [row.values for row in open_rows],
         question_values,
         asks,
-        quote_features if token_vectors is not None else None,
+        alignments if aligner is not None else None,
     )
     confidences = dict.fromkeys(
         ((candidates[row.candidate].source, row.raw_start) for row in rows), 0.0

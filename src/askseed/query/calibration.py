@@ -1,16 +1,21 @@
 """Confidence: the estimated probability that a quoted sentence answers the question.
 
-- Which sentence: a softmax over the question's candidate sentences of a linear score of
-  their features (features.FEATURES), a conditional logit fitted on answerable questions:
-  each sentence's share, P(this sentence is the answer | the documents answer). The quote is
-  the sentence with the largest share.
+- Which sentence, in two steps, both conditional logits (a softmax over a question's
+  candidate sentences) fitted on answerable questions: each sentence's share, P(this sentence
+  is the answer | the documents answer). The quote is the sentence with the largest share.
+  1. A linear score of each sentence's features (features.FEATURES), cheap to compute.
+  2. Re-ranking: the few sentences with the largest shares (`rerank_top`) are read by the
+     model in one pass, for their token-level alignment with the question (alignment.py),
+     and share out their joint share again, by a softmax of a second linear score of their
+     FEATURES and ALIGNMENT_FEATURES. The other sentences keep their share, each below the
+     re-ranked ones' mean, so the quote is always one of the re-ranked.
 - Whether the documents answer: a logistic regression over the question's features
-  (features.QUESTION_FEATURES), the quote's share and the quote's own QUOTE_FEATURES (its
-  token-level alignment with the question, alignment.py), fitted on "the question is
-  answerable", whose log-odds are then Platt-rescaled against "the quote holds a gold
-  answer". That is the quote's confidence: of the answers given with 70%, about 70% quote
-  the answer. askseed answers when it is at or above the line. A question and a statement
-  (a claim, a few keywords) each have their own fit, on the same features.
+  (features.QUESTION_FEATURES), the quote's share and the quote's QUOTE_FEATURES (its
+  alignment), fitted on "the question is answerable", whose log-odds are then Platt-rescaled
+  against "the quote holds a gold answer". That is the quote's confidence: of the answers
+  given with 70%, about 70% quote the answer. askseed answers when it is at or above the
+  line. A question and a statement (a claim, a few keywords) each have their own fit, on the
+  same features.
 - Any other sentence's confidence is the quote's, scaled by its share over the quote's.
 
 All of it is fitted by benchmarks/calibrate.py on squad-a-abstain, cross-validated by
@@ -27,13 +32,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from askseed.query.alignment import ALIGNMENT_FEATURES
 from askseed.query.features import FEATURES, QUESTION_FEATURES
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 BEST_SHARE = "best_share"  # the softmax's probability of its best sentence, an input of (2)
-# What (2) reads of the quote alone, once it is chosen: too costly to compute for every
-# candidate sentence (it runs the model on the quote), so it never changes which one it is.
-QUOTE_FEATURES = ("alignment",)  # alignment.quote_alignment of the question and the quote
+# What the answerable heads read of the quote, once it is chosen: its alignment with the
+# question (computed for the re-ranked sentences only, as it runs the model on them).
+QUOTE_FEATURES = ALIGNMENT_FEATURES
+# What the re-ranking reads of each of the top sentences: its features, its alignment.
+RERANK_FEATURES = (*FEATURES, *ALIGNMENT_FEATURES)
+# The ALIGNMENT_FEATURES of some candidate sentences (by their index), from one model pass.
+Alignments = Callable[[list[int]], list[tuple[float, ...]]]
 
 
 class Judgement(NamedTuple):
@@ -74,6 +84,10 @@ class Calibrator(NamedTuple):
     # QUOTE_FEATURES when they cannot be computed (an embedder without token vectors): their
     # mean over the answerable questions fitted on.
     quote_defaults: tuple[float, ...] = (0.0,) * len(QUOTE_FEATURES)
+    # The re-ranking (step 2): how many of the top sentences, and its weights (RERANK_FEATURES
+    # order). 0 sentences: none, the first step's shares stand.
+    rerank_top: int = 0
+    rerank_weights: tuple[float, ...] = (0.0,) * len(RERANK_FEATURES)
 
     def sentence_score(self, values: tuple[float, ...]) -> float:
         return _dot(self.sentence_weights, values)
@@ -83,28 +97,47 @@ class Calibrator(NamedTuple):
         rows: list[tuple[float, ...]],
         question: tuple[float, ...],
         asks: bool = True,
-        quote_features: Callable[[int], tuple[float, ...]] | None = None,
+        alignments: Alignments | None = None,
     ) -> Judgement:
         """The confidence of each candidate sentence (rows of FEATURES values); `asks`
-        says whether the query is a question rather than a statement; `quote_features`
-        gives the QUOTE_FEATURES of the row chosen as the quote (its index), when they can
-        be computed."""
+        says whether the query is a question rather than a statement; `alignments` gives the
+        ALIGNMENT_FEATURES of the sentences asked for, when they can be computed (it is
+        called once, with the sentences to re-rank, or the quote alone)."""
         if not rows:
             return Judgement([], [], 0.0)
         scores = [self.sentence_score(values) for values in rows]
-        top = max(scores)
-        weights = [math.exp(score - top) for score in scores]
-        total = sum(weights)
-        shares = [weight / total for weight in weights]
-        best_share = max(shares)
+        shares = softmax(scores)
         head = self.question if asks else self.statement
-        quote_values = self.quote_defaults
-        if quote_features is not None and head.reads_quote:
-            quote_values = quote_features(shares.index(best_share))
+        aligned: dict[int, tuple[float, ...]] = {}
+        if alignments is not None and (self.rerank_top or head.reads_quote):
+            top = top_rows(shares, max(self.rerank_top, 1))
+            aligned = dict(zip(top, alignments(top), strict=True))
+            if self.rerank_top:
+                shares = self.rerank(shares, rows, aligned)
+        best_share = max(shares)
+        quote_values = aligned.get(shares.index(best_share), self.quote_defaults)
         log_odds = head.log_odds(question, best_share, quote_values)
         quote = sigmoid(head.slope * log_odds + head.intercept)
         confidences = [quote * share / best_share for share in shares]
         return Judgement(confidences, shares, sigmoid(log_odds), quote_values)
+
+    def rerank(
+        self,
+        shares: list[float],
+        rows: list[tuple[float, ...]],
+        aligned: dict[int, tuple[float, ...]],
+    ) -> list[float]:
+        """The shares after step 2: the re-ranked sentences (`aligned`, by index) share out
+        their joint share by a softmax of their second score; the others keep theirs."""
+        top = list(aligned)
+        joint = sum(shares[index] for index in top)
+        second = softmax(
+            [_dot(self.rerank_weights, (*rows[index], *aligned[index])) for index in top]
+        )
+        shares = list(shares)
+        for index, part in zip(top, second, strict=True):
+            shares[index] = joint * part
+        return shares
 
     def explain(
         self,
@@ -115,14 +148,26 @@ class Calibrator(NamedTuple):
         quote: tuple[float, ...] | None = None,
     ) -> dict[str, dict[str, float]]:
         """What each feature adds: to the best sentence's score (against the other sentences),
-        and to the log-odds that the documents answer at all."""
+        to its second score when the top sentences are re-ranked, and to the log-odds that
+        the documents answer at all."""
         sentence = {
             name: round(weight * value, 4)
             for name, weight, value in zip(FEATURES, self.sentence_weights, values, strict=True)
         }
+        quote = self.quote_defaults if quote is None else quote
+        effects = {"sentence_score": sentence}
+        if self.rerank_top:
+            effects["rerank_score"] = {
+                name: round(weight * value, 4)
+                for name, weight, value in zip(
+                    RERANK_FEATURES,
+                    self.rerank_weights,
+                    (*values, *quote),
+                    strict=True,
+                )
+            }
         head = self.question if asks else self.statement
         names = (*QUESTION_FEATURES, BEST_SHARE, *QUOTE_FEATURES)
-        quote = self.quote_defaults if quote is None else quote
         answerable = {
             name: round(weight * value, 4)
             for name, weight, value in zip(
@@ -130,11 +175,23 @@ class Calibrator(NamedTuple):
             )
         }
         answerable["constant"] = round(head.bias, 4)
-        return {"sentence_score": sentence, "answerable_log_odds": answerable}
+        return effects | {"answerable_log_odds": answerable}
 
 
 def _dot(weights: tuple[float, ...], values: tuple[float, ...]) -> float:
     return sum(w * v for w, v in zip(weights, values, strict=True))
+
+
+def softmax(scores: list[float]) -> list[float]:
+    top = max(scores)
+    weights = [math.exp(score - top) for score in scores]
+    total = sum(weights)
+    return [weight / total for weight in weights]
+
+
+def top_rows(shares: list[float], count: int) -> list[int]:
+    """The indices of the `count` largest shares, largest first; on a tie the earlier."""
+    return sorted(range(len(shares)), key=lambda index: (-shares[index], index))[:count]
 
 
 def sigmoid(x: float) -> float:
@@ -169,6 +226,8 @@ def calibrator_from_json(data: dict) -> Calibrator:
         statement=_head(data, "statement"),
         line=float(data["line"]),
         quote_defaults=_weights(data["quote_defaults"], QUOTE_FEATURES, "quote_defaults"),
+        rerank_top=int(data["rerank"]["top"]),
+        rerank_weights=_weights(data["rerank"]["weights"], RERANK_FEATURES, "rerank weights"),
     )
 
 

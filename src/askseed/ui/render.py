@@ -96,7 +96,7 @@ def render_explanation(answer: Answer) -> str:
         f" x P(this sentence is the answer) {percent(evidence.share)}, calibrated",
         f"Best sentence ({evidence.source}): {evidence.quote}",
     ]
-    for title, features, effects in (
+    blocks = [
         (
             "Whether the documents answer (log-odds):",
             evidence.question_features
@@ -109,7 +109,16 @@ def render_explanation(answer: Answer) -> str:
             evidence.sentence_features,
             evidence.effects["sentence_score"],
         ),
-    ):
+    ]
+    if "rerank_score" in evidence.effects:
+        blocks.append(
+            (
+                "Among the top sentences, read word piece by word piece (its second score):",
+                evidence.sentence_features | evidence.quote_features,
+                evidence.effects["rerank_score"],
+            )
+        )
+    for title, features, effects in blocks:
         lines += ["", title, f"  {'feature':<24}{'value':>8}{'effect':>9}"]
         for name in sorted(features, key=lambda name: -abs(effects.get(name, 0.0))):
             lines.append(f"  {name:<24}{features[name]:>8.3f}{effects.get(name, 0.0):>+9.3f}")
