@@ -379,16 +379,18 @@ def test_piece_kinds(text, spans, content, asked):
 
 
 @pytest.mark.parametrize(
-    ("shares", "count", "top"),
+    ("shares", "count", "groups", "top"),
     [
-        ([0.1, 0.6, 0.3], 2, [1, 2]),
-        ([0.1, 0.6, 0.3], 5, [1, 2, 0]),
-        ([0.4, 0.2, 0.4], 2, [0, 2]),  # a tie goes to the earlier sentence
-        ([1.0], 1, [0]),
+        ([0.1, 0.6, 0.3], 2, None, [1, 2]),
+        ([0.1, 0.6, 0.3], 5, None, [1, 2, 0]),
+        ([0.4, 0.2, 0.4], 2, None, [0, 2]),  # a tie goes to the earlier sentence
+        ([1.0], 1, None, [0]),
+        ([0.1, 0.6, 0.3], 2, [0, 0, 1], [1, 0]),  # only the best one's group
+        ([0.1, 0.6, 0.3], 3, [1, 0, 1], [1]),
     ],
 )
-def test_top_rows(shares, count, top):
-    assert top_rows(shares, count) == top
+def test_top_rows(shares, count, groups, top):
+    assert top_rows(shares, count, groups) == top
 
 
 def rerank_weights(**weights: float) -> tuple[float, ...]:
@@ -414,6 +416,22 @@ def test_rerank_by_hand():
     assert judgement.shares == pytest.approx([0.2, 0.2, 0.6])
     assert judgement.quote == (math.log(3) / 4,) + (0.0,) * 5
     assert judgement.confidences[2] == max(judgement.confidences)
+
+
+@pytest.mark.parametrize(("asks", "reranked"), [(True, [2, 1]), (False, [2, 0])])
+def test_a_statement_is_reranked_within_the_best_sentences_passage(asks, reranked):
+    # Rows 0 and 2 are in the first passage, row 1 in the second: a question's re-ranking may
+    # choose across passages, a statement's keeps the passages in their order.
+    asked = []
+
+    def alignments(indices: list[int]) -> list[tuple[float, ...]]:
+        asked.append(list(indices))
+        return [(0.0,) * 6 for _ in indices]
+
+    rows = [row(0.0), row(math.log(2)), row(math.log(2) + 1e-9)]
+    question = (0.0,) * len(QUESTION_FEATURES)
+    RERANKING.judge(rows, question, asks, alignments, passages=[0, 1, 0])
+    assert asked == [reranked]
 
 
 @pytest.mark.parametrize("cosines", [[0.1, 0.9, 0.5, 0.4], [0.7], [0.3, 0.3, 0.2], [0.6, 0.1]])

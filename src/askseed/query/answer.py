@@ -214,6 +214,7 @@ def find_answer(
         question_values,
         asks,
         alignments if aligner is not None else None,
+        [row.candidate for row in open_rows],
     )
     confidences = dict.fromkeys(
         ((candidates[row.candidate].source, row.raw_start) for row in rows), 0.0
