@@ -71,8 +71,9 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def token_vectors(self, texts: list[str]) -> list[Pieces]:
-        """As MiniLMEmbedder.token_vectors, from sentence-transformers' own token vectors."""
+    def _tokens(self, texts: list[str]) -> tuple[list, dict]:
+        """sentence-transformers' token vectors of each text, and its tokenizer's marks for
+        them (character offsets and which tokens are special), cut at the same length."""
         tokens = self._model.encode(
             texts,
             batch_size=self.batch_size,
@@ -80,8 +81,17 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         marks = self._model.tokenizer(
-            texts, return_offsets_mapping=True, truncation=True, max_length=MAX_SEQ_LENGTH
+            texts,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            truncation=True,
+            max_length=MAX_SEQ_LENGTH,
         )
+        return tokens, marks
+
+    def token_vectors(self, texts: list[str]) -> list[Pieces]:
+        """As MiniLMEmbedder.token_vectors, from sentence-transformers' own token vectors."""
+        tokens, marks = self._tokens(texts)
         return [
             # without [CLS] and [SEP]
             unit_pieces(vectors.float().numpy()[1:-1], marks["offset_mapping"][index][1:-1])
@@ -96,19 +106,7 @@ class SentenceTransformerEmbedder:
         """As MiniLMEmbedder.encode_spans, from sentence-transformers' own token vectors."""
         if not texts:
             return PooledVectors(np.zeros((0, self.dim), dtype=np.float32), [])
-        tokens = self._model.encode(
-            texts,
-            batch_size=self.batch_size,
-            output_value="token_embeddings",
-            show_progress_bar=False,
-        )
-        marks = self._model.tokenizer(
-            texts,
-            return_offsets_mapping=True,
-            return_special_tokens_mask=True,
-            truncation=True,
-            max_length=MAX_SEQ_LENGTH,
-        )
+        tokens, marks = self._tokens(texts)
         pooled, cut = [], []
         for index, vectors in enumerate(tokens):
             special = marks["special_tokens_mask"][index]
