@@ -125,13 +125,18 @@ def warm_query_ms(engine: Engine, question: str) -> float:
     return statistics.median(times)
 
 
+# What the `askseed` command runs, for whichever tree is on PYTHONPATH.
 CLI_DRIVER = """
 import sys
 try:
-    from askseed.ui.cli import main
-except ImportError:  # a tree from before the restructuring
-    from askseed.cli import main
-sys.exit(main(sys.argv[1:]))
+    from askseed.ui.cli import run
+except ImportError:  # a tree from before the exit without teardown, or the restructuring
+    try:
+        from askseed.ui.cli import main
+    except ImportError:
+        from askseed.cli import main
+    sys.exit(main(sys.argv[1:]))
+run()
 """
 
 

@@ -25,6 +25,17 @@ LAZY_OWN = {
     ("askseed.ui.cli", "askseed.ui.tui.app"),
     # The MCP server's module imports the MCP SDK and pydantic, which only `askseed mcp` needs.
     ("askseed.ui.cli", "askseed.ui.mcp_server"),
+    # Watching and evaluating are commands of their own: a one-shot question loads neither.
+    ("askseed.ui.cli", "askseed.watch"),
+    ("askseed.ui.cli", "askseed.eval.runner"),
+    # The ingestion pipeline (readers of every format, chunking, dedup, the store writer) is
+    # loaded to update an index or read a document, never for a question to a fresh index:
+    # ~12 ms of imports, a twentieth of a one-shot question.
+    ("askseed.engine", "askseed.ingest.indexer"),
+    ("askseed.engine", "askseed.ingest.reading"),
+    # The ONNX export runs once per machine and imports torch; its module's own imports
+    # (shutil, tempfile) would cost every question ~4 ms.
+    ("askseed.model.embedder", "askseed.model.onnx_export"),
 }
 
 

@@ -11,7 +11,7 @@ from askseed.config import Settings, load_settings
 from askseed.errors import AskseedError, UsageError, user_line, user_message
 from askseed.eval.beir import BeirError
 from askseed.ingest.indexer import check_chunk_settings
-from askseed.ingest.sources import SourcesError
+from askseed.ingest.listing import SourcesError
 from askseed.model.embedder import ModelMissingError
 from askseed.store.schema import StoreError
 

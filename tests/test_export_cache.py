@@ -11,7 +11,7 @@ import pytest
 
 from askseed.config import Settings, cache_dir
 from askseed.engine import Engine
-from askseed.model import embedder as embedder_module
+from askseed.model import onnx_export
 from askseed.model.export_cache import export_path, open_cached
 from askseed.model.onnx_runtime import ONNX_FILE, BrokenExportError
 
@@ -114,13 +114,13 @@ def test_two_index_folders_share_one_export_and_a_damaged_one_is_rebuilt(
     cache = tmp_path / "cache"
     monkeypatch.setenv("ASKSEED_CACHE", str(cache))
     exported: list[Path] = []
-    real_export = embedder_module.export_onnx
+    real_export = onnx_export.export_onnx
 
     def counting_export(model_dir, target):
         exported.append(target)
         return real_export(model_dir, target)
 
-    monkeypatch.setattr(embedder_module, "export_onnx", counting_export)
+    monkeypatch.setattr(onnx_export, "export_onnx", counting_export)
     question = "How many lupus patients went into remission?"
 
     def ask_in(folder: str) -> str:

@@ -11,13 +11,9 @@ import pytest
 
 from askseed.errors import AskseedError
 from askseed.ingest import readers
-from askseed.ingest.sources import (
-    SkipFile,
-    SourceFile,
-    SourcesError,
-    iter_source_files,
-    read_document,
-)
+from askseed.ingest.listing import FORMATS, SourceFile, SourcesError, iter_source_files
+from askseed.ingest.readers import READERS
+from askseed.ingest.reading import SkipFile, read_document
 from hostile import GOOD_SENTENCES, SILENT, build_hostile_folder
 
 
@@ -302,3 +298,9 @@ def test_read_document_names_an_unsupported_type(tmp_path):
     path.write_bytes(b"\xff\xd8")
     with pytest.raises(SkipFile, match=r"unsupported file type \.jpg"):
         read_document(SourceFile(str(path), "photo.jpg", 2, path.stat().st_mtime_ns))
+
+
+def test_the_listing_finds_exactly_the_formats_there_is_a_reader_for():
+    # The listing knows the suffixes without importing the readers (a question to a fresh
+    # index lists the folder but never reads a document): the two must not drift apart.
+    assert set(READERS) == FORMATS

@@ -1,8 +1,6 @@
 """`python -m askseed ...`: the same as the `askseed` command."""
 
-import sys
-
-from askseed.ui.cli import main
+from askseed.ui.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -11,6 +11,11 @@ engine.context(source, start_line, end_line, margin=8) -> list[tuple[int, str]]
 
 The engine holds the model and one snapshot of the index; the query path itself is in
 query/answer.py, and indexing in ingest/indexer.py.
+
+A question to a fresh index reads the store and never loads the ingestion pipeline (its
+readers for every format, the chunker, dedup, the store writer): those are imported where an
+index is updated or a document read, like the heavy libraries, because their ~12 ms of
+imports are a twentieth of a one-shot question (tests/test_lean.py holds this).
 """
 
 from __future__ import annotations
@@ -25,9 +30,7 @@ import numpy as np
 from askseed.config import Settings
 from askseed.errors import IndexPathError, UnknownSourceError
 from askseed.ingest.freshness import plan_update
-from askseed.ingest.indexer import update_index
-from askseed.ingest.readers import READERS
-from askseed.ingest.sources import SourceFile, read_document
+from askseed.ingest.listing import FORMATS, SourceFile
 from askseed.model.embedder import Embedder, MiniLMEmbedder
 from askseed.model.pieces import EncodedTexts
 from askseed.query.alignment import Aligner
@@ -158,6 +161,8 @@ class Engine:
         rebuild: bool = False,
         on_warning: Notice | None = None,
     ) -> IndexReport:
+        from askseed.ingest.indexer import update_index  # see the module's docstring
+
         self._check_index_path()
         report = update_index(self.settings, self.embedder, rebuild, on_progress, on_warning)
         self.close()  # the next question opens the new snapshot
@@ -243,6 +248,8 @@ class Engine:
         comes from passages, but an agent (the MCP server) passes it on: only a file indexing
         would read is read, never a path out of the documents folder.
         """
+        from askseed.ingest.reading import read_document  # see the module's docstring
+
         path = self._document_path(source)
         stat = path.stat()
         document = read_document(SourceFile(str(path), source, stat.st_size, stat.st_mtime_ns))
@@ -276,7 +283,7 @@ class Engine:
                 f"{source} is outside the documents folder {seeds}: "
                 "pass a source as passages give it, relative to that folder"
             )
-        if not path.is_file() or relative.suffix.lower() not in READERS:
+        if not path.is_file() or relative.suffix.lower() not in FORMATS:
             raise UnknownSourceError(
                 f"{source} is not a document of {seeds}: pass a source as passages give it"
             )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from askseed.checksum import file_sha256
-from askseed.ingest.sources import SourceFile, iter_source_files
+from askseed.ingest.listing import SourceFile, iter_source_files
 from askseed.store.schema import FileRecord, SkippedFile
 
 

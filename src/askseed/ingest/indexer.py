@@ -15,8 +15,9 @@ from askseed.ingest import embedding
 from askseed.ingest.chunk import Chunk, line_finder, make_chunks
 from askseed.ingest.dedup import drop_duplicates, sentence_key
 from askseed.ingest.freshness import plan_update
+from askseed.ingest.listing import SourceFile
+from askseed.ingest.reading import SkipFile, read_document
 from askseed.ingest.sentences import Sentence, split_sentences
-from askseed.ingest.sources import SkipFile, SourceFile, read_document
 from askseed.model.embedder import MAX_SEQ_LENGTH, Embedder
 from askseed.reports import IndexReport
 from askseed.store.schema import ChunkRow, FileRecord, SentenceSpan

@@ -19,7 +19,6 @@ import numpy as np
 from askseed.config import cache_dir
 from askseed.errors import AskseedError
 from askseed.model.export_cache import export_path, open_cached
-from askseed.model.onnx_export import export_onnx
 from askseed.model.onnx_runtime import OnnxModel
 from askseed.model.pieces import EncodedTexts, Pieces
 
@@ -190,6 +189,10 @@ class MiniLMEmbedder:
         )
 
     def _export(self, target: Path) -> Path:
+        # Once per machine, and it imports torch there; its module's own imports (shutil,
+        # tempfile: ~4 ms) would otherwise be paid by every question.
+        from askseed.model.onnx_export import export_onnx
+
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")

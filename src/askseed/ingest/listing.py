@@ -1,4 +1,8 @@
-"""Find the documents in a folder and read them, whatever state the folder is in.
+"""Find the documents in a folder, whatever state the folder is in.
+
+Only names and stat data: the freshness check before every question lists the folder, and
+reading a document (reading.py) needs the readers of every format, which a question to a
+fresh index never loads.
 
 Rules of the walk (each problem becomes one on_skip(rel, reason) call, never an exception):
 - Hidden files and folders (name starts with "."), which includes .git, are left out silently:
@@ -17,20 +21,18 @@ Rules of the walk (each problem becomes one on_skip(rel, reason) call, never an 
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from askseed.errors import AskseedError
-from askseed.ingest import readers
-from askseed.ingest.readers import READERS, Document, SkipFile
 
-__all__ = ["SkipFile", "SourceFile", "SourcesError", "iter_source_files", "read_document"]
+# The file types askseed reads, by suffix (lower case): readers.READERS holds a reader for each.
+FORMATS = frozenset({".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".epub"})
 
 
 # Names of files and folders the walk passes over in silence (see the module's docstring).
@@ -120,7 +122,7 @@ class _Walk:
                     if not entry.name.startswith(_LEFT_OUT)
                 )
         except OSError as error:
-            self._skip(rel, f"cannot open folder: {_os_reason(error)}")
+            self._skip(rel, f"cannot open folder: {os_reason(error)}")
             return []
         prefix = f"{rel}/" if rel else ""
         folder = folder.rstrip("/") + "/"
@@ -130,7 +132,7 @@ class _Walk:
         """'folder' to walk into, a SourceFile to yield, or None (reported or silently left)."""
         dot = name.rfind(".")
         suffix = name[dot:] if dot > 0 else ""  # as os.path.splitext, for a name without "/"
-        supported = suffix.lower() in READERS
+        supported = suffix.lower() in FORMATS
         try:
             info = os.stat(path)
         except OSError as error:
@@ -140,7 +142,7 @@ class _Walk:
                 if supported or not suffix:
                     self._skip(rel, "broken symlink (its target does not exist)")
             elif error.errno != errno.ENOENT:  # ENOENT alone: deleted while listing, nothing left
-                self._skip(rel, _os_reason(error))
+                self._skip(rel, os_reason(error))
             return None
         is_folder = stat.S_ISDIR(info.st_mode)
         if not is_folder and not supported:
@@ -195,43 +197,7 @@ def _printable(rel: str) -> str:
     )
 
 
-def _os_reason(error: OSError) -> str:
+def os_reason(error: OSError) -> str:
     if isinstance(error, PermissionError):
         return "permission denied"
     return (error.strerror or str(error)).lower()
-
-
-def read_document(source: SourceFile) -> Document:
-    """The file's text and the SHA-256 of its bytes, both from one read.
-
-    Raises SkipFile (a one-line reason) for anything that makes the file unusable.
-    """
-    path = source.path
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise SkipFile(f"unsupported file type {path.suffix or '(no extension)'}")
-    if source.size > readers.MAX_FILE_BYTES:
-        raise SkipFile(readers.too_large_reason(source.size))
-    try:
-        data = readers.read_bytes(path)
-        document = reader(data)
-    except SkipFile:
-        raise
-    except FileNotFoundError as error:
-        raise SkipFile("deleted before it could be read") from error
-    except OSError as error:
-        raise SkipFile(_os_reason(error)) from error
-    # The last line of defence for "never a traceback": a reader bug or a library failing on
-    # hostile input costs this one file, not the whole run.
-    except Exception as error:
-        raise SkipFile(f"could not read it ({type(error).__name__}: {error})") from error
-    try:
-        after = os.stat(path)
-    except FileNotFoundError as error:
-        raise SkipFile("deleted while reading") from error
-    except OSError as error:
-        raise SkipFile(_os_reason(error)) from error
-    # Comparing with the listing's stat data also catches a change between listing and reading.
-    if (after.st_size, after.st_mtime_ns) != (source.size, source.mtime_ns):
-        raise SkipFile("changed while reading; will retry next run")
-    return replace(document, sha256=hashlib.sha256(data).hexdigest())
