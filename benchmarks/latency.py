@@ -161,8 +161,9 @@ def format_before_and_after(rows: dict[str, float], args) -> str:
     return "\n".join(
         [
             f"Command: {command}, where SRC is the `src/` of a checkout of the code before the "
-            "change (here: the commit before the restructuring into packages). The three "
-            f"commands run in turns, {args.runs} rounds after a warm-up; medians, on "
+            "change; each tree gets an index of its own, and runs what its `askseed` command "
+            f"runs. The three commands run in turns, {args.runs} rounds after a warm-up; "
+            "medians, on "
             f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}: the machine is "
             "shared).",
             "",
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         report = format_before_and_after(before_and_after(args.before, args.runs, work), args)
         print(report)
         if not args.no_record:
-            record_section("One-shot latency before and after the restructuring", report)
+            record_section("One-shot latency against another tree", report)
         return 0
 
     seed_index = work / "seed-index"
