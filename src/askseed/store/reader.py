@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,8 @@ from askseed.store.vectors import SEARCH_MODES, VectorFileError, VectorSet
 
 # Chunks an IndexReader keeps once read: ~8 KB each with their sentence vectors.
 CHUNK_CACHE_SIZE = 10_000
+# Stems whose document frequency it keeps.
+FREQUENCIES_KEPT = 100_000
 
 
 class _VectorsGone(Exception):
@@ -59,6 +62,9 @@ class IndexReader:
         self.search_mode = search_mode
         self._keywords = None
         self._chunk_cache: dict[int, StoredChunk] = {}
+        self._frequencies: dict[str, int] = {}
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: tuple[tuple[str, int], Future] | None = None
         path = directory / DB_FILE
         if not path.exists():
             raise IndexMissingError(f"no index in {directory}: run `askseed index` first")
@@ -118,6 +124,12 @@ class IndexReader:
             raise VectorFileError(f"{self.vectors.count} vectors for {self.chunks} chunks")
 
     def close(self) -> None:
+        if getattr(self, "_worker", None) is not None:
+            try:
+                self._settle(discard=True)
+            finally:
+                self._worker.shutdown()
+                self._worker = None
         conn = getattr(self, "_conn", None)
         if conn is not None:
             conn.close()
@@ -125,6 +137,7 @@ class IndexReader:
 
     def files(self) -> dict[str, FileRecord]:
         """The indexed files this snapshot holds."""
+        self._settle()
         return read_files(self._conn)
 
     @property
@@ -147,17 +160,61 @@ class IndexReader:
             raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
         return self.vectors.search(query_vectors, k, self._mode(mode))
 
+    def prefetch(self, query: str, k: int, stems: list[str]) -> None:
+        """Start what a question will ask of the keyword index, keyword_search(query, k) and
+        document_frequencies(stems), on a worker thread, while the caller embeds the question
+        and searches the vectors. Every later use of the database waits for it first, so the
+        connection is never used by two threads at once; the answers are the same."""
+        self._settle(discard=True)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="askseed-keywords")
+
+        def lookups() -> list[tuple[int, float]]:
+            self._frequencies_of(stems)
+            return self._keyword_search(query, k)
+
+        self._pending = ((query, k), self._worker.submit(lookups))
+
+    def _settle(self, discard: bool = False) -> list[tuple[int, float]] | None:
+        """Wait for a prefetch under way; its keyword hits, if there was one. Its error is
+        raised here, as the lookup itself would have raised it, unless no one asks for it."""
+        if self._pending is None:
+            return None
+        _, future = self._pending
+        self._pending = None
+        if discard:
+            wait([future])
+            return None
+        return future.result()
+
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (chunk id, keyword score) pairs, best first, from this snapshot."""
+        asked = self._pending[0] if self._pending is not None else None
+        hits = self._settle()
+        if asked == (query, k):
+            return list(hits)
+        return self._keyword_search(query, k)
+
+    def _keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._keywords is None:
             self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
         return self._keywords.search(query, k)
 
     def document_frequencies(self, stems: list[str]) -> dict[str, int]:
         """How many chunks of this snapshot hold each stem (query.features weighs words by it)."""
-        if self._keywords is None:
-            self._keywords = open_keyword_index(self._conn)
-        return self._keywords.document_frequencies(stems) if stems else {}
+        self._settle()
+        return self._frequencies_of(stems)
+
+    def _frequencies_of(self, stems: list[str]) -> dict[str, int]:
+        # Kept per stem: the snapshot never changes, and a chat's questions share words.
+        new = [stem for stem in dict.fromkeys(stems) if stem not in self._frequencies]
+        if new:
+            if self._keywords is None:
+                self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
+            if len(self._frequencies) > FREQUENCIES_KEPT:
+                self._frequencies.clear()
+            self._frequencies.update(self._keywords.document_frequencies(new))
+        return {stem: self._frequencies[stem] for stem in stems}
 
     def similarities(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Cosine of the query to each of these chunks, for chunks the dense search left out."""
@@ -166,6 +223,7 @@ class IndexReader:
     def chunks_by_id(self, ids: list[int]) -> dict[int, StoredChunk]:
         # The snapshot never changes, so chunks read once stay right: a chat or an evaluation
         # meets the same chunks question after question.
+        self._settle()
         found = {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
         missing = [i for i in ids if i not in found]
         if not missing:
