@@ -138,7 +138,8 @@ class Engine:
 
     def load(self) -> None:
         with self._lock:
-            self._open_reader()
+            # Only a process that loads ahead asks many questions: worth the disk reads.
+            self._open_reader().read_ahead()
             self.embedder.encode(["warm up"])
 
     def _open_reader(self) -> IndexReader:

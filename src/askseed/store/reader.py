@@ -8,6 +8,7 @@ index with a fresh build, since everything in it can be rebuilt from the documen
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -41,6 +42,7 @@ from askseed.store.vectors import SEARCH_MODES, VectorFileError, VectorSet
 CHUNK_CACHE_SIZE = 10_000
 # Stems whose document frequency it keeps.
 FREQUENCIES_KEPT = 100_000
+READ_AHEAD_WINDOW = 4 * 2**20  # bytes of a file asked for at a time (IndexReader.read_ahead)
 
 
 class _VectorsGone(Exception):
@@ -159,6 +161,28 @@ class IndexReader:
         if mode not in SEARCH_MODES:
             raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
         return self.vectors.search(query_vectors, k, self._mode(mode))
+
+    def read_ahead(self) -> None:
+        """Ask the kernel to bring the vector files into the page cache, in the background.
+
+        For a process that will ask many questions (the chat): each question scores a
+        thousand chunk vectors at random places in the memory-mapped segments (rescoring,
+        keyword-only hits), and each one not in the page cache is a disk read, tens of
+        milliseconds a question at a million chunks when the cache has let them go. Nothing
+        is read into the process itself, and a one-shot question never asks."""
+        for path in self.vectors.files():
+            try:
+                handle = os.open(path, os.O_RDONLY)
+            except OSError:  # gone: the snapshot's search reports it
+                continue
+            try:
+                # In windows: Linux reads at most a few MB ahead for one piece of advice.
+                for start in range(0, os.fstat(handle).st_size, READ_AHEAD_WINDOW):
+                    os.posix_fadvise(handle, start, READ_AHEAD_WINDOW, os.POSIX_FADV_WILLNEED)
+            except (OSError, AttributeError):  # a system without the advice: merely slower
+                pass
+            finally:
+                os.close(handle)
 
     def prefetch(self, query: str, k: int, stems: list[str]) -> None:
         """Start what a question will ask of the keyword index, keyword_search(query, k) and
