@@ -147,15 +147,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=120)
     parser.add_argument("--tolerance", type=float, default=1e-6)
     parser.add_argument("--show", action="store_true", help="also list differences within it")
+    parser.add_argument("--show-rounded", action="store_true", help="list rounded figures apart")
     args = parser.parse_args(argv)
     asked = questions(args.questions)
     old = run_tree(args.old.resolve(), args.docs, args.index, asked, again=False)
     new = run_tree(args.new.resolve(), args.docs, args.index, asked, again=True)
-    failures = identical = 0
+    failures = identical = shown_apart = 0
+    largest = 0.0
     for number, row in enumerate(new):
         # The second round asks the questions in reverse order.
         question = number if number < len(asked) else 2 * len(asked) - 1 - number
         identical += row == old[question]
+        was = old[question]
+        raw = [was["raw_confidence"], *was["raw_passage_confidences"]]
+        now = [row["raw_confidence"], *row["raw_passage_confidences"]]
+        if len(raw) == len(now):
+            largest = max([largest, *(abs(a - b) for a, b in zip(raw, now, strict=True))])
+        shown = {key: value for key, value in was.items() if not key.startswith("raw_")}
+        if shown != {k: v for k, v in row.items() if not k.startswith("raw_")}:
+            shown_apart += 1
+            if args.show_rounded:
+                apart: list[str] = []
+                _numbers_apart(shown, row, 0.0, "", apart)
+                print(f"question {question}: rounded figures: {'; '.join(apart[:6])}")
         found = differences(old[question], row, 0.0 if args.show else args.tolerance)
         if found:
             failures += 1
@@ -167,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(asked)} questions ({answered} answered), asked twice by the new tree: "
         f"{identical} of {len(new)} answers identical to the last bit, "
-        f"{failures} differ beyond the tolerance ({args.tolerance:g})"
+        f"{failures} differ beyond the tolerance ({args.tolerance:g}); largest confidence "
+        f"difference {largest:.2g}; {shown_apart} answers whose JSON (figures rounded to 4 "
+        "places) differs at all"
     )
     return 1 if failures else 0
 
