@@ -72,16 +72,23 @@ def test_idf(chunks, holding, expected):
 
 
 @pytest.mark.parametrize(
-    ("scores", "k", "expected"),
+    ("scores", "k", "hint", "expected"),
     [
-        ([0.0, 3.0, 1.0, 3.0, 0.0], 2, [(1, 3.0), (3, 3.0)]),
-        ([0.0, 3.0, 1.0, 3.0, 0.0], 1, [(1, 3.0)]),  # a tie goes to the smaller id
-        ([0.0, 1.0, 5.0], 10, [(2, 5.0), (1, 1.0)]),  # chunks scoring 0 hold no word
-        ([0.0, 0.0], 3, []),
+        ([0.0, 3.0, 1.0, 3.0, 0.0], 2, None, [(1, 3.0), (3, 3.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.0], 1, None, [(1, 3.0)]),  # a tie goes to the smaller id
+        ([0.0, 1.0, 5.0], 10, None, [(2, 5.0), (1, 1.0)]),  # chunks scoring 0 hold no word
+        ([0.0, 0.0], 3, None, []),
+        # A hint of k chunks bounds the k-th best from below, wherever the best are.
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 2, [2, 4], [(1, 3.0), (3, 3.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 3, [1, 2, 3], [(1, 3.0), (3, 3.0), (5, 2.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 1, [4], [(1, 3.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 3, [2, 4], [(1, 3.0), (3, 3.0), (5, 2.0)]),  # < k
+        ([0.0, 2.0, 2.0, 2.0], 2, [3, 2], [(1, 2.0), (2, 2.0)]),  # ties at the bound
     ],
 )
-def test_best_k(scores, k, expected):
-    assert best_k(np.array(scores), k) == expected
+def test_best_k(scores, k, hint, expected):
+    hint = np.array(hint, dtype=np.int64) if hint is not None else None
+    assert best_k(np.array(scores), k, hint) == expected
 
 
 def test_contributions_are_fts5s_to_the_last_bit():
@@ -180,6 +187,8 @@ def test_contributions_kept_across_questions_change_no_score(indexed, kept_bytes
     for query in asked + asked[::-1]:
         wanted = list(dict.fromkeys(words(query)))
         assert reader.top_k(conn, wanted, 20) == index.rank_every_match(query, 20), query
+    if kept_bytes:  # the commonest words are kept as one value a chunk
+        assert any(kept.ids is None for kept in reader._kept.values())
     conn.execute("BEGIN")
     index.add(corpus(random.Random(18), 5000, 60))
     conn.execute("COMMIT")
