@@ -164,11 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         if len(raw) == len(now):
             largest = max([largest, *(abs(a - b) for a, b in zip(raw, now, strict=True))])
         shown = {key: value for key, value in was.items() if not key.startswith("raw_")}
-        if shown != {k: v for k, v in row.items() if not k.startswith("raw_")}:
+        rounded = {key: value for key, value in row.items() if not key.startswith("raw_")}
+        if shown != rounded:
             shown_apart += 1
             if args.show_rounded:
                 apart: list[str] = []
-                _numbers_apart(shown, row, 0.0, "", apart)
+                _numbers_apart(shown, rounded, 0.0, "", apart)
                 print(f"question {question}: rounded figures: {'; '.join(apart[:6])}")
         found = differences(old[question], row, 0.0 if args.show else args.tolerance)
         if found:
