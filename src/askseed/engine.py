@@ -140,6 +140,7 @@ class Engine:
         with self._lock:
             # Only a process that loads ahead asks many questions: worth the disk reads.
             self._open_reader().read_ahead()
+            self.embedder.load()
             self.embedder.encode(["warm up"])
 
     def _open_reader(self) -> IndexReader:
