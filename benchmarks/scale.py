@@ -150,6 +150,9 @@ def one_shot(src: Path, docs: Path, index: Path, runs: int) -> dict:
     def not_stale(name: str, done: subprocess.CompletedProcess) -> None:
         if name == "ask" and '"refreshed": true' in done.stdout:
             raise SystemExit(f"askseed found {index} stale and updated it: not a query")
+        # Exit code 1 is "not answered", and also Python's for an import error.
+        if name == "ask" and '"question"' not in done.stdout:
+            raise SystemExit(f"askseed ask gave no answer:\n{done.stderr.strip()[-2000:]}")
 
     medians = in_turns(commands, runs, timeout=ONE_SHOT_TIMEOUT, check=not_stale)
     return {f"{name}_s": seconds for name, seconds in medians.items()}

@@ -36,6 +36,8 @@ from askseed.ingest.dedup import (
 )
 from askseed.ingest.sentences import split_sentences
 from askseed.model.embedder import Embedder, PooledVectors
+from askseed.store.segments import read_segments, read_tombstones
+from askseed.store.vectors import live_slices
 
 # Where real vectors are read from, beside the repository and in askseed's cache (never
 # copied into the repository): a SciFact index, and those `askseed eval` keeps for SQuAD-A.
@@ -175,29 +177,61 @@ NO_VECTORS = (
 
 
 def vector_indexes(sources: tuple[Path, ...] | None = None) -> list[Path]:
-    """askseed index folders holding real MiniLM vectors: SciFact's, then SQuAD-A's."""
-    found = []
+    """askseed index folders holding real MiniLM vectors: SciFact's where there is one, else
+    SQuAD-A's. One source only, and only finished builds, so that the stand-in's vectors do
+    not depend on how far an `askseed eval` running beside the benchmark has got."""
     for source in sources or (SCIFACT_INDEX, cache_dir() / "eval"):
         candidates = [source] if (source / "meta.sqlite").exists() else []
         candidates += sorted(source.glob("squad-a-abstain-*/index")) if source.is_dir() else []
-        found += [c for c in candidates if (c / "meta.sqlite").exists()]
-    return found
+        found = [c for c in candidates if _finished(c)]
+        if found:
+            return found
+    return []
+
+
+def _finished(index: Path) -> bool:
+    """An index whose first build committed (its manifest names the model) and that no
+    `askseed index` is updating now (its write lock is free)."""
+    import fcntl
+
+    if not (index / "meta.sqlite").exists():
+        return False
+    uri = f"file:{index / 'meta.sqlite'}?mode=ro"
+    try:
+        with sqlite3.connect(uri, uri=True) as db:
+            manifest = dict(db.execute("SELECT key, value FROM manifest"))
+    except sqlite3.Error:
+        return False
+    if "model" not in manifest:
+        return False
+    lock = index / "write.lock"
+    if not lock.exists():
+        return True
+    with open(lock, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return True
 
 
 def read_vectors(index: Path) -> np.ndarray:
-    """The chunk vectors of an askseed index (flat FAISS file named by its manifest)."""
-    import faiss
-
+    """The live chunk vectors of an askseed index, from every segment file its store names
+    (8-bit codes decoded, or float16 as an older askseed wrote them)."""
     uri = f"file:{index / 'meta.sqlite'}?mode=ro"
     with sqlite3.connect(uri, uri=True) as db:
         manifest = dict(db.execute("SELECT key, value FROM manifest"))
-    if manifest.get("model") != "all-MiniLM-L6-v2":
-        raise ValueError(f"{index} was not built with all-MiniLM-L6-v2")
-    stored = faiss.read_index(
-        str(index / manifest["vectors_file"]), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
-    )
-    inner = faiss.downcast_index(stored.index) if hasattr(stored, "id_map") else stored
-    return inner.reconstruct_n(0, inner.ntotal).astype(np.float16)
+        if manifest.get("model") != "all-MiniLM-L6-v2":
+            raise ValueError(f"{index} was not built with all-MiniLM-L6-v2")
+        segments = read_segments(db)
+        dead = read_tombstones(db)
+    parts = [
+        vectors.astype(np.float16)
+        for segment in segments
+        for _, vectors in live_slices(index / segment.name, dead.get(segment.name))
+    ]
+    return np.vstack(parts) if parts else np.zeros((0, 384), np.float16)
 
 
 def real_vectors(indexes: list[Path]) -> np.ndarray:

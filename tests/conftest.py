@@ -57,6 +57,9 @@ class FakeEmbedder(Embedder):
         self.encoded.extend(texts)
         return EncodedTexts(self._bag_of_words(texts), self._pieces(texts))
 
+    def load(self) -> None:
+        pass
+
     def _pieces(self, texts: list[str]) -> list[Pieces]:
         # One piece per word: pieces align only with the same word.
         return [

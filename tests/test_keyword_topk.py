@@ -21,6 +21,7 @@ from askseed.store.keyword_postings import (
     refresh_postings,
 )
 from askseed.store.keyword_topk import best_k, contributions, idf, length_terms
+from askseed.text import words
 
 # Words whose Porter stems are not their own stems, accents, and a Zipf tail of filler words.
 SPECIAL = ["connect", "connected", "connection", "generalization", "abilities", "café", "cafe"]
@@ -71,16 +72,23 @@ def test_idf(chunks, holding, expected):
 
 
 @pytest.mark.parametrize(
-    ("scores", "k", "expected"),
+    ("scores", "k", "hint", "expected"),
     [
-        ([0.0, 3.0, 1.0, 3.0, 0.0], 2, [(1, 3.0), (3, 3.0)]),
-        ([0.0, 3.0, 1.0, 3.0, 0.0], 1, [(1, 3.0)]),  # a tie goes to the smaller id
-        ([0.0, 1.0, 5.0], 10, [(2, 5.0), (1, 1.0)]),  # chunks scoring 0 hold no word
-        ([0.0, 0.0], 3, []),
+        ([0.0, 3.0, 1.0, 3.0, 0.0], 2, None, [(1, 3.0), (3, 3.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.0], 1, None, [(1, 3.0)]),  # a tie goes to the smaller id
+        ([0.0, 1.0, 5.0], 10, None, [(2, 5.0), (1, 1.0)]),  # chunks scoring 0 hold no word
+        ([0.0, 0.0], 3, None, []),
+        # A hint of k chunks bounds the k-th best from below, wherever the best are.
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 2, [2, 4], [(1, 3.0), (3, 3.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 3, [1, 2, 3], [(1, 3.0), (3, 3.0), (5, 2.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 1, [4], [(1, 3.0)]),
+        ([0.0, 3.0, 1.0, 3.0, 0.5, 2.0], 3, [2, 4], [(1, 3.0), (3, 3.0), (5, 2.0)]),  # < k
+        ([0.0, 2.0, 2.0, 2.0], 2, [3, 2], [(1, 2.0), (2, 2.0)]),  # ties at the bound
     ],
 )
-def test_best_k(scores, k, expected):
-    assert best_k(np.array(scores), k) == expected
+def test_best_k(scores, k, hint, expected):
+    hint = np.array(hint, dtype=np.int64) if hint is not None else None
+    assert best_k(np.array(scores), k, hint) == expected
 
 
 def test_contributions_are_fts5s_to_the_last_bit():
@@ -166,6 +174,28 @@ def test_postings_give_fts5s_exact_top_k(indexed, monkeypatch):
     uses = count_uses(monkeypatch)
     assert_same_as_plain(index, queries(11, 150))
     assert len(uses) == 3 * 150  # every answer came from the postings
+
+
+@pytest.mark.parametrize("kept_bytes", [0, 20_000, keyword_topk.KEPT_BYTES])
+def test_contributions_kept_across_questions_change_no_score(indexed, kept_bytes):
+    """However many words a reader keeps (0: only the last), every top k is FTS5's, in
+    any order of questions, and after the postings change under it."""
+    conn, index = indexed
+    assert rebuild(conn)
+    reader = keyword_topk.PostingsReader(kept_bytes)
+    asked = queries(17, 40)
+    for query in asked + asked[::-1]:
+        wanted = list(dict.fromkeys(words(query)))
+        assert reader.top_k(conn, wanted, 20) == index.rank_every_match(query, 20), query
+    if kept_bytes:  # the commonest words are kept as one value a chunk
+        assert any(kept.ids is None for kept in reader._kept.values())
+    conn.execute("BEGIN")
+    index.add(corpus(random.Random(18), 5000, 60))
+    conn.execute("COMMIT")
+    assert rebuild(conn)
+    for query in asked:
+        wanted = list(dict.fromkeys(words(query)))
+        assert reader.top_k(conn, wanted, 20) == index.rank_every_match(query, 20), query
 
 
 def test_document_frequencies_are_the_same_from_the_postings(indexed):
@@ -309,6 +339,34 @@ def reader_agrees_with_plain_fts5(index_dir, questions: list[str]) -> bool:
                 found = reader.keyword_search(question, k)
                 assert found == plain.rank_every_match(question, k), (question, k)
         return postings_current(conn)
+
+
+def test_a_reader_prefetching_gives_the_same_hits_and_frequencies(
+    tmp_path, monkeypatch, fake_embedder
+):
+    from askseed.config import Settings
+    from askseed.ingest.indexer import update_index
+    from askseed.store.reader import IndexReader
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    write_documents(docs, random.Random(22), 6)
+    small_postings(monkeypatch)
+    update_index(Settings(seeds=docs, index=index), fake_embedder)
+    asked = queries(23, 12)
+    stems = [["w0", "w3"], ["connect", "nowhere"], []]
+    with IndexReader(index) as plain:
+        hits = {query: plain.keyword_search(query, 5) for query in asked}
+        frequencies = [plain.document_frequencies(some) for some in stems]
+    with IndexReader(index) as reader:
+        for number, query in enumerate(asked):
+            reader.prefetch(query, 5, stems[number % 3])
+            assert reader.document_frequencies(stems[number % 3]) == frequencies[number % 3]
+            assert reader.keyword_search(query, 5) == hits[query]
+            reader.prefetch(query, 5, [])  # not asked for: the next search is its own
+            assert reader.keyword_search(asked[0], 5) == hits[asked[0]]
+            reader.prefetch(query, 20, [])  # another k
+            assert reader.keyword_search(query, 5) == hits[query]
+        reader.prefetch(asked[1], 5, stems[0])  # closed with a prefetch under way
 
 
 def test_index_builds_postings_and_a_kill_while_building_them_loses_only_them(

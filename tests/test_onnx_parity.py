@@ -21,7 +21,7 @@ from askseed.model.onnx_export import (
     export_onnx,
     read_encoder_config,
 )
-from askseed.model.onnx_runtime import OnnxModel
+from askseed.model.onnx_runtime import OnnxModel, balanced_groups
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_TEXT = (SEEDS / "000_f4df355921fbd67a.txt").read_text()
@@ -344,3 +344,31 @@ def test_word_pieces_match_the_reference_embedder(onnx_encoder, model_dir):
         assert ours.vectors.shape == theirs.vectors.shape
         if len(ours.spans):
             assert _cosines(ours.vectors, theirs.vectors).min() >= 0.999
+
+
+@pytest.mark.parametrize(
+    ("texts", "count", "expected"),
+    [
+        (["aaaa", "bb", "c"], 2, [[0], [1, 2]]),  # the longest alone, the rest together
+        (["a", "bbbb", "cc", "dd"], 2, [[0, 1], [2, 3]]),  # 5 and 4 characters
+        (["aa", "bb"], 2, [[0], [1]]),
+        (["aa"], 2, [[0], []]),
+        (["aa", "b", "cc"], 3, [[0], [2], [1]]),  # ties: the earlier text first
+        ([], 2, [[], []]),
+    ],
+)
+def test_balanced_groups(texts, count, expected):
+    assert balanced_groups(texts, count) == expected
+
+
+@pytest.mark.model
+def test_word_pieces_on_several_workers_are_one_batchs_to_the_last_bit(onnx_dir):
+    """A text's pieces do not depend on the texts batched with it: the alignment's sentences
+    may be read in one batch or split between workers, with the same answers."""
+    texts = [*BATCHING_TEXTS[:5], "", "Short one."]
+    for prepack in (False, True):
+        one = OnnxModel(onnx_dir, prepack=prepack, threads=1).token_vectors(texts)
+        split = OnnxModel(onnx_dir, prepack=prepack, workers=2).token_vectors(texts)
+        for ours, theirs in zip(split, one, strict=True):
+            assert ours.spans == theirs.spans
+            np.testing.assert_array_equal(ours.vectors, theirs.vectors)

@@ -20,8 +20,10 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from scale_corpus import (  # noqa: E402
     StandInEmbedder,
     document_text,
+    read_vectors,
     scifact_pool,
     sentence_pool,
+    vector_indexes,
     write_corpus,
 )
 
@@ -153,3 +155,24 @@ def test_the_real_model_finds_a_stand_in_index_fresh(tmp_path):
     assert Engine(settings, embedder=real).status().fresh
     again = update_index(settings, real)  # embeds nothing: no model run, no export
     assert (again.embedded_chunks, again.warnings) == (0, ())
+
+
+def test_real_vectors_are_read_from_every_segment_of_a_finished_index(tmp_path):
+    """The stand-in's pool comes from an index's segment files (8-bit codes, decoded), and
+    only from a finished build: one with the model in its manifest and no writer at work."""
+    from askseed.model.embedder import MODEL_NAME, WordPieceCounter, model_dir
+
+    pool = np.random.default_rng(6).standard_normal((50, 384)).astype(np.float16)
+    stand_in = StandInEmbedder(pool, MODEL_NAME, "stand-in-1", WordPieceCounter(model_dir()))
+    settings = Settings(seeds=tmp_path / "docs", index=tmp_path / "source")
+    write_corpus(settings.seeds, sentence_pool(ABSTRACTS), files=3, sentences_per_file=10)
+    update_index(settings, stand_in)
+    assert vector_indexes((settings.index, tmp_path / "nowhere")) == [settings.index]
+    assert vector_indexes((tmp_path / "nowhere",)) == []
+    read = read_vectors(settings.index)
+    with IndexReader(settings.index) as reader:
+        assert read.dtype == np.float16 and read.shape == (reader.chunks, 384)
+        found = reader.search(read.astype(np.float32), 1, mode="exact")
+    # Each is the stored vector of its own chunk, in id order (8-bit codes, then float16).
+    assert [hits[0][0] for hits in found] == list(range(1, len(read) + 1))
+    assert min(hits[0][1] for hits in found) > 0.99

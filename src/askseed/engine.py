@@ -39,6 +39,7 @@ from askseed.query.answer import (
     Passage,
     find_answer,
 )
+from askseed.query.features import question_stems
 from askseed.query.retrieve import ASKSEED, Retrieval
 from askseed.reports import Freshness, IndexReport, IndexStatus
 from askseed.store.reader import IndexReader, read_catalogue
@@ -140,7 +141,9 @@ class Engine:
 
     def load(self) -> None:
         with self._lock:
-            self._open_reader()
+            # Only a process that loads ahead asks many questions: worth the disk reads.
+            self._open_reader().read_ahead()
+            self.embedder.load()
             self.embedder.encode(["warm up"])
 
     def _open_reader(self) -> IndexReader:
@@ -209,14 +212,20 @@ class Engine:
         """
         with self._lock:
             query = query or question
+            retrieval = retrieval or ASKSEED
+            reader = self._open_reader()
+            if retrieval.lexical:
+                # The keyword index is read on a worker thread while the model embeds the
+                # question (both release the GIL): at a million chunks they take about as long.
+                reader.prefetch(query, retrieval.depth, question_stems(query))
             vector, aligner = self._read_query(query)
             return find_answer(
-                self._open_reader(),
+                reader,
                 question,
                 query,
                 vector,
                 k or self.settings.top_k,
-                retrieval or ASKSEED,
+                retrieval,
                 refreshed,
                 aligner=aligner,
             )
@@ -235,6 +244,7 @@ class Engine:
         with no decision whether they answer: for a reader who wants more than the answer."""
         with self._lock:
             reader = self._open_reader()
+            reader.prefetch(query, ASKSEED.depth, question_stems(query))
             vector, aligner = self._read_query(query)
             answer = find_answer(reader, query, query, vector, k, abstain=False, aligner=aligner)
             return answer.passages

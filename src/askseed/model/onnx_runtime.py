@@ -214,9 +214,19 @@ class OnnxModel:
         return EncodedTexts(self._pool(token_vectors, mask).astype(np.float32), pieces)
 
     def token_vectors(self, texts: list[str]) -> list[Pieces]:
-        """Per text, its word pieces as the transformer read them in it (encode_with_pieces),
-        in one batch: what token-level alignment compares."""
-        return self.encode_with_pieces(texts).pieces
+        """Per text, its word pieces as the transformer read them in it (encode_with_pieces):
+        what token-level alignment compares. In one batch, or with workers, in one batch a
+        worker of about equal lengths, run at once: a text's pieces do not depend on the
+        texts batched with it (the padding is masked out), so they are the same either way."""
+        if self.workers == 1 or len(texts) < 2:
+            return self.encode_with_pieces(texts).pieces
+        groups = [group for group in balanced_groups(texts, self.workers) if group]
+        runs = self._map(lambda group: self.encode_with_pieces([texts[i] for i in group]), groups)
+        pieces: list[Pieces | None] = [None] * len(texts)
+        for group, encoded in zip(groups, runs, strict=True):
+            for index, text_pieces in zip(group, encoded.pieces, strict=True):
+                pieces[index] = text_pieces
+        return pieces
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         _, token_vectors, mask = self._run(texts)
@@ -248,3 +258,15 @@ class OnnxModel:
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             pooled /= np.maximum(norms, 1e-12)
         return pooled
+
+
+def balanced_groups(texts: list[str], count: int) -> list[list[int]]:
+    """The texts' indices in `count` groups of about equal total length, longest first, each
+    group in the texts' order: the batches of one pass split between workers."""
+    groups: list[list[int]] = [[] for _ in range(count)]
+    totals = [0] * count
+    for index in sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i)):
+        lightest = totals.index(min(totals))
+        groups[lightest].append(index)
+        totals[lightest] += len(texts[index])
+    return [sorted(group) for group in groups]

@@ -102,6 +102,9 @@ class SentenceTransformerEmbedder:
         """encode() and token_vectors(): two passes here, as only the vectors are compared."""
         return EncodedTexts(self.encode(texts), self.token_vectors(texts))
 
+    def load(self) -> None:
+        """Nothing more to open: the model is loaded on first use."""
+
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
         """As MiniLMEmbedder.encode_spans, from sentence-transformers' own token vectors."""
         if not texts:

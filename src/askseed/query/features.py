@@ -173,13 +173,18 @@ def question_words(reader: IndexReader, question: str) -> QuestionWords:
     """Weigh the question's words by their document frequency over the whole index: a word
     every chunk holds says little, and a word no document holds (a name the folder never
     mentions) says the most: the documents are probably about something else."""
-    stems = sorted(content_terms(question))
+    stems = question_stems(question)
     frequencies = reader.document_frequencies(stems)
     chunks = max(reader.chunks, 1)
     weights = {stem: math.log((chunks + 1) / (frequencies.get(stem, 0) + 0.5)) for stem in stems}
     absent = frozenset(stem for stem in stems if not frequencies.get(stem, 0))
     tokens = frozenset(fold(token) for token in _TOKEN.findall(question))
     return QuestionWords(weights, absent, answer_kind(question), tokens, question_names(question))
+
+
+def question_stems(question: str) -> list[str]:
+    """The stems question_words asks the index about (IndexReader.prefetch reads them early)."""
+    return sorted(content_terms(question))
 
 
 def question_names(question: str) -> frozenset[str]:

@@ -8,8 +8,10 @@ index with a fresh build, since everything in it can be rebuilt from the documen
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,9 @@ from askseed.store.vectors import SEARCH_MODES, VectorFileError, VectorSet
 
 # Chunks an IndexReader keeps once read: ~8 KB each with their sentence vectors.
 CHUNK_CACHE_SIZE = 10_000
+# Stems whose document frequency it keeps.
+FREQUENCIES_KEPT = 100_000
+READ_AHEAD_WINDOW = 4 * 2**20  # bytes of a file asked for at a time (IndexReader.read_ahead)
 
 
 class _VectorsGone(Exception):
@@ -59,6 +64,9 @@ class IndexReader:
         self.search_mode = search_mode
         self._keywords = None
         self._chunk_cache: dict[int, StoredChunk] = {}
+        self._frequencies: dict[str, int] = {}
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: tuple[tuple[str, int], Future] | None = None
         path = directory / DB_FILE
         if not path.exists():
             raise IndexMissingError(f"no index in {directory}: run `askseed index` first")
@@ -118,6 +126,12 @@ class IndexReader:
             raise VectorFileError(f"{self.vectors.count} vectors for {self.chunks} chunks")
 
     def close(self) -> None:
+        if getattr(self, "_worker", None) is not None:
+            try:
+                self._settle(discard=True)
+            finally:
+                self._worker.shutdown()
+                self._worker = None
         conn = getattr(self, "_conn", None)
         if conn is not None:
             conn.close()
@@ -125,6 +139,7 @@ class IndexReader:
 
     def files(self) -> dict[str, FileRecord]:
         """The indexed files this snapshot holds."""
+        self._settle()
         return read_files(self._conn)
 
     @property
@@ -147,17 +162,83 @@ class IndexReader:
             raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
         return self.vectors.search(query_vectors, k, self._mode(mode))
 
+    def read_ahead(self) -> None:
+        """Ask the kernel to bring the vector files into the page cache, in the background.
+
+        For a process that will ask many questions (the chat): each question scores a
+        thousand chunk vectors at random places in the memory-mapped segments (rescoring,
+        keyword-only hits), and each one not in the page cache is a disk read, tens of
+        milliseconds a question at a million chunks when the cache has let them go. Nothing
+        is read into the process itself, and a one-shot question never asks."""
+        for path in self.vectors.files():
+            try:
+                handle = os.open(path, os.O_RDONLY)
+            except OSError:  # gone: the snapshot's search reports it
+                continue
+            try:
+                # In windows: Linux reads at most a few MB ahead for one piece of advice.
+                for start in range(0, os.fstat(handle).st_size, READ_AHEAD_WINDOW):
+                    os.posix_fadvise(handle, start, READ_AHEAD_WINDOW, os.POSIX_FADV_WILLNEED)
+            except (OSError, AttributeError):  # a system without the advice: merely slower
+                pass
+            finally:
+                os.close(handle)
+
+    def prefetch(self, query: str, k: int, stems: list[str]) -> None:
+        """Start what a question will ask of the keyword index, keyword_search(query, k) and
+        document_frequencies(stems), on a worker thread, while the caller embeds the question
+        and searches the vectors. Every later use of the database waits for it first, so the
+        connection is never used by two threads at once; the answers are the same."""
+        self._settle(discard=True)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="askseed-keywords")
+
+        def lookups() -> list[tuple[int, float]]:
+            self._frequencies_of(stems)
+            return self._keyword_search(query, k)
+
+        self._pending = ((query, k), self._worker.submit(lookups))
+
+    def _settle(self, discard: bool = False) -> list[tuple[int, float]] | None:
+        """Wait for a prefetch under way; its keyword hits, if there was one. Its error is
+        raised here, as the lookup itself would have raised it, unless no one asks for it."""
+        if self._pending is None:
+            return None
+        _, future = self._pending
+        self._pending = None
+        if discard:
+            wait([future])
+            return None
+        return future.result()
+
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Up to k (chunk id, keyword score) pairs, best first, from this snapshot."""
+        asked = self._pending[0] if self._pending is not None else None
+        hits = self._settle()
+        if asked == (query, k):
+            return list(hits)
+        return self._keyword_search(query, k)
+
+    def _keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         if self._keywords is None:
             self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
         return self._keywords.search(query, k)
 
     def document_frequencies(self, stems: list[str]) -> dict[str, int]:
         """How many chunks of this snapshot hold each stem (query.features weighs words by it)."""
-        if self._keywords is None:
-            self._keywords = open_keyword_index(self._conn)
-        return self._keywords.document_frequencies(stems) if stems else {}
+        self._settle()
+        return self._frequencies_of(stems)
+
+    def _frequencies_of(self, stems: list[str]) -> dict[str, int]:
+        # Kept per stem: the snapshot never changes, and a chat's questions share words.
+        new = [stem for stem in dict.fromkeys(stems) if stem not in self._frequencies]
+        if new:
+            if self._keywords is None:
+                self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
+            if len(self._frequencies) > FREQUENCIES_KEPT:
+                self._frequencies.clear()
+            self._frequencies.update(self._keywords.document_frequencies(new))
+        return {stem: self._frequencies[stem] for stem in stems}
 
     def similarities(self, query_vector: np.ndarray, ids: list[int]) -> dict[int, float]:
         """Cosine of the query to each of these chunks, for chunks the dense search left out."""
@@ -166,6 +247,7 @@ class IndexReader:
     def chunks_by_id(self, ids: list[int]) -> dict[int, StoredChunk]:
         # The snapshot never changes, so chunks read once stay right: a chat or an evaluation
         # meets the same chunks question after question.
+        self._settle()
         found = {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
         missing = [i for i in ids if i not in found]
         if not missing:

@@ -290,6 +290,15 @@ class VectorSet:
             if mode == "approximate" and self.has_approximate and opened.segment.approximate:
                 opened.approximate()
 
+    def files(self) -> list[Path]:
+        """Every file a search may read: the flat segments, their IVF companions, the template."""
+        paths = []
+        for opened in self._segments:
+            paths.append(opened.directory / opened.segment.name)
+            if opened.segment.approximate:
+                paths.append(opened.directory / opened.segment.approximate)
+        return paths + ([self._template_path] if self.has_approximate else [])
+
     def search(
         self, queries: np.ndarray, k: int, mode: str = "exact"
     ) -> list[list[tuple[int, float]]]:
