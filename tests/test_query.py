@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from askseed.query.answer import pick_passages, promote_answer
 from askseed.query.retrieve import Candidate, fuse_ranks, fuse_scores
-from askseed.query.scoring import SentenceScore, answer_support, score_sentences
+from askseed.query.scoring import (
+    SentenceScore,
+    answer_support,
+    score_sentences,
+    term_weights,
+    weighted_share,
+)
 from askseed.store.schema import SentenceSpan, StoredChunk
 
 
@@ -216,3 +225,42 @@ def test_rare_question_words_weigh_more():
     # every sentence says "Super Bowl 50"; only one says "AFC", and that is what decides
     assert weighted[afc_sentence].coverage > 2 * weighted[first].coverage
     assert plain[afc_sentence].coverage == pytest.approx(4 / 6)
+
+
+@pytest.mark.parametrize(
+    ("weights", "words", "share"),
+    [
+        ({"afc": 3.0, "bowl": 1.0}, {"afc"}, 0.75),
+        ({"afc": 3.0, "bowl": 1.0}, {"afc", "bowl", "game"}, 1.0),
+        ({"afc": 3.0, "bowl": 1.0}, set(), 0.0),
+        ({}, {"afc"}, 0.0),
+    ],
+)
+def test_weighted_share(weights, words, share):
+    assert weighted_share(weights, frozenset(words)) == share
+
+
+SHARES = """
+from askseed.query.scoring import term_weights, weighted_share
+terms = {f"w{n}" for n in range(40)}
+sentences = [frozenset(f"w{n}" for n in range(40) if n % (k + 2) == 0) for k in range(30)]
+weights = term_weights(terms, sentences)
+print(repr([weighted_share(weights, sentence) for sentence in sentences]))
+"""
+
+
+def test_shares_are_the_same_to_the_last_bit_whatever_the_hash_seed():
+    # Sets of strings iterate in an order that changes with the hash seed; summing floats in
+    # that order made a question's coverage differ in its last bits from process to process.
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", SHARES],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(outputs) == 1
+    assert list(term_weights({"b", "a", "c"}, [])) == ["a", "b", "c"]

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from askseed.query.retrieve import Candidate
-from askseed.query.scoring import term_weights
+from askseed.query.scoring import term_weights, weighted_share
 from askseed.store.reader import IndexReader
 from askseed.text import QUESTION_WORDS, STOPWORDS, content_terms, fold, sentence_terms
 
@@ -277,7 +277,6 @@ def sentence_features(
                 )
             )
     local = term_weights(question_terms, [row.terms for row in rows])
-    local_total = sum(local.values())
     ranked = sorted((row.cosine for row in rows), reverse=True)
     features = []
     for row in rows:
@@ -286,11 +285,7 @@ def sentence_features(
             others_best = 0.0
         type_missing = words.kind is not None and not holds_kind(row.text, words.kind, words.tokens)
         adds = bool(row.terms - question_terms) or question_terms <= row.terms
-        local_coverage = (
-            sum(local[term] for term in question_terms & row.terms) / local_total
-            if local_total
-            else 0.0
-        )
+        local_coverage = weighted_share(local, row.terms)
         values = (
             row.cosine,
             row.cosine - others_best,

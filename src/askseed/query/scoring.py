@@ -74,11 +74,12 @@ def score_sentences(
             cosine_of[key] = float(cosines[index]) if cosines is not None else 0.0
             if position < pool:
                 pooled.append(terms_of[key])
-    weights = term_weights(query_terms, pooled) if weighted else dict.fromkeys(query_terms, 1.0)
-    total = sum(weights.values())
+    weights = (
+        term_weights(query_terms, pooled) if weighted else dict.fromkeys(sorted(query_terms), 1.0)
+    )
     scores = {}
     for key, words in terms_of.items():
-        coverage = sum(weights[term] for term in query_terms & words) / total if total else 0.0
+        coverage = weighted_share(weights, words)
         # A sentence holding every question word may be the one the user is quoting back.
         adds = bool(words - query_terms) or query_terms <= words or not weighted
         scores[key] = SentenceScore(cosine_of[key], coverage, adds)
@@ -87,12 +88,23 @@ def score_sentences(
 
 def term_weights(query_terms: set[str], sentences: list[frozenset[str]]) -> dict[str, float]:
     """log((n + 1) / (sentences holding the term + 0.5)) for each query term: always above 0,
-    near 0 for a term every sentence holds."""
+    near 0 for a term every sentence holds. In the terms' sorted order, see weighted_share."""
     count = len(sentences)
     return {
         term: math.log((count + 1) / (sum(term in words for words in sentences) + 0.5))
-        for term in query_terms
+        for term in sorted(query_terms)
     }
+
+
+def weighted_share(weights: dict[str, float], words: frozenset[str] | set[str]) -> float:
+    """The share of the weights whose terms `words` holds.
+
+    Summed in the weights' own order, never a set's: a set of strings iterates in an order
+    that changes from process to process (string hashing is salted), and floats summed in
+    another order differ in their last bits, so the same question could score differently,
+    and break a tie differently, in two processes."""
+    total = sum(weights.values())
+    return sum(w for term, w in weights.items() if term in words) / total if total else 0.0
 
 
 def answer_support(
