@@ -213,12 +213,7 @@ class Engine:
         with self._lock:
             query = query or question
             retrieval = retrieval or ASKSEED
-            reader = self._open_reader()
-            if retrieval.lexical:
-                # The keyword index is read on a worker thread while the model embeds the
-                # question (both release the GIL): at a million chunks they take about as long.
-                reader.prefetch(query, retrieval.depth, question_stems(query))
-            vector, aligner = self._read_query(query)
+            reader, vector, aligner = self._read(query, retrieval)
             return find_answer(
                 reader,
                 question,
@@ -229,6 +224,16 @@ class Engine:
                 refreshed,
                 aligner=aligner,
             )
+
+    def _read(self, query: str, retrieval: Retrieval) -> tuple[IndexReader, np.ndarray, Aligner]:
+        """The snapshot, and the query read by the model (_read_query). The keyword index is
+        read on a worker thread meanwhile (both release the GIL): at a million chunks they
+        take about as long."""
+        reader = self._open_reader()
+        if retrieval.lexical:
+            reader.prefetch(query, retrieval.depth, question_stems(query))
+        vector, aligner = self._read_query(query)
+        return reader, vector, aligner
 
     def _read_query(self, query: str) -> tuple[np.ndarray, Aligner]:
         """The query's vector, and its word pieces from the same pass, for the alignment."""
@@ -243,9 +248,7 @@ class Engine:
         """The best `k` passages for `query`, ranked and quoted as `ask` ranks and quotes them,
         with no decision whether they answer: for a reader who wants more than the answer."""
         with self._lock:
-            reader = self._open_reader()
-            reader.prefetch(query, ASKSEED.depth, question_stems(query))
-            vector, aligner = self._read_query(query)
+            reader, vector, aligner = self._read(query, ASKSEED)
             answer = find_answer(reader, query, query, vector, k, abstain=False, aligner=aligner)
             return answer.passages
 
