@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from askseed.errors import AskseedError
 from askseed.query.answer import Passage
-from askseed.ui.mcp_server import passage_row
+from askseed.ui.mcp_server import load_ahead, passage_row
 
 pytestmark = pytest.mark.anyio
 
@@ -282,3 +283,33 @@ def test_ctrl_c_stops_a_server_run_by_hand(folder):
         assert process.stdout.read() == ""
     finally:
         process.kill()
+
+
+class LoadingEngine:
+    """What load_ahead reads of an engine: whether its index exists, and load()."""
+
+    def __init__(self, exists: bool, fails: Exception | None = None):
+        self.exists, self.fails, self.loads = exists, fails, 0
+
+    def status(self):
+        return type("Status", (), {"exists": self.exists})()
+
+    def load(self) -> None:
+        self.loads += 1
+        if self.fails is not None:
+            raise self.fails
+
+
+@pytest.mark.parametrize(
+    ("exists", "fails", "loads"),
+    [
+        (True, None, 1),  # the warm path before the first question
+        (False, None, 0),  # the first call builds the index; nothing to load yet
+        (True, AskseedError("the model is missing"), 1),  # left to the first call to report
+        (True, RuntimeError("a broken export"), 1),
+    ],
+)
+def test_the_server_loads_ahead_and_leaves_failures_to_the_first_call(exists, fails, loads):
+    engine = LoadingEngine(exists, fails)
+    load_ahead(engine)  # never raises: it runs on a thread of its own
+    assert engine.loads == loads

@@ -322,7 +322,19 @@ def serve(engine: AskEngine) -> None:
     engine.status()  # a bad --seeds or --index fails here, as one line, before serving
     log(f"serving {engine.settings.seeds} over MCP on stdin/stdout, for an MCP client")
     signal.signal(signal.SIGINT, _stop_at_once)
+    threading.Thread(target=load_ahead, args=(engine,), name="askseed-load", daemon=True).start()
     build_server(engine).run("stdio")
+
+
+def load_ahead(engine: AskEngine) -> None:
+    """Load the model and read the vector files ahead while the client starts up, as the chat
+    does, so that the first question does not pay for them and every question gets the warm
+    path (Engine.load). The engine's lock makes a call that comes first wait for it."""
+    try:
+        if engine.status().exists:  # otherwise the first call builds the index
+            engine.load()
+    except Exception:  # noqa: BLE001 - the first call meets it again and returns it as a tool error
+        return
 
 
 def _stop_at_once(signum: int, frame: object) -> None:
