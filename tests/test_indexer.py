@@ -9,9 +9,11 @@ import pytest
 
 from askseed.engine import Engine
 from askseed.errors import NoDocumentsError
+from askseed.ingest import indexer
 from askseed.ingest.dedup import NUM_BANDS
 from askseed.ingest.indexer import update_index
 from askseed.store.reader import IndexReader
+from askseed.store.schema import PAGE_SIZE
 from askseed.store.seen import SWEEP_MIN, sweep_bands
 
 ALPHA = "Alpha reactors run on thorium salt. They were first tested in the desert.\n"
@@ -235,3 +237,20 @@ def test_band_rows_of_removed_keys_are_swept_once_they_are_many(forgotten, highe
     bands = [row[0] for row in db.execute("SELECT sentence_id FROM sentence_bands")]
     assert (left, bands) == ((0, [highest_id]) if swept else (forgotten, bands))
     assert len(bands) == (1 if swept else 2)
+
+
+def test_a_build_gives_its_free_pages_back(make_settings, fake_embedder, monkeypatch):
+    # Many small commits: FTS5 merges its segments and frees the pages of the old ones.
+    monkeypatch.setattr(indexer, "COMMIT_CHUNKS", 2)
+    settings = make_settings(chunk_tokens=14)
+    for number in range(60):
+        words = " ".join(f"word{number}x{line} appears in line {line}." for line in range(12))
+        (settings.seeds / f"note{number}.txt").write_text(words, encoding="utf-8")
+    update_index(settings, fake_embedder)
+    for number in range(0, 60, 2):  # an update that removes half: more free pages
+        (settings.seeds / f"note{number}.txt").unlink()
+    update_index(settings, fake_embedder)
+    with sqlite3.connect(settings.index / "meta.sqlite") as db:
+        assert db.execute("PRAGMA auto_vacuum").fetchone() == (2,)  # incremental
+        assert db.execute("PRAGMA page_size").fetchone() == (PAGE_SIZE,)
+        assert db.execute("PRAGMA freelist_count").fetchone() == (0,)

@@ -326,9 +326,14 @@ def decode_pages(value: str | None) -> tuple[int, ...] | None:
 # --- the connection ----------------------------------------------------------------------------
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, new: bool = False) -> sqlite3.Connection:
+    """`new`: the writer creating the database, which then gives its free pages back to the
+    file system when asked (PRAGMA incremental_vacuum). Only a database without a page yet
+    takes it, and asking an existing one would take a lock a reader must not wait for."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL, or it never takes effect
+    if new:  # after the page size: this one writes the database's first page
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     # A damaged or planted database could name functions with side effects in its schema.
