@@ -308,8 +308,8 @@ class IndexWriter:
         # The build's free pages (FTS5's merged segments, replaced rows) would stay in the
         # file until the next update: 132 bytes a chunk on SQuAD-A. A transaction of its own,
         # after the commit: a run killed here loses nothing. A no-op in an index made before
-        # auto_vacuum was set (schema.connect).
-        # executescript steps it to the end; execute() would free one page.
+        # auto_vacuum was set (schema.connect). executescript, because execute() steps the
+        # pragma once, which frees one page.
         self._conn.executescript("PRAGMA incremental_vacuum;")
         self._release()
 
