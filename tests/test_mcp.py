@@ -119,6 +119,17 @@ async def test_a_client_lists_asks_reads_and_survives_a_bad_call(folder):
         logged = errlog.read()
     assert "building it" in logged  # notices go to stderr, never onto the protocol
 
+    # A server started on the index that now exists loads it ahead (load_ahead), and answers
+    # as before.
+    async with (
+        stdio_client(params, errlog=sys.stderr) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        again = (await session.call_tool("ask", {"question": QUESTION})).structured_content
+        assert again["answered"] and again["index"]["refreshed"] is False
+        assert again["passages"][0]["quote"] == first["quote"]
+
 
 @pytest.mark.model
 def test_nothing_but_protocol_reaches_stdout(folder):
@@ -286,13 +297,10 @@ def test_ctrl_c_stops_a_server_run_by_hand(folder):
 
 
 class LoadingEngine:
-    """What load_ahead reads of an engine: whether its index exists, and load()."""
+    """What load_ahead calls of an engine: load()."""
 
-    def __init__(self, exists: bool, fails: Exception | None = None):
-        self.exists, self.fails, self.loads = exists, fails, 0
-
-    def status(self):
-        return type("Status", (), {"exists": self.exists})()
+    def __init__(self, fails: Exception | None = None):
+        self.fails, self.loads = fails, 0
 
     def load(self) -> None:
         self.loads += 1
@@ -301,15 +309,14 @@ class LoadingEngine:
 
 
 @pytest.mark.parametrize(
-    ("exists", "fails", "loads"),
+    "fails",
     [
-        (True, None, 1),  # the warm path before the first question
-        (False, None, 0),  # the first call builds the index; nothing to load yet
-        (True, AskseedError("the model is missing"), 1),  # left to the first call to report
-        (True, RuntimeError("a broken export"), 1),
+        None,  # the warm path before the first question
+        AskseedError("the model is missing"),  # left to the first call to report
+        RuntimeError("a broken export"),
     ],
 )
-def test_the_server_loads_ahead_and_leaves_failures_to_the_first_call(exists, fails, loads):
-    engine = LoadingEngine(exists, fails)
+def test_the_server_loads_ahead_and_leaves_failures_to_the_first_call(fails):
+    engine = LoadingEngine(fails)
     load_ahead(engine)  # never raises: it runs on a thread of its own
-    assert engine.loads == loads
+    assert engine.loads == 1

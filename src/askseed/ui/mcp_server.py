@@ -319,10 +319,13 @@ def build_server(engine: AskEngine) -> MCPServer:
 
 def serve(engine: AskEngine) -> None:
     """Serve on stdin/stdout until the client closes stdin, or Ctrl-C."""
-    engine.status()  # a bad --seeds or --index fails here, as one line, before serving
+    status = engine.status()  # a bad --seeds or --index fails here, as one line, before serving
     log(f"serving {engine.settings.seeds} over MCP on stdin/stdout, for an MCP client")
     signal.signal(signal.SIGINT, _stop_at_once)
-    threading.Thread(target=load_ahead, args=(engine,), name="askseed-load", daemon=True).start()
+    if status.exists:  # otherwise the first call builds the index
+        threading.Thread(
+            target=load_ahead, args=(engine,), name="askseed-load", daemon=True
+        ).start()
     build_server(engine).run("stdio")
 
 
@@ -331,8 +334,7 @@ def load_ahead(engine: AskEngine) -> None:
     does, so that the first question does not pay for them and every question gets the warm
     path (Engine.load). The engine's lock makes a call that comes first wait for it."""
     try:
-        if engine.status().exists:  # otherwise the first call builds the index
-            engine.load()
+        engine.load()
     except Exception:  # noqa: BLE001 - the first call meets it again and returns it as a tool error
         return
 
