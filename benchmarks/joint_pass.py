@@ -53,9 +53,12 @@ def joint_texts(table: FeatureTable, rows: np.ndarray) -> list[str]:
     ]
 
 
-def joint_column(table: FeatureTable, engine: Engine, vectors: np.ndarray) -> np.ndarray:
-    """The joint cosine of each question's top rows (the keyword forms' and other rows': the
-    mean of those computed), cached beside calibrate.py's features."""
+def joint_column(
+    table: FeatureTable, engine: Engine, vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The joint cosine of every row (computed for each question's top rows; the keyword
+    forms' and other rows' are the mean of those), cached beside calibrate.py's features, and
+    which rows are the top ones."""
     shipped = calibrate.fit(table, np.arange(len(table.questions)), calibrate.SHIPPED)
     chosen = top_rows(table, shares(table, shipped.scores(table.x)), TOP)
     statement = np.array([q.statement for q in table.questions])
@@ -80,20 +83,16 @@ def joint_column(table: FeatureTable, engine: Engine, vectors: np.ndarray) -> np
     return column, chosen
 
 
-def report(name: str, results: list) -> dict:
+def report(name: str, results: list) -> None:
     summary = summarise([r for r in results if not r.statement])
     print(f"| {name} | " + " | ".join(f"{value:.3f}" for value in summary.values()) + " |")
-    return summary
 
 
-def quotes_outside(table: FeatureTable, computed: np.ndarray, variant) -> float:
-    """The share of answered-or-not quotes, over the held-out folds, on a row without its own
-    joint cosine (not among the shipped top rows)."""
+def quotes_outside(table: FeatureTable, computed: np.ndarray, fits: list) -> float:
+    """The share of answered-or-not quotes, over the held-out folds (`fits`: each fold's fit,
+    from calibrate.cross_validate), on a row without its own joint cosine."""
     outside = []
-    for held_out, questions in enumerate(calibrate.article_folds(table)):
-        folds = calibrate.article_folds(table)
-        train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
-        model = calibrate.fit(table, train, variant)
+    for model, questions in zip(fits, calibrate.article_folds(table), strict=True):
         order, places = ranked(table, calibrate.final_shares(table, model))
         first = order[places[order] == 0]
         first = first[np.isin(table.question[first], questions)]
@@ -144,9 +143,9 @@ def main() -> int:
         ("the quote's alignment (shipped)", calibrate.SHIPPED),
         ("the quote's alignment and joint cosine", with_joint),
     ):
-        results, _ = calibrate.cross_validate(table, variant)
+        results, fits = calibrate.cross_validate(table, variant)
         report(name, results)
-    outside = quotes_outside(table, computed, with_joint)
+    outside = quotes_outside(table, computed, fits)  # the last variant's: with_joint
     answerable = sum(q.kind == ANSWERABLE and not q.statement for q in table.questions)
     print(f"\nheld-out quotes without their own joint cosine: {outside:.2%}")
     print(f"answerable questions: {answerable}")
