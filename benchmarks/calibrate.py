@@ -13,7 +13,9 @@ confidence of a question is that of its highest-scoring sentence, which is also 
 1b. Re-ranking: a second conditional logit over the top few sentences of (1) only, on their
    features and their token alignment with the question (alignment.ALIGNMENT_FEATURES, which
    askseed computes for those few sentences in one model pass); they share out their joint
-   share of (1) by it. The quote is the sentence with the largest share.
+   share of (1) by it. The quote is the sentence with the largest share. The re-ranking is
+   skipped when (1) gives one sentence a share of at least `settled`, chosen on the fitted
+   questions (SETTLED_SHARES).
 2. Whether the documents answer at all: a logistic regression (Newton's method, small L2
    penalty) of "the question is answerable" on the question's features and the softmax's
    probability of its best sentence.
@@ -82,6 +84,11 @@ STATEMENT_FEATURES = (
 # cannot teach this (its passages nearly always hold numbers, dates and names: 0.5% of its
 # questions, of every kind), so the weight is set by hand, strong enough to refuse.
 SET_BY_HAND = {"type_nowhere": -4.0}
+# Step 1's best share at which its choice stands without the re-ranking (which then reads the
+# quote alone, for the answerable heads): the lowest of SETTLED_SHARES whose quote is right at
+# least as often as when every question is re-ranked, on the fitted answerable questions.
+SETTLED_SHARES = (0.5, 0.6, 0.7, 0.8, 0.9)
+NEVER = 2.0  # a share no sentence reaches: always re-rank
 
 
 @dataclass(frozen=True)
@@ -95,11 +102,14 @@ class Variant:
     quote: tuple[str, ...] = ()
     rerank: tuple[str, ...] = ()
     top: int = 0
+    settle: bool = False  # skip the re-ranking when step 1 is settled (SETTLED_SHARES)
 
 
 FIRST_THREE = ("alignment", "content_alignment", "worst_alignment")  # the first pass's
 RERANK_TOP = 3
-SHIPPED = Variant(FEATURES, QUESTION_FEATURES, ("alignment",), RERANK_FEATURES, RERANK_TOP)
+SHIPPED = Variant(
+    FEATURES, QUESTION_FEATURES, ("alignment",), RERANK_FEATURES, RERANK_TOP, settle=True
+)
 SUBSETS = {
     "best sentence's cosine alone": Variant(("cosine",), ("best_cosine",)),
     "five simple features": Variant(
@@ -119,10 +129,13 @@ SUBSETS = {
         )
         for top in (2, 5)
     },
-    "re-ranking the top 3 by all six alignments; heads read the quote's mean (shipped)": SHIPPED,
-    "re-ranking the top 3 by all six alignments; heads read all six": replace(
-        SHIPPED, quote=QUOTE_FEATURES
+    "re-ranking the top 3 by all six alignments; heads read the quote's mean": replace(
+        SHIPPED, settle=False
     ),
+    "re-ranking the top 3 by all six alignments; heads read all six": replace(
+        SHIPPED, quote=QUOTE_FEATURES, settle=False
+    ),
+    "... the quote's mean; no re-ranking when step 1 is settled (shipped)": SHIPPED,
 }
 
 
@@ -155,6 +168,7 @@ class Fit:
     rerank_columns: tuple[int, ...] = ()  # into RERANK_FEATURES (table.x, then table.z)
     top: int = 0  # how many of the top sentences are re-ranked
     rerank_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    settled: float = NEVER  # step 1's best share at which the re-ranking is skipped
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """The sentence score, one per row."""
@@ -174,7 +188,10 @@ def final_shares(table: FeatureTable, model: Fit) -> np.ndarray:
     joint = np.zeros(len(table.questions))
     np.add.at(joint, table.question, np.where(chosen, share, 0.0))
     second = group_softmax(table, model.second_scores(table), chosen)
-    return np.where(chosen, joint[table.question] * second, share)
+    best = np.zeros(len(table.questions))
+    np.maximum.at(best, table.question, share)
+    settled = best[table.question] >= model.settled
+    return np.where(chosen & ~settled, joint[table.question] * second, share)
 
 
 def best_of(table: FeatureTable, model: Fit) -> tuple[np.ndarray, np.ndarray]:
@@ -192,6 +209,17 @@ def best_of(table: FeatureTable, model: Fit) -> tuple[np.ndarray, np.ndarray]:
     correct = has & answerable & (table.y[np.maximum(best, 0)] > 0)
     quote = table.z[np.maximum(best, 0)][:, list(model.quote_columns)] * has[:, None]
     return np.column_stack([best_share, quote]), correct.astype(float)
+
+
+def settled_share(table: FeatureTable, model: Fit, answerable: np.ndarray) -> float:
+    """The lowest of SETTLED_SHARES at which the quote of the `answerable` questions is right
+    at least as often as when every question is re-ranked (NEVER when none is)."""
+
+    def right(settled: float) -> float:
+        return float(best_of(table, replace(model, settled=settled))[1][answerable].mean())
+
+    every = right(NEVER)
+    return next((s for s in SETTLED_SHARES if right(s) >= every), NEVER)
 
 
 def head_mask(question_columns: tuple[int, ...], statement: bool) -> np.ndarray:
@@ -228,6 +256,10 @@ def fit(table: FeatureTable, questions: np.ndarray, variant: Variant) -> Fit:
         design = rerank_design(table, rerank_columns)
         second, _ = fit_choice(design[chosen], table.y[chosen], table.question[chosen])
         model = replace(model, rerank_weights=second)
+        if variant.settle:
+            model = replace(
+                model, settled=settled_share(table, model, questions[answerable[questions]])
+            )
     best_share, correct = best_of(table, model)
     fitted_answerable = questions[answerable[questions] & ~statements(table)[questions]]
     defaults = [0.0] * len(QUOTE_FEATURES)
@@ -353,7 +385,7 @@ def to_json(model: Fit) -> dict:
         rerank[RERANK_FEATURES[column]] = round(float(weight), 5)
     return data | {
         "line": model.line,
-        "rerank": {"top": model.top, "weights": rerank},
+        "rerank": {"top": model.top, "settled_share": model.settled, "weights": rerank},
         "quote_defaults": dict(zip(QUOTE_FEATURES, model.quote_defaults, strict=True)),
         "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py); statements:"
         " its questions rewritten as keywords",

@@ -418,6 +418,41 @@ def test_rerank_by_hand():
     assert judgement.confidences[2] == max(judgement.confidences)
 
 
+# The quote's head: reads nothing of the quote's alignment, or its mean alignment.
+BLIND = HEAD
+READING = HEAD._replace(weights=HEAD.weights[: -len(QUOTE_FEATURES)] + (3.0,) + (0.0,) * 5)
+
+
+@pytest.mark.parametrize(
+    ("settled_share", "head", "asked", "reranked"),
+    [
+        (2.0, BLIND, [[2, 0]], True),  # never settled: the top two are re-ranked (tie: earlier)
+        (0.9, BLIND, [[2, 0]], True),  # the best share, 0.8, is below the line
+        (0.8, BLIND, [], False),  # at it: the first choice stands, and nothing is read
+        (0.8, READING, [[2]], False),  # ... but the quote, when the head reads it
+        (0.5, READING, [[2]], False),
+    ],
+)
+def test_a_settled_first_choice_is_not_reranked(settled_share, head, asked, reranked):
+    calls = []
+
+    def alignments(indices: list[int]) -> list[tuple[float, ...]]:
+        calls.append(list(indices))
+        return [(0.5,) * 6 for _ in indices]
+
+    # first shares: 0.1, 0.1, 0.8
+    rows = [row(0.0), row(0.0), row(math.log(8))]
+    question = (0.0,) * len(QUESTION_FEATURES)
+    calibrator = RERANKING._replace(settled_share=settled_share, question=head)
+    judgement = calibrator.judge(rows, question, True, alignments)
+    assert calls == asked
+    assert judgement.reranked is reranked
+    if not reranked:
+        assert judgement.shares == pytest.approx([0.1, 0.1, 0.8])
+        effects = calibrator.explain(rows[2], question, 0.8, True, judgement.quote, False)
+        assert "rerank_score" not in effects
+
+
 @pytest.mark.parametrize(("asks", "reranked"), [(True, [2, 1]), (False, [2, 0])])
 def test_a_statement_is_reranked_within_the_best_sentences_passage(asks, reranked):
     # Rows 0 and 2 are in the first passage, row 1 in the second: a question's re-ranking may

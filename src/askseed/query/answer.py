@@ -253,7 +253,9 @@ def find_answer(
             },
             share=share,
             answerable=judgement.answerable,
-            effects=calibrator.explain(best.values, question_values, share, asks, judgement.quote),
+            effects=calibrator.explain(
+                best.values, question_values, share, asks, judgement.quote, judgement.reranked
+            ),
             asks=asks,
             confidence=confidences[(best_source, best.raw_start)],
             line=calibrator.line,
