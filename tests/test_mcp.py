@@ -275,6 +275,27 @@ async def test_tools_answer_read_and_report(served):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", status["built_at"])
 
 
+async def test_a_server_started_before_its_index_loads_once_a_call_has_built_it(
+    make_settings, fake_engine_factory, monkeypatch
+):
+    from askseed.ui.mcp_server import build_server
+
+    settings = make_settings()
+    (settings.seeds / "io.txt").write_text(IO, encoding="utf-8")
+    engine = fake_engine_factory(settings)
+    loads = []
+    load = engine.load
+    monkeypatch.setattr(engine, "load", lambda: loads.append(load()))
+    server = build_server(engine, loaded=False)  # as serve() does when no index exists
+    await call(server, "status")
+    assert loads == []  # a status call builds nothing
+    await call(server, "ask", question="How often does Io orbit Jupiter?")
+    assert len(loads) == 1  # the call built the index, then the engine loaded it
+    await call(server, "ask", question="What do its volcanoes erupt?")
+    await call(server, "search", query="lava", k=1)
+    assert len(loads) == 1
+
+
 def test_ctrl_c_stops_a_server_run_by_hand(folder):
     process = subprocess.Popen(
         [sys.executable, *server_command()],

@@ -122,9 +122,12 @@ Result = TypeVar("Result")
 class AskseedTools:
     """The tools' work, on one engine, one call at a time."""
 
-    def __init__(self, engine: AskEngine) -> None:
+    def __init__(self, engine: AskEngine, loaded: bool = True) -> None:
         self.engine = engine
         self._lock = threading.Lock()
+        # Whether the engine is on the warm path (load_ahead). A server started before its
+        # index exists gets there once its first call has built the index.
+        self._loaded = loaded
 
     def _call(self, work: Callable[[], Result]) -> Result:
         with self._lock:
@@ -142,6 +145,9 @@ class AskseedTools:
             log(BUSY_NOTICE)
         if freshness.report is not None:
             log(freshness.report.summary())
+        if freshness.refreshed and not self._loaded:
+            self._loaded = True
+            load_ahead(self.engine)
         return freshness
 
     def ask(self, question: str, k: int) -> AskResult:
@@ -246,8 +252,10 @@ def _one_line(text: str, name: str, wanted: str) -> str:
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False, idempotentHint=True)
 
 
-def build_server(engine: AskEngine) -> MCPServer:
-    tools = AskseedTools(engine)
+def build_server(engine: AskEngine, loaded: bool = True) -> MCPServer:
+    """The MCP server over `engine`; `loaded` says whether the engine is loaded already, or
+    will be when its index exists (serve's load_ahead)."""
+    tools = AskseedTools(engine, loaded)
     server = MCPServer(
         "askseed",
         title="askseed",
@@ -326,7 +334,7 @@ def serve(engine: AskEngine) -> None:
         threading.Thread(
             target=load_ahead, args=(engine,), name="askseed-load", daemon=True
         ).start()
-    build_server(engine).run("stdio")
+    build_server(engine, loaded=status.exists).run("stdio")
 
 
 def load_ahead(engine: AskEngine) -> None:
