@@ -5,7 +5,8 @@
 Before the re-ranking, askseed ran one more pass over the question and its quote (the
 question's token vectors were pooled away by the pass that embedded it); now the question's
 pieces come with its vector (Embedder.encode_with_pieces) and the pass reads the top N
-sentences of the seed question (calibration.json's `rerank.top`). Timed in turns, medians.
+sentences of the seed question (calibration.json's `rerank.top`), or its quote alone when the
+first step has settled it (`rerank.settled_share`). Timed in turns, medians.
 A one-shot's spread on this shared machine is far larger than these few milliseconds, so
 this is how the pass itself is compared.
 """
@@ -26,7 +27,6 @@ from _common import REPO, SEED_QUESTION  # noqa: E402
 from askseed.config import Settings  # noqa: E402
 from askseed.engine import Engine  # noqa: E402
 from askseed.query import alignment  # noqa: E402
-from askseed.query.calibration import load_calibrator  # noqa: E402
 
 
 def main() -> int:
@@ -49,7 +49,7 @@ def main() -> int:
     model = engine.embedder
     passes = {
         "before: the question and its quote": [SEED_QUESTION, answer.passages[0].quote],
-        f"after: the top {load_calibrator().rerank_top} sentences": reranked[0],
+        f"after: the {len(reranked[0])} sentence(s) askseed reads": reranked[0],
     }
     times: dict[str, list[float]] = {name: [] for name in passes}
     for _ in range(args.rounds + 1):  # the first round warms up
