@@ -3,6 +3,7 @@ dedup, and each text always gets the same vector (tiny sizes; the benchmark itse
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -169,6 +170,13 @@ def test_real_vectors_are_read_from_every_segment_of_a_finished_index(tmp_path):
     update_index(settings, stand_in)
     assert vector_indexes((settings.index, tmp_path / "nowhere")) == [settings.index]
     assert vector_indexes((tmp_path / "nowhere",)) == []
+    # In askseed's eval cache, SciFact's index (the benchmark asks SciFact claims) comes first.
+    cache = tmp_path / "eval"
+    for name in ("squad-a-abstain-1", "scifact-1"):
+        shutil.copytree(settings.index, cache / name / "index")
+    assert vector_indexes((cache,)) == [cache / "scifact-1" / "index"]
+    shutil.rmtree(cache / "scifact-1")
+    assert vector_indexes((cache,)) == [cache / "squad-a-abstain-1" / "index"]
     read = read_vectors(settings.index)
     with IndexReader(settings.index) as reader:
         assert read.dtype == np.float16 and read.shape == (reader.chunks, 384)
