@@ -61,6 +61,7 @@ from sentence_choice import (  # noqa: E402
 from askseed.query.calibration import (  # noqa: E402
     BEST_SHARE,
     CALIBRATION_FILE,
+    NEVER_SETTLED,
     QUOTE_FEATURES,
     RERANK_FEATURES,
 )
@@ -88,7 +89,6 @@ SET_BY_HAND = {"type_nowhere": -4.0}
 # quote alone, for the answerable heads): the lowest of SETTLED_SHARES whose quote is right at
 # least as often as when every question is re-ranked, on the fitted answerable questions.
 SETTLED_SHARES = (0.5, 0.6, 0.7, 0.8, 0.9)
-NEVER = 2.0  # a share no sentence reaches: always re-rank
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class Fit:
     rerank_columns: tuple[int, ...] = ()  # into RERANK_FEATURES (table.x, then table.z)
     top: int = 0  # how many of the top sentences are re-ranked
     rerank_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    settled: float = NEVER  # step 1's best share at which the re-ranking is skipped
+    settled: float = NEVER_SETTLED  # step 1's best share at which the re-ranking is skipped
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """The sentence score, one per row."""
@@ -213,13 +213,13 @@ def best_of(table: FeatureTable, model: Fit) -> tuple[np.ndarray, np.ndarray]:
 
 def settled_share(table: FeatureTable, model: Fit, answerable: np.ndarray) -> float:
     """The lowest of SETTLED_SHARES at which the quote of the `answerable` questions is right
-    at least as often as when every question is re-ranked (NEVER when none is)."""
+    at least as often as when every question is re-ranked (NEVER_SETTLED when none is)."""
 
     def right(settled: float) -> float:
         return float(best_of(table, replace(model, settled=settled))[1][answerable].mean())
 
-    every = right(NEVER)
-    return next((s for s in SETTLED_SHARES if right(s) >= every), NEVER)
+    every = right(NEVER_SETTLED)
+    return next((s for s in SETTLED_SHARES if right(s) >= every), NEVER_SETTLED)
 
 
 def head_mask(question_columns: tuple[int, ...], statement: bool) -> np.ndarray:

@@ -33,9 +33,7 @@ from abstain_data import SET, _lines, open_engine, require_data  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.query import answer as answer_module  # noqa: E402
-from askseed.query.calibration import load_calibrator  # noqa: E402
-
-NEVER = 2.0  # a share no sentence reaches: every question re-ranked
+from askseed.query.calibration import NEVER_SETTLED, load_calibrator  # noqa: E402
 
 
 def main() -> int:
@@ -52,7 +50,7 @@ def main() -> int:
     shipped = load_calibrator()
     calibrators = {
         "shipped (skips settled)": shipped,
-        "re-ranking every question": shipped._replace(settled_share=NEVER),
+        "re-ranking every question": shipped._replace(settled_share=NEVER_SETTLED),
     }
     answers: dict[str, list] = {}
     for name, calibrator in calibrators.items():  # also warms each question's embedding

@@ -21,6 +21,7 @@ from askseed.query.alignment import (
     piece_kinds,
 )
 from askseed.query.calibration import (
+    NEVER_SETTLED,
     QUOTE_FEATURES,
     RERANK_FEATURES,
     Calibrator,
@@ -426,7 +427,8 @@ READING = HEAD._replace(weights=HEAD.weights[: -len(QUOTE_FEATURES)] + (3.0,) + 
 @pytest.mark.parametrize(
     ("settled_share", "head", "asked", "reranked"),
     [
-        (2.0, BLIND, [[2, 0]], True),  # never settled: the top two are re-ranked (tie: earlier)
+        # never settled: the top two are re-ranked (on a tie, the earlier first)
+        (NEVER_SETTLED, BLIND, [[2, 0]], True),
         (0.9, BLIND, [[2, 0]], True),  # the best share, 0.8, is below the line
         (0.8, BLIND, [], False),  # at it: the first choice stands, and nothing is read
         (0.8, READING, [[2]], False),  # ... but the quote, when the head reads it

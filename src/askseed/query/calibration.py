@@ -45,6 +45,8 @@ BEST_SHARE = "best_share"  # the softmax's probability of its best sentence, an 
 QUOTE_FEATURES = ALIGNMENT_FEATURES
 # What the re-ranking reads of each of the top sentences: its features, its alignment.
 RERANK_FEATURES = (*FEATURES, *ALIGNMENT_FEATURES)
+# A settled_share no sentence reaches (shares are at most 1): every question re-ranked.
+NEVER_SETTLED = 2.0
 # The ALIGNMENT_FEATURES of some candidate sentences (by their index), from one model pass.
 Alignments = Callable[[list[int]], list[tuple[float, ...]]]
 
@@ -92,9 +94,8 @@ class Calibrator(NamedTuple):
     # order). 0 sentences: none, the first step's shares stand.
     rerank_top: int = 0
     rerank_weights: tuple[float, ...] = (0.0,) * len(RERANK_FEATURES)
-    # Step 1's best share at or above which its choice stands without the re-ranking (above
-    # 1.0: never).
-    settled_share: float = 2.0
+    # Step 1's best share at or above which its choice stands without the re-ranking.
+    settled_share: float = NEVER_SETTLED
 
     def sentence_score(self, values: tuple[float, ...]) -> float:
         return _dot(self.sentence_weights, values)
