@@ -85,7 +85,7 @@ def keyword_form(question: str) -> str:
     return " ".join(t for t in _TOKEN.findall(question) if fold(t) not in _DROPPED)
 
 
-def _lines(path: Path) -> list[dict]:
+def jsonl_rows(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
 
@@ -110,10 +110,12 @@ def open_engine() -> tuple[Engine, dict[str, str]]:
 def load_questions(
     reader: IndexReader, doc_ids: dict[str, str], vectors: np.ndarray
 ) -> list[Question]:
-    raw = _lines(SET / "queries.jsonl")
-    kinds = {row["_id"]: row["kind"] for row in _lines(SET / "unanswerable.jsonl")}
-    gold = {row["_id"]: row for row in _lines(SET / "answers.jsonl")}
-    left_out = {row["_id"]: row["corpus_id"] for row in _lines(DATA / "squad-a" / "answers.jsonl")}
+    raw = jsonl_rows(SET / "queries.jsonl")
+    kinds = {row["_id"]: row["kind"] for row in jsonl_rows(SET / "unanswerable.jsonl")}
+    gold = {row["_id"]: row for row in jsonl_rows(SET / "answers.jsonl")}
+    left_out = {
+        row["_id"]: row["corpus_id"] for row in jsonl_rows(DATA / "squad-a" / "answers.jsonl")
+    }
     articles: dict[str, str] = {}
     runs: list[list[str]] = []
     for index, row in enumerate(raw):
@@ -185,7 +187,7 @@ def sentence_table() -> tuple[FeatureTable, Engine, np.ndarray]:
             saved["text"],
         )
         return table, engine, vectors
-    texts = [row["text"] for row in _lines(SET / "queries.jsonl")]
+    texts = [row["text"] for row in jsonl_rows(SET / "queries.jsonl")]
     vectors = query_vectors(engine, texts)
     reader = IndexReader(engine.settings.index)
     questions = load_questions(reader, doc_ids, vectors)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from abstain_data import SET, _lines, open_engine, require_data  # noqa: E402
+from abstain_data import SET, jsonl_rows, open_engine, require_data  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.query import answer as answer_module  # noqa: E402
@@ -43,7 +43,7 @@ def main() -> int:
     parser.add_argument("--no-record", action="store_true", help="print only")
     args = parser.parse_args()
     require_data()
-    questions = [line["text"] for line in _lines(SET / "queries.jsonl")]
+    questions = [line["text"] for line in jsonl_rows(SET / "queries.jsonl")]
     questions = random.Random(0).sample(questions, min(args.questions, len(questions)))
     engine, _ = open_engine()
     engine.load()
