@@ -372,3 +372,21 @@ def test_word_pieces_on_several_workers_are_one_batchs_to_the_last_bit(onnx_dir)
         for ours, theirs in zip(split, one, strict=True):
             assert ours.spans == theirs.spans
             np.testing.assert_array_equal(ours.vectors, theirs.vectors)
+
+
+@pytest.mark.model
+def test_the_chats_question_session_reads_as_the_indexing_one_to_the_last_bit(onnx_dir):
+    """After load(), questions and their alignment run on a prepacked session of their own,
+    one batch on two threads, where indexing runs batches on one thread each: the thread
+    count splits the work, not the sums, so answers do not depend on which one read."""
+    texts = [*BATCHING_TEXTS[:5], "Short one."]
+    indexing = OnnxModel(onnx_dir, prepack=True, workers=2)
+    questions = OnnxModel(onnx_dir, prepack=True, threads=2)
+    for ours, theirs in zip(
+        questions.token_vectors(texts), indexing.token_vectors(texts), strict=True
+    ):
+        np.testing.assert_array_equal(ours.vectors, theirs.vectors)
+    np.testing.assert_array_equal(
+        questions.encode_with_pieces(texts[:1]).vectors,
+        indexing.encode_with_pieces(texts[:1]).vectors,
+    )

@@ -182,14 +182,23 @@ class MiniLMEmbedder:
     @property
     def _questions(self):
         """What embeds questions and reads sentences for their alignment: the quick-to-open
-        session, or after load() the indexing one, which takes ~0.2 s longer to open and
-        runs a question in about two thirds of the time (its weights are prepacked). Their
-        vectors agree to ~1e-7 (a different matrix kernel), not to the last bit."""
-        return self._batch_encoder if self._loaded else self._encoder
+        session, or after load() a prepacked one (_question_encoder). Their vectors agree to
+        ~1e-7 (a different matrix kernel), not to the last bit."""
+        return self._question_encoder if self._loaded else self._encoder
 
     def load(self) -> None:
         self._loaded = True
-        self._batch_encoder  # noqa: B018 - opened now, not at the first question
+        self._question_encoder  # noqa: B018 - opened now, not at the first question
+
+    @cached_property
+    def _question_encoder(self):
+        """For the questions of a long-lived process (the chat, an evaluation): ~0.2 s longer
+        to open than _encoder, and a question in about two thirds of the time (its weights are
+        prepacked). Unlike the indexing session, it runs its one batch on every CPU: a
+        question, or the few sentences of its alignment, is one small batch, which the
+        indexing session would run on one thread (or split into smaller ones, each reading
+        all the weights again). The vectors are the indexing session's to the last bit."""
+        return self._open_encoder(prepack=True, workers=1)
 
     @cached_property
     def _batch_encoder(self):
