@@ -5,7 +5,7 @@
 After Engine.load, the chat embeds each question and reads the few sentences of its alignment
 on a prepacked session. It used to be the indexing session, which runs many batches at once,
 one thread each (INDEX_WORKERS): a question, one small batch, then ran on one CPU, and the
-alignment's sentences were split into smaller batches, each reading all the weights again.
+alignment's sentences were split into smaller batches, each a pass through the whole model.
 The question session runs its one batch on every CPU. Both give the same vectors to the last
 bit (tests/test_onnx_parity.py); this times them in turns, on the passes askseed really makes
 for a few questions of the seed: the question's, and the alignment's (the sentences askseed

@@ -196,8 +196,8 @@ class MiniLMEmbedder:
         to open than _encoder, and a question in about two thirds of the time (its weights are
         prepacked). Unlike the indexing session, it runs its one batch on every CPU: a
         question, or the few sentences of its alignment, is one small batch, which the
-        indexing session would run on one thread (or split into smaller ones, each reading
-        all the weights again). Its vectors are the indexing session's to the last bit (tested
+        indexing session would run on one thread (or split into smaller ones, each a pass
+        through the whole model). Its vectors are the indexing session's to the last bit (tested
         with two threads: the threads split the work, not the sums)."""
         return self._open_encoder(prepack=True, workers=1)
 
