@@ -9,14 +9,36 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from askseed.query import alignment
 from askseed.store.schema import StoredChunk, chunk_query, decode_chunk
+
+if TYPE_CHECKING:
+    from askseed.query.answer import Answer
 
 REPO = Path(__file__).resolve().parent.parent
 # The benchmark sets live beside the repository and are never copied into it.
 DATA = REPO.parent / "shared" / "eval"
 SCIFACT = DATA / "scifact"
 SEED_QUESTION = "How many lupus patients went into remission?"
+
+
+def ask_reading_alignment(engine, question: str) -> tuple[Answer, list[str]]:
+    """engine.ask(question), and the sentences it read for their alignment with the question
+    (none when its calibrator read none): the model pass the benchmarks time."""
+    read: list[str] = []
+    features = alignment.Aligner.features
+
+    def record(self, sentences):
+        read[:] = sentences
+        return features(self, sentences)
+
+    alignment.Aligner.features = record
+    try:
+        return engine.ask(question), read
+    finally:
+        alignment.Aligner.features = features
 
 
 def run_timed(

@@ -22,11 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SEED_QUESTION  # noqa: E402
+from _common import REPO, SEED_QUESTION, ask_reading_alignment  # noqa: E402
 
 from askseed.config import Settings  # noqa: E402
 from askseed.engine import Engine  # noqa: E402
-from askseed.query import alignment  # noqa: E402
 
 
 def main() -> int:
@@ -36,20 +35,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as index:
         engine = Engine(Settings(seeds=REPO / "seeds", index=Path(index)))
         engine.refresh()
-        reranked: list[list[str]] = []
-        features = alignment.Aligner.features
-
-        def record(self, sentences):
-            reranked.append(list(sentences))
-            return features(self, sentences)
-
-        alignment.Aligner.features = record
-        answer = engine.ask(SEED_QUESTION)
-        alignment.Aligner.features = features
+        answer, read = ask_reading_alignment(engine, SEED_QUESTION)
     model = engine.embedder
     passes = {
         "before: the question and its quote": [SEED_QUESTION, answer.passages[0].quote],
-        f"after: the {len(reranked[0])} sentence(s) askseed reads": reranked[0],
+        f"after: the {len(read)} sentence(s) askseed reads": read,
     }
     times: dict[str, list[float]] = {name: [] for name in passes}
     for _ in range(args.rounds + 1):  # the first round warms up

@@ -24,14 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO  # noqa: E402
+from _common import REPO, ask_reading_alignment  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.config import Settings  # noqa: E402
 from askseed.engine import Engine  # noqa: E402
 from askseed.model.embedder import INDEX_WORKERS, MAX_SEQ_LENGTH  # noqa: E402
 from askseed.model.onnx_runtime import OnnxModel  # noqa: E402
-from askseed.query import alignment  # noqa: E402
 
 # Questions a user might ask of the seed: some settled by the first step (one sentence read),
 # some re-ranked (three).
@@ -48,25 +47,10 @@ QUESTIONS = [
 def passes_askseed_makes() -> tuple[list[tuple[str, list[str]]], Path]:
     """(question, the sentences its alignment read) for each question asked of the seed, and
     the model export the engine used."""
-    read: list[str] = []
-    features = alignment.Aligner.features
-
-    def record(self, sentences):
-        read[:] = sentences
-        return features(self, sentences)
-
-    passes = []
     with tempfile.TemporaryDirectory() as index:
         engine = Engine(Settings(seeds=REPO / "seeds", index=Path(index)))
         engine.refresh()
-        alignment.Aligner.features = record
-        try:
-            for question in QUESTIONS:
-                read.clear()
-                engine.ask(question)
-                passes.append((question, list(read)))
-        finally:
-            alignment.Aligner.features = features
+        passes = [(question, ask_reading_alignment(engine, question)[1]) for question in QUESTIONS]
         return passes, engine.embedder.export_dir
 
 
