@@ -130,7 +130,7 @@ def squad_results(table, engine: Engine, vectors: np.ndarray) -> tuple[list, lis
             if question.statement:
                 continue
             # The question's word pieces, as the pass that embeds it keeps them.
-            (pieces,) = engine.embedder.token_vectors([question.text])
+            (pieces,) = engine.embedder.encode_with_pieces([question.text]).pieces
             aligner = Aligner(question.text, pieces, engine.embedder.token_vectors)
             for results, retrieval in ((new, ASKSEED), (old, SUPPORT_RULE)):
                 answer = find_answer(

@@ -42,18 +42,29 @@ def token_vectors(engine: Engine, texts: list[str], batch: int = 64) -> list[Pie
     return rows
 
 
+def question_pieces(engine: Engine, texts: list[str], batch: int = 64) -> list[Pieces]:
+    """The questions' word pieces as askseed reads them: from the float32 pass that embeds
+    them for the search (Embedder.encode_with_pieces)."""
+    rows: list[Pieces] = []
+    for start in range(0, len(texts), batch):
+        rows += engine.embedder.encode_with_pieces(texts[start : start + batch]).pieces
+    return rows
+
+
 def alignment_columns(table: FeatureTable, engine: Engine) -> np.ndarray:
     """alignment.alignment_features of every row's question and sentence (rows x
     len(ALIGNMENT_FEATURES)), as askseed computes them for the sentences it re-ranks."""
     digest = hashlib.sha256(REPO.joinpath("src/askseed/query/alignment.py").read_bytes())
     digest.update(json.dumps([table.texts, [q.text for q in table.questions]]).encode())
+    # Which copy of the model reads the sentences (the int8 one since the eighth round).
+    digest.update(engine.embedder.int8_dir.name.encode())
     cache = cache_root().parent / "calibrate" / f"alignments-{digest.hexdigest()[:12]}.npy"
     if cache.exists():
         return np.load(cache, allow_pickle=False)
     print(f"token vectors of {len(table.texts)} sentences", file=sys.stderr)
     sentences = token_vectors(engine, table.texts)
     print(f"token vectors of {len(table.questions)} queries", file=sys.stderr)
-    questions = token_vectors(engine, [q.text for q in table.questions])
+    questions = question_pieces(engine, [q.text for q in table.questions])
     kinds = [
         piece_kinds(question.text, pieces.spans)
         for question, pieces in zip(table.questions, questions, strict=True)

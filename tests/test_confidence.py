@@ -566,3 +566,16 @@ def test_real_pieces_come_with_the_question_vector_and_align_a_paraphrase():
     assert near["reverse_alignment"] > far["reverse_alignment"]
     assert near["unmatched"] < far["unmatched"]
     assert near["question_word_alignment"] > 0.0
+    # After load() (the chat, an evaluation), the int8 copy of the model reads the sentences:
+    # close to the float32 pieces, not equal, and the paraphrase still aligns better.
+    embedder.load()
+    (int8_pieces,) = embedder.token_vectors([question])
+    assert int8_pieces.spans == pieces.spans
+    assert not np.array_equal(int8_pieces.vectors, pieces.vectors)
+    assert (int8_pieces.vectors * pieces.vectors).sum(axis=1).min() > 0.97
+    near_int8, far_int8 = (
+        dict(zip(ALIGNMENT_FEATURES, values, strict=True))
+        for values in aligner.features([paraphrase, stray])
+    )
+    assert near_int8["alignment"] == pytest.approx(near["alignment"], abs=0.02)
+    assert near_int8["alignment"] > far_int8["alignment"]

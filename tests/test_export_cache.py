@@ -144,3 +144,53 @@ def test_two_index_folders_share_one_export_and_a_damaged_one_is_rebuilt(
     assert exported == [entry, entry]
     warnings = [line for line in capfd.readouterr().err.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "cached model export is damaged" in warnings[0]
+
+
+@pytest.mark.model
+def test_the_int8_copy_is_made_once_beside_the_export_and_rebuilt_when_damaged(
+    tmp_path, monkeypatch, capfd
+):
+    """The alignment's int8 copy of the model (model/int8_export.py), which long-lived
+    processes read with, is another entry of the same cache: made from the float32 export
+    once, shared by index folders, and made again with a warning when damaged, without
+    exporting (or importing torch) again."""
+    from askseed.model import int8_export
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ASKSEED_CACHE", str(cache))
+    made: list[Path] = []
+    real_quantize = int8_export.quantize_export
+
+    def counting_quantize(source, target):
+        made.append(target)
+        return real_quantize(source, target)
+
+    monkeypatch.setattr(int8_export, "quantize_export", counting_quantize)
+    question = "How many lupus patients went into remission?"
+
+    def ask_in(folder: str) -> str:
+        engine = Engine(Settings(seeds=REPO / "seeds", index=tmp_path / folder))
+        try:
+            engine.refresh()
+            engine.load()  # as the chat does: a one-shot question reads in float32 only
+            return engine.ask(question).passages[0].quote
+        finally:
+            engine.close()
+
+    first, second = ask_in("index-1"), ask_in("index-2")
+    assert "five out of six" in first and first == second
+    [entry] = made
+    assert entry.parent == cache and entry.name.endswith("-int8")
+    assert sorted(path.name for path in cache.glob("onnx-*")) == [
+        entry.name.removesuffix("-int8"),
+        entry.name,
+    ]
+    assert "warning" not in capfd.readouterr().err
+
+    (entry / ONNX_FILE).write_bytes((entry / ONNX_FILE).read_bytes()[:1000])  # truncated
+    exported: list[Path] = []
+    monkeypatch.setattr(onnx_export, "export_onnx", lambda *args: exported.append(args))
+    assert ask_in("index-3") == first
+    assert made == [entry, entry] and not exported
+    warnings = [line for line in capfd.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "cached model export is damaged" in warnings[0]

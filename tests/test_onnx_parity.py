@@ -17,9 +17,9 @@ from askseed.model.onnx_export import (
     TOKENIZER_FILE,
     WEIGHTS_FILE,
     _pooling_mode,
-    _replace_dir,
     export_onnx,
     read_encoder_config,
+    replace_dir,
 )
 from askseed.model.onnx_runtime import OnnxModel, balanced_groups
 
@@ -322,7 +322,7 @@ def test_replace_dir_swaps_whole_folders(tmp_path, target_exists):
     new = tmp_path / "scratch" / "staging"
     new.mkdir(parents=True)
     (new / "new.txt").write_text("new")
-    _replace_dir(new, target)
+    replace_dir(new, target)
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
     assert not new.exists()
 
@@ -390,3 +390,26 @@ def test_the_chats_question_session_reads_as_the_indexing_one_to_the_last_bit(on
         questions.encode_with_pieces(texts[:1]).vectors,
         indexing.encode_with_pieces(texts[:1]).vectors,
     )
+
+
+@pytest.mark.model
+def test_the_int8_copy_reads_word_pieces_close_to_the_float32_model(onnx_dir, tmp_path):
+    """The alignment's sentences are read by an int8 copy of the export (int8_export.py):
+    its MatMuls are quantised, its pieces are the same, their vectors close to float32's."""
+    import onnx
+
+    from askseed.model.int8_export import quantize_export
+
+    int8_dir = quantize_export(onnx_dir, tmp_path / "int8")
+    graph = onnx.load(str(int8_dir / ONNX_FILE), load_external_data=False).graph
+    assert sum(node.op_type == "DynamicQuantizeMatMul" for node in graph.node) == 18
+    assert not list(tmp_path.glob(".int8-*"))  # no scratch left behind
+    texts = [*BATCHING_TEXTS[:5], "Short one.", ""]
+    float32 = OnnxModel(onnx_dir).token_vectors(texts)
+    for prepack in (False, True):
+        int8 = OnnxModel(int8_dir, prepack=prepack).token_vectors(texts)
+        cosines = []
+        for ours, theirs in zip(int8, float32, strict=True):
+            assert ours.spans == theirs.spans
+            cosines += list((ours.vectors * theirs.vectors).sum(axis=1))
+        assert min(cosines) > 0.97 and np.mean(cosines) > 0.985

@@ -66,8 +66,9 @@ class Embedder(Protocol):
 
     def token_vectors(self, texts: list[str]) -> list[Pieces]:
         """Per text, one unit row per word piece, read in the text (no special tokens), with
-        each piece's characters: what query/alignment.py compares a question and its
-        candidate sentences with."""
+        each piece's characters: the candidate sentences query/alignment.py aligns a question
+        with. They may come from a cheaper copy of the model than encode's vectors (MiniLM's
+        int8 copy): they are compared, never stored."""
         ...
 
     def encode_with_pieces(self, texts: list[str]) -> EncodedTexts:
@@ -136,6 +137,9 @@ class WordPieceCounter:
 # Bump when the export itself changes (graph optimisations, pooling code), so old exports
 # are replaced rather than trusted. It names the cache entry, so versions never share one.
 EXPORT_VERSION = "1"
+# Names the int8 copy read for the alignment (int8_export.py) beside EXPORT_VERSION: bump it
+# when the quantisation changes.
+INT8_VERSION = "int8"
 
 
 class MiniLMEmbedder:
@@ -174,6 +178,12 @@ class MiniLMEmbedder:
     def export_dir(self) -> Path:
         return export_path(self._cache or cache_dir(), self.fingerprint, EXPORT_VERSION)
 
+    @property
+    def int8_dir(self) -> Path:
+        return export_path(
+            self._cache or cache_dir(), self.fingerprint, f"{EXPORT_VERSION}-{INT8_VERSION}"
+        )
+
     @cached_property
     def _encoder(self):
         """For questions: quick to open."""
@@ -189,6 +199,30 @@ class MiniLMEmbedder:
     def load(self) -> None:
         self._loaded = True
         self._question_encoder  # noqa: B018 - opened now, not at the first question
+        self._alignment_encoder  # noqa: B018
+
+    @property
+    def _alignments(self):
+        """What reads the alignment's sentences. After load(), the int8 copy of the model
+        (int8_export.py): a third less time a question. Before, the question's own session:
+        a one-shot question would spend more opening a second session (~40 ms, BENCHMARKS.md)
+        than the copy saves it, so it reads them in float32, at cosine 0.99 to the copy."""
+        return self._alignment_encoder if self._loaded else self._questions
+
+    @cached_property
+    def _alignment_encoder(self):
+        return open_cached(
+            self.int8_dir,
+            self._quantize,
+            lambda folder: OnnxModel(folder, max_seq_length=MAX_SEQ_LENGTH, prepack=True),
+        )
+
+    def _quantize(self, target: Path) -> Path:
+        # Once per machine, a few seconds, no torch; its module imports onnx's quantiser.
+        from askseed.model.int8_export import quantize_export
+
+        self._questions  # noqa: B018 - the float32 export it is made from, exported if missing
+        return quantize_export(self.export_dir, target)
 
     @cached_property
     def _question_encoder(self):
@@ -233,7 +267,10 @@ class MiniLMEmbedder:
         return encoder.encode(list(texts), batch_size=self.batch_size)
 
     def token_vectors(self, texts: list[str]) -> list[Pieces]:
-        return self._questions.token_vectors(list(texts))
+        """The alignment's sentences, read by the int8 copy of the model after load(), by the
+        float32 one before (_alignments). A question's own pieces come from
+        encode_with_pieces, in float32."""
+        return self._alignments.token_vectors(list(texts))
 
     def encode_with_pieces(self, texts: list[str]) -> EncodedTexts:
         return self._questions.encode_with_pieces(list(texts))

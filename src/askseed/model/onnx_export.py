@@ -57,7 +57,7 @@ def export_onnx(model_dir: Path, out_dir: Path) -> Path:
         input_names, hidden_size, num_heads = _trace_transformer(model_dir, traced)
         fused = scratch / "fused.onnx"
         _fuse_bert_operators(traced, fused, num_heads=num_heads, hidden_size=hidden_size)
-        _preoptimise(fused, staging / ONNX_FILE)
+        preoptimise(fused, staging / ONNX_FILE)
         shutil.copyfile(model_dir / TOKENIZER_FILE, staging / TOKENIZER_FILE)
         encoder_config["input_names"] = input_names
         encoder_config["embedding_dimension"] = hidden_size
@@ -65,7 +65,7 @@ def export_onnx(model_dir: Path, out_dir: Path) -> Path:
             name: (staging / name).stat().st_size for name in SIZED_FILES
         }
         (staging / ENCODER_CONFIG_FILE).write_text(json.dumps(encoder_config, indent=2) + "\n")
-        _replace_dir(staging, out_dir)
+        replace_dir(staging, out_dir)
     return out_dir
 
 
@@ -187,7 +187,7 @@ def _fuse_bert_operators(source: Path, target: Path, *, num_heads: int, hidden_s
     fused.save_model_to_file(str(target))
 
 
-def _preoptimise(source: Path, target: Path) -> None:
+def preoptimise(source: Path, target: Path) -> None:
     """Let onnxruntime optimise the graph once and save it, weights in a separate file.
 
     Saves ~300 ms per session later. EXTENDED rather than ALL: ALL adds layout changes tied to
@@ -209,7 +209,7 @@ def _preoptimise(source: Path, target: Path) -> None:
     onnxruntime.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
 
 
-def _replace_dir(new: Path, target: Path) -> None:
+def replace_dir(new: Path, target: Path) -> None:
     """Move `new` to `target`, replacing any previous folder there."""
     if not target.exists():
         os.replace(new, target)
