@@ -56,8 +56,10 @@ def alignment_columns(table: FeatureTable, engine: Engine) -> np.ndarray:
     len(ALIGNMENT_FEATURES)), as askseed computes them for the sentences it re-ranks."""
     digest = hashlib.sha256(REPO.joinpath("src/askseed/query/alignment.py").read_bytes())
     digest.update(json.dumps([table.texts, [q.text for q in table.questions]]).encode())
-    # Which copy of the model reads the sentences (the int8 one since the eighth round).
-    digest.update(engine.embedder.int8_dir.name.encode())
+    # Which copy of the model reads the sentences: the float32 one, as a one-shot question
+    # and `askseed eval` read them, or after load() the chat's int8 copy (model/int8_export.py).
+    if engine.embedder.loaded:
+        digest.update(engine.embedder.int8_dir.name.encode())
     cache = cache_root().parent / "calibrate" / f"alignments-{digest.hexdigest()[:12]}.npy"
     if cache.exists():
         return np.load(cache, allow_pickle=False)

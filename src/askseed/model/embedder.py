@@ -196,6 +196,11 @@ class MiniLMEmbedder:
         ~1e-7 (a different matrix kernel), not to the last bit."""
         return self._question_encoder if self._loaded else self._encoder
 
+    @property
+    def loaded(self) -> bool:
+        """Whether load() ran: the chat's sessions (prepacked, and the int8 copy)."""
+        return self._loaded
+
     def load(self) -> None:
         self._loaded = True
         self._question_encoder  # noqa: B018 - opened now, not at the first question
