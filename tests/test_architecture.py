@@ -36,6 +36,8 @@ LAZY_OWN = {
     # The ONNX export runs once per machine and imports torch; its module's own imports
     # (shutil, tempfile) would cost every question ~4 ms.
     ("askseed.model.embedder", "askseed.model.onnx_export"),
+    # The chat's int8 copy is made once per machine, from the export module's helpers.
+    ("askseed.model.embedder", "askseed.model.int8_export"),
 }
 
 
