@@ -398,9 +398,12 @@ def test_the_int8_copy_reads_word_pieces_close_to_the_float32_model(onnx_dir, tm
     its MatMuls are quantised, its pieces are the same, their vectors close to float32's."""
     import onnx
 
+    from askseed.model.embedder import MIN_INT8_AGREEMENT
     from askseed.model.int8_export import quantize_export
 
     int8_dir = quantize_export(onnx_dir, tmp_path / "int8")
+    assert OnnxModel(int8_dir).agreement >= MIN_INT8_AGREEMENT  # checked when made
+    assert OnnxModel(onnx_dir).agreement is None  # an original, not a copy
     graph = onnx.load(str(int8_dir / ONNX_FILE), load_external_data=False).graph
     assert sum(node.op_type == "DynamicQuantizeMatMul" for node in graph.node) == 18
     assert not list(tmp_path.glob(".int8-*"))  # no scratch left behind
@@ -413,3 +416,25 @@ def test_the_int8_copy_reads_word_pieces_close_to_the_float32_model(onnx_dir, tm
             assert ours.spans == theirs.spans
             cosines += list((ours.vectors * theirs.vectors).sum(axis=1))
         assert min(cosines) > 0.97 and np.mean(cosines) > 0.985
+
+
+@pytest.mark.model
+def test_a_copy_reading_far_from_float32_is_not_used(monkeypatch):
+    """Where the int8 kernels read the check texts too far from float32 (a CPU without VNNI
+    may saturate), the chat reads its alignment's sentences in float32 instead."""
+    from askseed.model import embedder as module
+
+    texts = ["Whose cells are altered by the therapy?"]
+    usual = module.MiniLMEmbedder()
+    usual.load()
+    assert not np.array_equal(
+        usual.token_vectors(texts)[0].vectors, usual.encode_with_pieces(texts).pieces[0].vectors
+    )
+    monkeypatch.setattr(module, "MIN_INT8_AGREEMENT", 1.01)
+    strict = module.MiniLMEmbedder()
+    strict.load()
+    np.testing.assert_allclose(
+        strict.token_vectors(texts)[0].vectors,
+        strict.encode_with_pieces(texts).pieces[0].vectors,
+        atol=1e-6,
+    )

@@ -11,7 +11,10 @@ the alignment pass"). The question's vector and every stored vector stay float32
 compares them, and the question's word pieces come from that same float32 pass.
 
 Made from the float32 export in a few seconds, without torch, once per machine, into the same
-cache (export_cache.py), and renamed into place as the export is:
+cache (export_cache.py), and renamed into place as the export is. When it is made it reads a
+few fixed texts beside the float32 model and records how close it came (`agreement`), since
+int8 kernels differ by CPU; the embedder uses it only when that is close enough
+(embedder.MIN_INT8_AGREEMENT).
 
     onnx-<model fingerprint>-v<export version>-<INT8_VERSION>/    the files export_onnx writes
 """
@@ -25,7 +28,27 @@ import tempfile
 from pathlib import Path
 
 from askseed.model.onnx_export import preoptimise, replace_dir
-from askseed.model.onnx_runtime import ENCODER_CONFIG_FILE, ONNX_FILE, SIZED_FILES, TOKENIZER_FILE
+from askseed.model.onnx_runtime import (
+    ENCODER_CONFIG_FILE,
+    ONNX_FILE,
+    SIZED_FILES,
+    TOKENIZER_FILE,
+    OnnxModel,
+)
+
+# What the copy is checked on when it is made: prose, numbers and dates, names, other scripts.
+# The int8 kernels differ by CPU (AVX-512 VNNI, AVX2, ARM), and without VNNI onnxruntime's
+# int8 products can saturate; a copy that reads these far from the float32 model is not used.
+CHECK_TEXTS = [
+    "The single-dose therapy modifies a patient's own immune cells in a laboratory.",
+    "Five out of six patients achieved remission within months of treatment.",
+    "Experts describe the findings as truly groundbreaking, though larger studies are needed.",
+    "Call +44 20 7946 0958 before 09:30 on 2024-03-14; it costs £1,299.99.",
+    "Marie Curie won the Nobel Prize in Physics in 1903 and in Chemistry in 1911.",
+    "Die Therapie könnte das Immunsystem zurücksetzen.",
+    "这种疗法可能为狼疮患者提供治愈方法。",
+    "SELECT name, COUNT(*) FROM users WHERE age > 30 GROUP BY name;",
+]
 
 
 def quantize_export(source: Path, out_dir: Path) -> Path:
@@ -67,8 +90,21 @@ def quantize_export(source: Path, out_dir: Path) -> Path:
         config["file_sizes"] = {name: (staging / name).stat().st_size for name in SIZED_FILES}
         config["quantized"] = "int8 MatMuls, per channel"
         (staging / ENCODER_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+        config["agreement"] = agreement(OnnxModel(staging), OnnxModel(source))
+        (staging / ENCODER_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
         replace_dir(staging, out_dir)
     return out_dir
+
+
+def agreement(copy: OnnxModel, original: OnnxModel) -> float:
+    """The lowest cosine of a word piece of CHECK_TEXTS as `copy` reads it to the same piece
+    as `original` reads it (both unit rows)."""
+    lowest = 1.0
+    for ours, theirs in zip(
+        copy.token_vectors(CHECK_TEXTS), original.token_vectors(CHECK_TEXTS), strict=True
+    ):
+        lowest = min(lowest, float((ours.vectors * theirs.vectors).sum(axis=1).min()))
+    return round(lowest, 4)
 
 
 class _Unless(logging.Filter):

@@ -83,6 +83,9 @@ class OnnxModel:
                 raise BrokenExportError(f"{onnx_dir}: {name} does not have its recorded size")
         self.dim: int = int(config["embedding_dimension"])
         self.normalize: bool = bool(config.get("normalize", True))
+        # A copy of another export (int8_export.py): how closely it reads what the original
+        # reads, as the lowest cosine of a word piece on fixed texts; None for an original.
+        self.agreement: float | None = config.get("agreement")
         self.max_seq_length = max_seq_length
         self.workers = max(1, workers)
 
