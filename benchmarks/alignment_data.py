@@ -59,7 +59,7 @@ def alignment_columns(table: FeatureTable, engine: Engine) -> np.ndarray:
     # Which copy of the model reads the sentences: the float32 one, as a one-shot question
     # and `askseed eval` read them, or after load() the chat's int8 copy (model/int8_export.py).
     if engine.embedder.loaded:
-        digest.update(engine.embedder.int8_dir.name.encode())
+        digest.update(REPO.joinpath("src/askseed/model/int8_export.py").read_bytes())
     cache = cache_root().parent / "calibrate" / f"alignments-{digest.hexdigest()[:12]}.npy"
     if cache.exists():
         return np.load(cache, allow_pickle=False)

@@ -201,8 +201,8 @@ def main() -> int:
             f"average {load_before:.1f} before and {load_after:.1f} after, on "
             f"{os.cpu_count()} CPUs. After load() (the chat, the MCP server) the sentences a "
             "question is aligned with are read by an int8 copy of MiniLM (model/int8_export.py: "
-            "onnxruntime's dynamic quantisation of the 18 MatMuls, per channel; the fused "
-            "attention stays float32); a one-shot question and `askseed eval` read them with "
+            "onnxruntime's dynamic quantisation of the 18 MatMuls and the 6 attention layers' "
+            "projections, per channel); a one-shot question and `askseed eval` read them with "
             "the float32 model, as before. The calibrator is fitted on the float32 reading.",
             "",
             "Held out (squad-a-abstain questions, calibrate.py's 5 folds of whole articles, "

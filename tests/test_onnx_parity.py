@@ -395,7 +395,8 @@ def test_the_chats_question_session_reads_as_the_indexing_one_to_the_last_bit(on
 @pytest.mark.model
 def test_the_int8_copy_reads_word_pieces_close_to_the_float32_model(onnx_dir, tmp_path):
     """The alignment's sentences are read by an int8 copy of the export (int8_export.py):
-    its MatMuls are quantised, its pieces are the same, their vectors close to float32's."""
+    its MatMuls and attention are quantised, its pieces are the same, their vectors close to
+    float32's."""
     import onnx
 
     from askseed.model.embedder import MIN_INT8_AGREEMENT
@@ -406,6 +407,7 @@ def test_the_int8_copy_reads_word_pieces_close_to_the_float32_model(onnx_dir, tm
     assert OnnxModel(onnx_dir).agreement is None  # an original, not a copy
     graph = onnx.load(str(int8_dir / ONNX_FILE), load_external_data=False).graph
     assert sum(node.op_type == "DynamicQuantizeMatMul" for node in graph.node) == 18
+    assert sum(node.op_type == "QAttention" for node in graph.node) == 6
     assert not list(tmp_path.glob(".int8-*"))  # no scratch left behind
     texts = [*BATCHING_TEXTS[:5], "Short one.", ""]
     float32 = OnnxModel(onnx_dir).token_vectors(texts)
@@ -415,7 +417,7 @@ def test_the_int8_copy_reads_word_pieces_close_to_the_float32_model(onnx_dir, tm
         for ours, theirs in zip(int8, float32, strict=True):
             assert ours.spans == theirs.spans
             cosines += list((ours.vectors * theirs.vectors).sum(axis=1))
-        assert min(cosines) > 0.97 and np.mean(cosines) > 0.985
+        assert min(cosines) > MIN_INT8_AGREEMENT and np.mean(cosines) > 0.98
 
 
 @pytest.mark.model
