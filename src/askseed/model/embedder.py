@@ -213,7 +213,7 @@ class MiniLMEmbedder:
     @property
     def _alignments(self):
         """What reads the alignment's sentences. After load(), the int8 copy of the model
-        (int8_export.py): a third less time a question. Before, the question's own session:
+        (int8_export.py): that pass in about half the time. Before, the question's own session:
         a one-shot question would spend more opening a second session (~40 ms, BENCHMARKS.md)
         than the copy saves it, so it reads them in float32, at cosine 0.99 to the copy."""
         return self._alignment_encoder if self._loaded else self._questions
