@@ -12,6 +12,7 @@ import pytest
 from askseed.config import Settings, cache_dir
 from askseed.engine import Engine
 from askseed.model import onnx_export
+from askseed.model.embedder import INT8_VERSION
 from askseed.model.export_cache import export_path, open_cached
 from askseed.model.onnx_runtime import ONNX_FILE, BrokenExportError
 
@@ -180,9 +181,9 @@ def test_the_int8_copy_is_made_once_beside_the_export_and_rebuilt_when_damaged(
     first, second = ask_in("index-1"), ask_in("index-2")
     assert "five out of six" in first and first == second
     [entry] = made
-    assert entry.parent == cache and entry.name.endswith("-int8")
+    assert entry.parent == cache and entry.name.endswith(f"-{INT8_VERSION}")
     assert sorted(path.name for path in cache.glob("onnx-*")) == [
-        entry.name.removesuffix("-int8"),
+        entry.name.removesuffix(f"-{INT8_VERSION}"),
         entry.name,
     ]
     assert "warning" not in capfd.readouterr().err
