@@ -440,3 +440,27 @@ def test_a_copy_reading_far_from_float32_is_not_used(monkeypatch):
         strict.encode_with_pieces(texts).pieces[0].vectors,
         atol=1e-6,
     )
+
+
+@pytest.mark.model
+def test_a_copy_that_cannot_be_made_leaves_the_chat_in_float32(monkeypatch, tmp_path, capfd):
+    """The int8 copy only saves time: if onnxruntime's quantiser fails (a newer release, a
+    full disk), load() still succeeds, with one warning, and the alignment reads in float32."""
+    from askseed.model import embedder as module
+
+    def fail(self, target):
+        raise RuntimeError("quantiser refused the graph\nmore detail")
+
+    monkeypatch.setattr(module.MiniLMEmbedder, "int8_dir", property(lambda self: tmp_path / "c"))
+    monkeypatch.setattr(module.MiniLMEmbedder, "_quantize", fail)
+    texts = ["Whose cells are altered by the therapy?"]
+    embedder = module.MiniLMEmbedder()
+    embedder.load()
+    np.testing.assert_allclose(
+        embedder.token_vectors(texts)[0].vectors,
+        embedder.encode_with_pieces(texts).pieces[0].vectors,
+        atol=1e-6,
+    )
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1
+    assert "could not make the int8 copy of the model (quantiser refused the graph)" in err

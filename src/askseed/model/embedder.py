@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -220,11 +221,23 @@ class MiniLMEmbedder:
 
     @cached_property
     def _alignment_encoder(self):
-        copy = open_cached(
-            self.int8_dir,
-            self._quantize,
-            lambda folder: OnnxModel(folder, max_seq_length=MAX_SEQ_LENGTH, prepack=True),
-        )
+        try:
+            copy = open_cached(
+                self.int8_dir,
+                self._quantize,
+                lambda folder: OnnxModel(folder, max_seq_length=MAX_SEQ_LENGTH, prepack=True),
+            )
+        # The copy only saves time, and its quantiser is the part of onnxruntime most likely
+        # to change under a newer release: whatever stops it, the chat still opens.
+        except Exception as error:  # noqa: BLE001
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            print(
+                f"askseed: warning: could not make the int8 copy of the model ({reason}); "
+                "the chat reads its quotes in float32, a little slower",
+                file=sys.stderr,
+                flush=True,
+            )
+            return self._question_encoder
         # On a CPU whose int8 kernels read far from float32, the chat reads in float32.
         if copy.agreement is None or copy.agreement < MIN_INT8_AGREEMENT:
             return self._question_encoder
