@@ -5,7 +5,7 @@ sentences the calibrator re-ranks, read for their token alignment with the quest
 million chunks that pass is the largest step of a warm question. onnxruntime's dynamic int8
 quantisation of the transformer's weights (its 18 MatMuls and the 6 attention layers' input
 projections, per output channel; the embeddings and layer norms stay float32) runs it in
-about three fifths of the time on a CPU with AVX-512 VNNI, with word-piece vectors at cosine
+a little over half the time on a CPU with AVX-512 VNNI, with word-piece vectors at cosine
 0.99 to the float32 ones, and the calibrator's held-out figures do not move (BENCHMARKS.md,
 "An int8 model for the chat's alignment pass"). The question's vector and every stored vector
 stay float32: the search compares them, and the question's word pieces come from that same
