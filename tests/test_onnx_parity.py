@@ -461,6 +461,8 @@ def test_a_copy_that_cannot_be_made_leaves_the_chat_in_float32(monkeypatch, tmp_
         embedder.encode_with_pieces(texts).pieces[0].vectors,
         atol=1e-6,
     )
-    err = capfd.readouterr().err
-    assert err.count("\n") == 1
-    assert "could not make the int8 copy of the model (quantiser refused the graph)" in err
+    # One line, naming the cause's first line (an export made first may print its own).
+    assert [line for line in capfd.readouterr().err.splitlines() if "int8" in line] == [
+        "askseed: warning: could not make the int8 copy of the model (quantiser refused the "
+        "graph); the chat reads its quotes in float32, a little slower"
+    ]
