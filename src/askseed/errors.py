@@ -32,6 +32,13 @@ class NoDocumentsError(AskseedError):
     """The documents folder holds nothing askseed can read."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of the error's message, or its type's name when it has none: the cause
+    a one-line message quotes."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def is_damage(error: sqlite3.DatabaseError) -> bool:
     """A damaged database, as opposed to a busy, read-only or full one."""
     name = getattr(error, "sqlite_errorname", None) or ""

@@ -18,7 +18,7 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from askseed.config import cache_dir
-from askseed.errors import AskseedError
+from askseed.errors import AskseedError, first_line
 from askseed.model.export_cache import export_path, open_cached
 from askseed.model.onnx_runtime import OnnxModel
 from askseed.model.pieces import EncodedTexts, Pieces
@@ -232,9 +232,9 @@ class MiniLMEmbedder:
         # The copy only saves time, and its quantiser is the part of onnxruntime most likely
         # to change under a newer release: whatever stops it, the chat still opens.
         except Exception as error:  # noqa: BLE001
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
             print(
-                f"askseed: warning: could not make the int8 copy of the model ({reason}); "
+                f"askseed: warning: could not make the int8 copy of the model "
+                f"({first_line(error)}); "
                 "the chat reads its quotes in float32, a little slower",
                 file=sys.stderr,
                 flush=True,

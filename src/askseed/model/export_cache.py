@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from askseed.errors import first_line
 from askseed.model.onnx_runtime import BrokenExportError
 
 Opened = TypeVar("Opened")
@@ -49,9 +50,8 @@ def open_cached(
             return open_export(target)
         except (FileNotFoundError, BrokenExportError) as error:
             if target.exists():
-                reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
                 print(
-                    f"askseed: warning: the cached model export is damaged ({reason}); "
+                    f"askseed: warning: the cached model export is damaged ({first_line(error)}); "
                     "exporting it again",
                     file=sys.stderr,
                     flush=True,

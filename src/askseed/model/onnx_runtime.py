@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from askseed.errors import first_line
 from askseed.model.pieces import EncodedTexts, Pieces, unit_pieces
 from askseed.model.span_pooling import pool_spans
 
@@ -118,7 +119,7 @@ class OnnxModel:
                 str(onnx_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
             )
         except Exception as error:  # onnxruntime's errors share no base class but Exception
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+            first = first_line(error)[:160]
             raise BrokenExportError(f"{onnx_dir}: onnxruntime cannot open it ({first})") from error
         self._input_names = [model_input.name for model_input in self._session.get_inputs()]
 

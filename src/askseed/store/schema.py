@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from askseed.errors import AskseedError, is_damage
+from askseed.errors import AskseedError, first_line, is_damage
 
 # Bump when the tables or the way a row is encoded change; an index of another version is
 # rebuilt by `askseed index`, and refused with the remedy by a question.
@@ -346,9 +346,8 @@ def damaged(directory: Path, error: Exception | str) -> StoreError:
     if isinstance(error, sqlite3.DatabaseError) and not is_damage(error):
         # Locked, read-only, out of space, no permission: rebuilding would not help.
         return StoreError(f"cannot use the index in {directory}: {error}")
-    lines = str(error).strip().splitlines() or [type(error).__name__]
     return StoreError(
-        f"the index in {directory} is damaged ({lines[0][:120]}); "
+        f"the index in {directory} is damaged ({first_line(error)[:120]}); "
         f"run `askseed index --rebuild --index {directory}`"
     )
 
