@@ -420,26 +420,28 @@ def test_the_int8_copy_reads_word_pieces_close_to_the_float32_model(onnx_dir, tm
         assert min(cosines) > MIN_INT8_AGREEMENT and np.mean(cosines) > 0.98
 
 
+ALIGNED = ["Whose cells are altered by the therapy?"]
+
+
+def alignment_and_question_pieces(embedder) -> tuple[np.ndarray, np.ndarray]:
+    """A loaded embedder's reading of ALIGNED as an alignment sentence, and as a question
+    (float32): the same to ~1e-7 when the chat reads its sentences in float32."""
+    embedder.load()
+    return (
+        embedder.token_vectors(ALIGNED)[0].vectors,
+        embedder.encode_with_pieces(ALIGNED).pieces[0].vectors,
+    )
+
+
 @pytest.mark.model
 def test_a_copy_reading_far_from_float32_is_not_used(monkeypatch):
     """Where the int8 kernels read the check texts too far from float32 (a CPU without VNNI
     may saturate), the chat reads its alignment's sentences in float32 instead."""
     from askseed.model import embedder as module
 
-    texts = ["Whose cells are altered by the therapy?"]
-    usual = module.MiniLMEmbedder()
-    usual.load()
-    assert not np.array_equal(
-        usual.token_vectors(texts)[0].vectors, usual.encode_with_pieces(texts).pieces[0].vectors
-    )
+    assert not np.array_equal(*alignment_and_question_pieces(module.MiniLMEmbedder()))
     monkeypatch.setattr(module, "MIN_INT8_AGREEMENT", 1.01)
-    strict = module.MiniLMEmbedder()
-    strict.load()
-    np.testing.assert_allclose(
-        strict.token_vectors(texts)[0].vectors,
-        strict.encode_with_pieces(texts).pieces[0].vectors,
-        atol=1e-6,
-    )
+    np.testing.assert_allclose(*alignment_and_question_pieces(module.MiniLMEmbedder()), atol=1e-6)
 
 
 @pytest.mark.model
@@ -453,14 +455,7 @@ def test_a_copy_that_cannot_be_made_leaves_the_chat_in_float32(monkeypatch, tmp_
 
     monkeypatch.setattr(module.MiniLMEmbedder, "int8_dir", property(lambda self: tmp_path / "c"))
     monkeypatch.setattr(module.MiniLMEmbedder, "_quantize", fail)
-    texts = ["Whose cells are altered by the therapy?"]
-    embedder = module.MiniLMEmbedder()
-    embedder.load()
-    np.testing.assert_allclose(
-        embedder.token_vectors(texts)[0].vectors,
-        embedder.encode_with_pieces(texts).pieces[0].vectors,
-        atol=1e-6,
-    )
+    np.testing.assert_allclose(*alignment_and_question_pieces(module.MiniLMEmbedder()), atol=1e-6)
     # One line, naming the cause's first line (an export made first may print its own).
     assert [line for line in capfd.readouterr().err.splitlines() if "int8" in line] == [
         "askseed: warning: could not make the int8 copy of the model (quantiser refused the "
