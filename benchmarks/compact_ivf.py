@@ -71,15 +71,21 @@ def question_vectors(questions: list[str]) -> np.ndarray:
 def configure(variant: str) -> None:
     """askseed's settings for a variant: "pq32" (32-byte codes), "opq32" (the same after a
     learned rotation, FAISS's 50 rounds of OPQ on the whole sample), "opq32-r10" (10 rounds),
-    "opq32-r10-t16384" (10 rounds on 16,384 of the sample's vectors)."""
+    "opq32-r10-t16384" (10 rounds on 16,384 of the sample's vectors, as shipped); a further
+    "-s1" draws the training sample with another seed, "-n163840" draws that many vectors."""
     approximate.CODE_BYTES = int(variant.split("-")[0].removeprefix("o").removeprefix("pq"))
     approximate.ROTATE = variant.startswith("opq")
+    approximate.TRAIN_SAMPLE, approximate.SAMPLE_SEED = 40 * approximate.NLIST, 0
     approximate.OPQ_ROUNDS, approximate.OPQ_SAMPLE = 50, approximate.TRAIN_SAMPLE  # FAISS's
     for part in variant.split("-")[1:]:
         if part.startswith("r"):
             approximate.OPQ_ROUNDS = int(part[1:])
         if part.startswith("t"):
             approximate.OPQ_SAMPLE = int(part[1:])
+        if part.startswith("s"):
+            approximate.SAMPLE_SEED = int(part[1:])
+        if part.startswith("n"):
+            approximate.TRAIN_SAMPLE = int(part[1:])
 
 
 def link_segments(index: Path, folder: Path, segments: list[Segment]) -> None:
@@ -318,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         default=["opq32"],
         help="pqN: N-byte codes; opqN: rotated first (OPQ); opqN-rR: with R rounds of OPQ",
     )
-    parser.add_argument("--nprobe", type=int, nargs="+", default=[48])
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[64])
     parser.add_argument("--rescore", type=int, nargs="+", default=[approximate.RESCORE])
     parser.add_argument("--before", action="store_true", help="also the index's own IVF")
     parser.add_argument("--assemble", help="a whole index folder of this variant")

@@ -18,7 +18,7 @@ from askseed.config import Settings
 from askseed.engine import Engine
 from askseed.ingest import indexer
 from askseed.ingest.indexer import update_index
-from askseed.store import approximate, segments
+from askseed.store import approximate, probing, segments
 from askseed.store.reader import IndexReader
 from askseed.store.schema import StoreError
 from askseed.store.vectors import Segment, VectorSet, write_flat
@@ -110,7 +110,7 @@ def test_probing_a_few_lists_of_clustered_vectors_keeps_recall(tmp_path, monkeyp
         built[position] = segment._replace(
             approximate=name, approximate_size=size, approximate_sha256=digest
         )
-    nprobe = approximate.nprobe_for(nlist)
+    nprobe = probing.nprobe_for(nlist)
     assert nprobe < nlist / 10
     template = tmp_path / "vectors-1.9.ivf"
     # The codes are rotated first (OPQ); the rotation is the template's alone.
@@ -163,6 +163,36 @@ def test_an_update_keeps_the_approximate_index_consistent(approximate_index):
             assert len({i for i, _ in approx} & {i for i, _ in exact}) >= 9
         [top] = reader.search(embedder.encode(["bakery rye bread sundays"]), 1)
         assert "bakery" in reader.chunks_by_id([top[0][0]])[top[0][0]].text
+
+
+@pytest.mark.parametrize(
+    ("nlist", "probed"),
+    [(1024, 64), (2048, 128), (160, 10), (100, 8), (5, 5), (1, 1)],
+)
+def test_lists_probed(nlist, probed):
+    assert probing.nprobe_for(nlist) == probed
+
+
+def test_an_index_trained_with_another_nprobe_probes_as_many_lists_as_a_new_one(
+    approximate_index, monkeypatch
+):
+    """The lists probed are a search setting: the manifest's approximate_nprobe records the
+    choice when the template was trained, and an older index follows today's choice."""
+    vectors = FakeEmbedder().encode(list(QUERIES))
+    with IndexReader(approximate_index.index) as reader:
+        before = reader.search(vectors, 10, mode="approximate")
+    _set_manifest(approximate_index.index, "approximate_nprobe", "1")
+    probed = []
+    real_probe = probing.probe
+
+    def probe(template, companions, queries, fetch, nprobe=None):
+        probed.append(nprobe or probing.nprobe_for(probing.ivf_of(template).nlist))
+        return real_probe(template, companions, queries, fetch, nprobe)
+
+    monkeypatch.setattr(probing, "probe", probe)
+    with IndexReader(approximate_index.index) as reader:
+        assert reader.search(vectors, 10, mode="approximate") == before
+    assert probed and all(count > 1 for count in probed)
 
 
 def _set_manifest(index, key: str, value: str | None) -> None:

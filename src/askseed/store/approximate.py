@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from askseed.store.probing import nprobe_for
 from askseed.store.vectors import Segment, live_slices, read_mapped, write_index
 
 # Below this many chunks the exact search is fast enough (BENCHMARKS.md, "Approximate search")
@@ -41,12 +42,10 @@ NLIST = 1024
 # FAISS's k-means wants at least 39 points a cluster.
 TRAIN_SAMPLE = 40 * NLIST
 TRAIN_ROUNDS = 10
-# The share of the lists probed, chosen by measurement: 48 of 1,024 gave recall@10 0.98
-# against exact search at a million chunks, where 32 gave 0.956 to 0.973 depending on the
-# questions, too close to the 0.95 asked (BENCHMARKS.md, "Vector segments and approximate
-# search"). With the compact codes 48 still: 32 gave 0.962, 64 no more than 48 (0.971).
-NPROBE_SHARE = 3 / 64
-MIN_NPROBE = 8
+# Which vectors the sample holds: fixed, so that one index gives one template (the sample's
+# draw moves recall by up to 0.02 either way: BENCHMARKS.md, "Lists probed and the template's
+# sample").
+SAMPLE_SEED = 0
 # Bytes of a vector's code (product-quantizer sub-vectors of PQ_BITS each) and how many
 # candidates are scored exactly, chosen by measurement on the 1M-chunk scale index
 # (BENCHMARKS.md, "Compact IVF codes").
@@ -64,10 +63,6 @@ OPQ_SAMPLE = 16_384
 # (format 1: 8-bit scalar codes, each companion with its own quantizer) is searched exactly
 # until `askseed index` rebuilds its IVF.
 FORMAT = "2"
-
-
-def nprobe_for(nlist: int) -> int:
-    return min(nlist, max(MIN_NPROBE, round(nlist * NPROBE_SHARE)))
 
 
 def sub_vectors(dim: int) -> int:
@@ -112,7 +107,7 @@ def _sample(
     import faiss
 
     total = sum(segment.vectors for segment in segments)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(SAMPLE_SEED)
     parts = []
     for segment in segments:
         index = read_mapped(directory / segment.name)

@@ -105,7 +105,6 @@ class IndexReader:
             read_segments(self._conn),
             read_tombstones(self._conn),
             int(self.manifest["dim"]),
-            nprobe=int(self.manifest.get("approximate_nprobe", "1")),
             rescore=approximate.RESCORE,
             template=self.directory / self.manifest["approximate_template"] if usable else None,
             template_size=int(self.manifest["approximate_template_size"]) if usable else None,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from askseed.store import approximate
+from askseed.store import approximate, probing
 from askseed.store.codes import ValueRange
 from askseed.store.vectors import (
     Segment,
@@ -262,7 +262,7 @@ class VectorWriter:
                 "approximate_template": name,
                 "approximate_template_size": str(size),
                 "approximate_template_sha256": digest,
-                "approximate_nprobe": str(approximate.nprobe_for(nlist)),
+                "approximate_nprobe": str(probing.nprobe_for(nlist)),
                 "approximate_format": approximate.FORMAT,
             }
         template = self._with_template()

@@ -248,7 +248,7 @@ class VectorSet:
         segments: list[Segment],
         tombstones: dict[str, np.ndarray],
         dim: int,
-        nprobe: int = 1,
+        nprobe: int | None = None,  # lists probed; None: probing.nprobe_for the template
         rescore: int = 500,  # approximate.RESCORE, which the reader passes
         template: Path | None = None,
         template_size: int | None = None,
