@@ -176,6 +176,35 @@ def test_postings_give_fts5s_exact_top_k(indexed, monkeypatch):
     assert len(uses) == 3 * 150  # every answer came from the postings
 
 
+def test_rare_words_are_scored_from_fts5s_instances_to_the_last_bit(indexed, monkeypatch):
+    """A word below COMMON_DF has no postings: its chunks and counts come from FTS5's own
+    index, and its scores are still FTS5's. A word FTS5 cuts in two ("½", read as "1⁄2") is a
+    phrase, which FTS5 ranks itself. Removed chunks are gone from both."""
+    conn, index = indexed
+    conn.execute("BEGIN")
+    index.add([(2001, "w250 1⁄2 w3"), (2002, "1⁄2 cup, 1⁄2 w299 w1"), (2003, "w299 w299")])
+    conn.execute("COMMIT")
+    conn.execute("BEGIN")
+    index.remove([5, 6, 7])
+    conn.execute("COMMIT")
+    assert rebuild(conn)
+    rare = []
+    real = keyword_topk.PostingsReader._rare
+
+    def counted(self, conn, term, by_chunk):
+        rare.append(term)
+        return real(self, conn, term, by_chunk)
+
+    monkeypatch.setattr(keyword_topk.PostingsReader, "_rare", counted)
+    uses = count_uses(monkeypatch)
+    assert_same_as_plain(index, ["w299", "w250 ½ w3", "w299 w1 w0", "½ cup"])
+    assert {"w299", "w250", "cup"} <= set(rare) and not {"1", "2"} & set(rare)
+    assert len(uses) == 3 * 4  # every answer came from the postings
+    assert {chunk_id for chunk_id, _ in index.search("½", 10)} == {2001, 2002}
+    held = {chunk_id for chunk_id, _ in index.search("w299", 100)}
+    assert {2002, 2003} <= held and not held & {5, 6, 7}
+
+
 @pytest.mark.parametrize("kept_bytes", [0, 20_000, keyword_topk.KEPT_BYTES])
 def test_contributions_kept_across_questions_change_no_score(indexed, kept_bytes):
     """However many words a reader keeps (0: only the last), every top k is FTS5's, in

@@ -10,8 +10,9 @@ its count in the chunk and the chunk's length. So:
   chunk's length in tokens (keyword_postings.py, which also says when they may be used;
   when not, the caller runs the plain query);
 - a question adds up each word's contributions with numpy, with FTS5's own formula and
-  constants in FTS5's order, so the scores are FTS5's to the last bit; a rare word's come
-  from FTS5 itself (it matches few chunks, so FTS5 ranks them cheaply).
+  constants in FTS5's order, so the scores are FTS5's to the last bit; a rare word's chunks
+  and counts come from FTS5's own index (fts5vocab), and a word FTS5 reads as a phrase is
+  ranked by FTS5 itself.
 """
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ def best_k(scores: np.ndarray, k: int, hint: np.ndarray | None = None) -> list[t
         held = held[scores[held] >= kth]
     order = np.lexsort((held, -scores[held]))[:k]
     return [(int(i), float(scores[i])) for i in held[order]]
+
+
+# Every occurrence of every term in the keyword index, one row each, read from FTS5's own
+# index: made per connection, in its temporary schema, so it writes nothing to the index.
+INSTANCES = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_fts_instances"
+    " USING fts5vocab(main, lexical_fts, 'instance')"
+)
 
 
 # What a PostingsReader keeps of the words it has summed, for the next questions: a chat meets
@@ -177,8 +186,11 @@ class PostingsReader:
             if word in found:
                 continue
             postings = stored.get(term) if term is not None else None
-            if postings is None:
-                # FTS5 scores a query of one word as 0.0 + its contribution: that, exactly.
+            if postings is None and term is not None:
+                found[word] = self._rare(conn, term, by_chunk)
+            elif postings is None:
+                # A word FTS5 cuts into several tokens is a phrase: FTS5 scores a query of
+                # one phrase as 0.0 + its contribution, which is this, exactly.
                 rows = conn.execute(
                     "SELECT rowid, rank FROM lexical_fts WHERE lexical_fts MATCH ?",
                     (f'"{word}"',),
@@ -195,6 +207,24 @@ class PostingsReader:
                     found[word] = Contributions(None, dense)
             self._keep(word, found[word])
         return found
+
+    def _rare(self, conn: sqlite3.Connection, term: str, by_chunk: np.ndarray) -> Contributions:
+        """A term too rare to keep postings: the chunks holding it and how often, read from
+        FTS5's own index (fts5vocab), and its terms computed as a common word's are. The
+        scores are FTS5's to the last bit, without FTS5's rank looking up each chunk's
+        length in its own table: 2.5 times faster at a million chunks (BENCHMARKS.md,
+        "Rare words' keyword scores")."""
+        conn.execute(INSTANCES)
+        rows = conn.execute(
+            "SELECT doc, count(*) FROM temp.lexical_fts_instances WHERE term = ? GROUP BY doc",
+            (term,),
+        ).fetchall()
+        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        ids = table[:, 0]
+        weight = idf(self._chunks, len(ids))
+        return Contributions(
+            ids, contributions(weight, table[:, 1].astype(np.float64), by_chunk[ids])
+        )
 
     def _keep(self, word: str, contribution: Contributions) -> None:
         self._kept[word] = contribution
