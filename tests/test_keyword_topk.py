@@ -189,13 +189,13 @@ def test_rare_words_are_scored_from_fts5s_instances_to_the_last_bit(indexed, mon
     conn.execute("COMMIT")
     assert rebuild(conn)
     rare = []
-    real = keyword_topk.PostingsReader._rare
+    real = keyword_topk.rare_postings
 
-    def counted(self, conn, term, by_chunk):
+    def counted(conn, term):
         rare.append(term)
-        return real(self, conn, term, by_chunk)
+        return real(conn, term)
 
-    monkeypatch.setattr(keyword_topk.PostingsReader, "_rare", counted)
+    monkeypatch.setattr(keyword_topk, "rare_postings", counted)
     uses = count_uses(monkeypatch)
     assert_same_as_plain(index, ["w299", "w250 ½ w3", "w299 w1 w0", "½ cup"])
     assert {"w299", "w250", "cup"} <= set(rare) and not {"1", "2"} & set(rare)

@@ -79,6 +79,20 @@ INSTANCES = (
 )
 
 
+def rare_postings(conn: sqlite3.Connection, term: str) -> Postings:
+    """The postings of a term too rare to keep them, read from FTS5's own index (fts5vocab),
+    so that its terms are computed as a common word's are: FTS5's scores to the last bit,
+    without FTS5's rank looking up each chunk's length in its own table, 2.5 times faster at
+    a million chunks (BENCHMARKS.md, "Rare words' keyword scores")."""
+    conn.execute(INSTANCES)
+    rows = conn.execute(
+        "SELECT doc, count(*) FROM temp.lexical_fts_instances WHERE term = ? GROUP BY doc",
+        (term,),
+    ).fetchall()
+    table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return Postings(table[:, 0], table[:, 1].astype(np.float64))
+
+
 # What a PostingsReader keeps of the words it has summed, for the next questions: a chat meets
 # the same common words question after question, and a word's contributions, fixed while
 # the postings stay the same, are a gather and a division over all its chunks.
@@ -186,9 +200,9 @@ class PostingsReader:
             if word in found:
                 continue
             postings = stored.get(term) if term is not None else None
-            if postings is None and term is not None:
-                found[word] = self._rare(conn, term, by_chunk)
-            elif postings is None:
+            if postings is None and term is not None:  # too rare to keep postings
+                postings = rare_postings(conn, term)
+            if postings is None:
                 # A word FTS5 cuts into several tokens is a phrase: FTS5 scores a query of
                 # one phrase as 0.0 + its contribution, which is this, exactly.
                 rows = conn.execute(
@@ -207,24 +221,6 @@ class PostingsReader:
                     found[word] = Contributions(None, dense)
             self._keep(word, found[word])
         return found
-
-    def _rare(self, conn: sqlite3.Connection, term: str, by_chunk: np.ndarray) -> Contributions:
-        """A term too rare to keep postings: the chunks holding it and how often, read from
-        FTS5's own index (fts5vocab), and its terms computed as a common word's are. The
-        scores are FTS5's to the last bit, without FTS5's rank looking up each chunk's
-        length in its own table: 2.5 times faster at a million chunks (BENCHMARKS.md,
-        "Rare words' keyword scores")."""
-        conn.execute(INSTANCES)
-        rows = conn.execute(
-            "SELECT doc, count(*) FROM temp.lexical_fts_instances WHERE term = ? GROUP BY doc",
-            (term,),
-        ).fetchall()
-        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        ids = table[:, 0]
-        weight = idf(self._chunks, len(ids))
-        return Contributions(
-            ids, contributions(weight, table[:, 1].astype(np.float64), by_chunk[ids])
-        )
 
     def _keep(self, word: str, contribution: Contributions) -> None:
         self._kept[word] = contribution
