@@ -12,7 +12,7 @@ import pytest
 from askseed.config import Settings, cache_dir
 from askseed.engine import Engine
 from askseed.model import onnx_export
-from askseed.model.embedder import INT8_VERSION
+from askseed.model.embedder import EXPORT_VERSION, INT8_VERSION
 from askseed.model.export_cache import export_path, open_cached
 from askseed.model.onnx_runtime import ONNX_FILE, BrokenExportError
 
@@ -132,6 +132,9 @@ def test_two_index_folders_share_one_export_and_a_damaged_one_is_rebuilt(
         finally:
             engine.close()
 
+    # An export that askseed's first versions made inside the index folder: deleted.
+    (tmp_path / "index-1" / "onnx-0123-v1").mkdir(parents=True)
+    (tmp_path / "index-1" / "onnx-0123-v1" / ONNX_FILE).write_bytes(b"old")
     first, second = ask_in("index-1"), ask_in("index-2")
     assert "five out of six" in first and first == second
     [entry] = exported
@@ -188,10 +191,19 @@ def test_the_int8_copy_is_made_once_beside_the_export_and_rebuilt_when_damaged(
     ]
     assert "warning" not in capfd.readouterr().err
 
+    # An int8 copy an earlier version made (SUPERSEDED_INT8_VERSIONS), which nothing reads
+    # now: deleted, lock file too, when the current copy is made again.
+    stale = export_path(
+        cache, entry.name.removeprefix("onnx-").split("-v")[0], f"{EXPORT_VERSION}-int8"
+    )
+    stale.mkdir()
+    (stale / ONNX_FILE).write_bytes(b"old")
+    (cache / f".{stale.name}.lock").touch()
     (entry / ONNX_FILE).write_bytes((entry / ONNX_FILE).read_bytes()[:1000])  # truncated
     exported: list[Path] = []
     monkeypatch.setattr(onnx_export, "export_onnx", lambda *args: exported.append(args))
     assert ask_in("index-3") == first
     assert made == [entry, entry] and not exported
+    assert not stale.exists() and not (cache / f".{stale.name}.lock").exists()
     warnings = [line for line in capfd.readouterr().err.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "cached model export is damaged" in warnings[0]

@@ -19,7 +19,7 @@ import numpy as np
 
 from askseed.config import cache_dir
 from askseed.errors import AskseedError, first_line
-from askseed.model.export_cache import export_path, open_cached
+from askseed.model.export_cache import export_path, open_cached, remove_entries
 from askseed.model.onnx_runtime import OnnxModel
 from askseed.model.pieces import EncodedTexts, Pieces
 
@@ -141,6 +141,9 @@ EXPORT_VERSION = "1"
 # Names the int8 copy read for the alignment (int8_export.py) beside EXPORT_VERSION: bump it
 # when the quantisation changes ("int8": the MatMuls only; "int8-2": attention too).
 INT8_VERSION = "int8-2"
+# Earlier int8 copies (about 60 MB each), which no version that reads INT8_VERSION opens:
+# deleted when the current copy is made.
+SUPERSEDED_INT8_VERSIONS = ("int8",)
 # The int8 copy is used when every word piece of its check texts reads at least this close to
 # the float32 model (int8_export.CHECK_TEXTS, read as one batch). On this project's AVX-512
 # VNNI CPU the worst piece reads at 0.9725. Each text read alone: 0.979-0.980 for the German,
@@ -187,8 +190,11 @@ class MiniLMEmbedder:
 
     @property
     def int8_dir(self) -> Path:
+        return self._int8_dir(INT8_VERSION)
+
+    def _int8_dir(self, version: str) -> Path:
         return export_path(
-            self._cache or cache_dir(), self.fingerprint, f"{EXPORT_VERSION}-{INT8_VERSION}"
+            self._cache or cache_dir(), self.fingerprint, f"{EXPORT_VERSION}-{version}"
         )
 
     @cached_property
@@ -250,7 +256,9 @@ class MiniLMEmbedder:
         from askseed.model.int8_export import quantize_export
 
         self._questions  # noqa: B018 - the float32 export it is made from, exported if missing
-        return quantize_export(self.export_dir, target)
+        made = quantize_export(self.export_dir, target)
+        remove_entries([self._int8_dir(version) for version in SUPERSEDED_INT8_VERSIONS])
+        return made
 
     @cached_property
     def _question_encoder(self):

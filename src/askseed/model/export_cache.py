@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,6 +59,15 @@ def open_cached(
                 )
         export(target)
     return open_export(target)
+
+
+def remove_entries(targets: list[Path]) -> None:
+    """Delete cache entries nothing reads any more, with their lock files. A process of an
+    older askseed that still reads one has its files open, which stay readable; when it next
+    needs the entry, it makes it again."""
+    for target in targets:
+        shutil.rmtree(target, ignore_errors=True)
+        (target.parent / f".{target.name}.lock").unlink(missing_ok=True)
 
 
 @contextmanager
