@@ -89,14 +89,32 @@ def test_unanswerable_question_exits_1(docs, capsys):
         (["   "], "question is empty"),
         (["question", "--seeds", "missing-folder"], "missing-folder"),
         (["question", "-k", "0"], "-k"),
-        (["ask"], "usage"),
+        (["ask"], "required: question; see askseed ask --help"),
+        (["question", "-k", "many"], "argument -k: invalid int value: 'many'"),
+        (["question", "--bogus"], "unrecognized arguments: --bogus"),
+        (["index", "--wach"], "unrecognized arguments: --wach; see askseed index --help"),
+        (["eval", "folder", "--system", "best"], "argument --system: invalid choice"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(docs, capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert message in err
-    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.startswith("askseed")
+
+
+def test_a_question_need_not_be_quoted(docs, capsys):
+    """`askseed how high ...` asks what `askseed "how high ..."` asks, options before or after."""
+    run(capsys, "index")
+    quoted = run(capsys, "how high do the lava fountains reach on Io?", "--json")
+    words = run(
+        capsys, "--json", "how", "high", "do", "the", "lava", "fountains", "reach", "on", "Io?"
+    )
+    after = run(
+        capsys, "how", "high", "do", "the", "lava", "fountains", "reach", "on", "Io?", "--json"
+    )
+    assert quoted == words == after
+    assert json.loads(quoted[1])["question"] == "how high do the lava fountains reach on Io?"
 
 
 def test_an_empty_documents_folder_is_a_usage_error(docs, capsys):

@@ -30,7 +30,7 @@ import numpy as np
 from askseed.config import Settings
 from askseed.errors import IndexPathError, UnknownSourceError
 from askseed.ingest.freshness import plan_update
-from askseed.ingest.listing import FORMATS, SourceFile
+from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder
 from askseed.model.embedder import Embedder, MiniLMEmbedder
 from askseed.model.pieces import EncodedTexts
 from askseed.query.alignment import Aligner
@@ -186,6 +186,8 @@ class Engine:
         status = self.status()
         if status.exists and status.fresh:
             return Freshness(refreshed=False)
+        # A folder that cannot be indexed is said before "building it", not after.
+        check_documents_folder(self.settings.seeds)
         if on_notice:
             on_notice(status.update_notice(self.settings.index))
         try:

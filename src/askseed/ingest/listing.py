@@ -71,6 +71,12 @@ def iter_source_files(
 
     Checks the folder now, not at the first next(): a bad folder fails where it is named.
     """
+    return _Walk(check_documents_folder(root), follow_links, on_skip).run()
+
+
+def check_documents_folder(root: Path) -> Path:
+    """The documents folder, resolved; SourcesError saying what to do when it is missing, not
+    a folder or unreadable."""
     root = Path(root).expanduser()
     if not root.exists():
         raise SourcesError(f"documents folder {root} does not exist: create it or pass --seeds DIR")
@@ -83,7 +89,7 @@ def iter_source_files(
         raise SourcesError(
             f"cannot read documents folder {root}: {error.strerror}; check its permissions"
         ) from error
-    return _Walk(real_root, follow_links, on_skip).run()
+    return real_root
 
 
 @dataclass

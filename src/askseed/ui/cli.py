@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from askseed import __version__
 from askseed.config import Settings, load_settings
@@ -32,6 +33,15 @@ EVAL_SYSTEMS = ("askseed", "lexical", "dense", "rrf", "rrf-best-sentence", "supp
 EXIT_ANSWERED, EXIT_NOT_ANSWERED, EXIT_USAGE = 0, 1, 2
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line, as askseed's other errors are: the usage
+    argparse would print above it is one --help away. Its commands' parsers are of this class
+    too (add_subparsers makes them so)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def _add_location_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds", type=Path, help="documents folder (default ./seeds, or ASKSEED_SEEDS)"
@@ -50,7 +60,7 @@ def _add_location_flags(parser: argparse.ArgumentParser) -> None:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or with `only` one command's part of it: building all four
     took several milliseconds of every one-shot question."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="askseed",
         description="Ask questions of a folder of documents; answers are quoted passages.",
         epilog='Run `askseed "your question"` for a one-shot answer, or `askseed` for the chat.',
@@ -59,6 +69,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         *VERSION_FLAGS, action="version", version=f"askseed {__version__}", help="print the version"
     )
     commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat,mcp,eval}")
+    parser.set_defaults(commands=commands.choices)
     for name, add_command in _COMMAND_PARSERS.items():
         if only is None or name == only:
             add_command(commands)
@@ -67,7 +78,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _add_ask(commands) -> None:
     ask = commands.add_parser("ask", help="answer one question and exit (the default command)")
-    ask.add_argument("question", help="the question, in quotes")
+    # Its words, so that `askseed how many patients recovered` asks as the quoted form does.
+    ask.add_argument(
+        "question", nargs="+", help="the question (in quotes, the shell leaves ? * ' alone)"
+    )
     ask.add_argument("-k", type=int, default=None, metavar="N", help="passages to show (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument(
@@ -174,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = with_command(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command's parser, whose --help lists its flags
+            args.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else 0
     try:
@@ -283,7 +299,7 @@ def _watch(engine: Engine) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    question = " ".join(args.question.split())
+    question = " ".join(" ".join(args.question).split())
     if not question:
         raise UsageError('the question is empty: askseed "your question"')
     if settings.top_k < 1:
