@@ -19,6 +19,7 @@ from askseed.ingest.listing import SourceFile
 from askseed.ingest.reading import SkipFile, read_document
 from askseed.ingest.sentences import Sentence, split_sentences
 from askseed.model.embedder import MAX_SEQ_LENGTH, Embedder
+from askseed.model.export_cache import remove_index_folder_exports
 from askseed.reports import IndexReport
 from askseed.store.schema import ChunkRow, FileRecord, SentenceSpan
 from askseed.store.writer import IndexWriter
@@ -159,6 +160,7 @@ def update_index(
         "documents_folder": str(settings.seeds.resolve()),
     }
     with IndexWriter(settings.index, fingerprint, manifest, embedder.dim, rebuild) as writer:
+        remove_index_folder_exports(settings.index)  # under the writer's lock
         if writer.discarded:
             run.warn(
                 f"the index in {settings.index} could not be used ({writer.discarded}); "

@@ -70,6 +70,15 @@ def remove_entries(targets: list[Path]) -> None:
         (target.parent / f".{target.name}.lock").unlink(missing_ok=True)
 
 
+def remove_index_folder_exports(index: Path) -> None:
+    """Delete the exports (about 90 MB each) that askseed's first versions made inside an
+    index folder, `onnx-<fingerprint>-v<version>/`, before there was this cache: nothing reads
+    them now."""
+    for path in Path(index).glob("onnx-*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -77,7 +76,6 @@ class IndexWriter:
         directory.mkdir(parents=True, exist_ok=True)
         self._conn: sqlite3.Connection | None = None
         self._lock = _acquire_lock(directory / LOCK_FILE)
-        _remove_old_exports(directory)
         # Why an unusable index was replaced by a fresh build; None when it was not.
         self.discarded: str | None = None
         try:
@@ -388,15 +386,6 @@ def _discard_index_files(directory: Path) -> None:
         (directory / name).unlink(missing_ok=True)
     for path in directory.glob("vectors-*"):
         path.unlink(missing_ok=True)
-
-
-def _remove_old_exports(directory: Path) -> None:
-    """Delete the model exports (about 90 MB each) that askseed's first versions made inside
-    an index folder, `onnx-<fingerprint>-v<version>/`: the export now lives once per machine
-    in askseed's cache (model/export_cache.py), and nothing reads these."""
-    for path in directory.glob("onnx-*"):
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def _acquire_lock(path: Path) -> int:
