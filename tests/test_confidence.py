@@ -42,6 +42,7 @@ from askseed.query.features import (
     holds_kind,
     is_heading,
     is_question,
+    neighbours,
     question_names,
 )
 from askseed.store.keyword import Bm25Index, Fts5Index
@@ -182,6 +183,26 @@ def test_judge_by_hand():
 )
 def test_folder_margin(cosines, margin):
     assert folder_margin(iter(cosines)) == pytest.approx(margin)
+
+
+@pytest.mark.parametrize(
+    ("passages", "expected"),
+    [
+        ([], []),
+        ([0], [(0.0, 0.0, 0.0, 0.0)]),  # alone in its passage
+        # coverage before, after, then cosine before, after: rows i have coverage i / 10
+        # and cosine i / 100
+        ([0, 0, 0], [(0, 0.1, 0, 0.01), (0.0, 0.2, 0.0, 0.02), (0.1, 0, 0.01, 0)]),
+        # a passage ends where the next begins: neighbours never cross it
+        ([0, 0, 1, 1], [(0, 0.1, 0, 0.01), (0.0, 0, 0.0, 0), (0, 0.3, 0, 0.03), (0.2, 0, 0.02, 0)]),
+    ],
+)
+def test_neighbours(passages, expected):
+    coverages = [i / 10 for i in range(len(passages))]
+    cosines = [i / 100 for i in range(len(passages))]
+    assert neighbours(passages, coverages, cosines) == [
+        pytest.approx(values) for values in expected
+    ]
 
 
 @pytest.mark.parametrize("cosines", [[0.1, 0.9, 0.5], [0.7], [0.3, 0.3, 0.2], [-0.2, 0.0]])

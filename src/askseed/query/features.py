@@ -35,6 +35,12 @@ FEATURES = (
     "heading",  # a short line without a full stop: a title or a heading
     "repeats",  # the sentence only repeats some of the question's words
     "rank",  # log(1 + the passage's retrieval rank, from 0)
+    # The sentences either side of it in its passage (0.0 where there is none): an answer
+    # often follows, or comes before, the sentence that names what the question is about.
+    "coverage_before",  # the coverage of the sentence before it
+    "coverage_after",  # ... after it
+    "cosine_before",  # the cosine of the sentence before it
+    "cosine_after",  # ... after it
 )
 _HEADING, _REPEATS = FEATURES.index("heading"), FEATURES.index("repeats")
 # What it reads of the question and all its candidates together: whether the documents
@@ -278,8 +284,10 @@ def sentence_features(
             )
     local = term_weights(question_terms, [row.terms for row in rows])
     ranked = sorted((row.cosine for row in rows), reverse=True)
+    coverages = [words.share(row.terms) for row in rows]
+    around = neighbours([row.position for row in rows], coverages, [row.cosine for row in rows])
     features = []
-    for row in rows:
+    for row, coverage, beside in zip(rows, coverages, around, strict=True):
         others_best = ranked[1] if row.cosine == ranked[0] else ranked[0]
         if len(ranked) == 1:
             others_best = 0.0
@@ -291,13 +299,14 @@ def sentence_features(
             row.cosine - others_best,
             row.candidate.cosine,
             row.candidate.retrieval_score,
-            words.share(row.terms),
+            coverage,
             local_coverage,
             row.passage_coverage,
             float(type_missing),
             float(is_heading(row.text)),
             float(not adds),
             math.log1p(row.position),
+            *beside,
         )
         features.append(SentenceFeatures(row.position, row.raw_start, row.text, values))
     top_tokens = frozenset().union(*(text_tokens(row.text) for row in rows if row.position == 0))
@@ -309,6 +318,27 @@ def sentence_features(
         folder_margin(chunk_cosines),
     )
     return features, question_features(words, features, top_tokens, pool_tokens) + gaps
+
+
+def neighbours(
+    passages: list[int], coverages: list[float], cosines: list[float]
+) -> list[tuple[float, float, float, float]]:
+    """For each sentence, in the order of the rows: the coverage of the sentence before it
+    and after it in its passage (`passages`: each row's), then their cosines; 0.0 where its
+    passage has none (a sentence met in an earlier passage is not repeated in a later one)."""
+    found = []
+    for at, passage in enumerate(passages):
+        before = at > 0 and passages[at - 1] == passage
+        after = at + 1 < len(passages) and passages[at + 1] == passage
+        found.append(
+            (
+                coverages[at - 1] if before else 0.0,
+                coverages[at + 1] if after else 0.0,
+                cosines[at - 1] if before else 0.0,
+                cosines[at + 1] if after else 0.0,
+            )
+        )
+    return found
 
 
 def folder_margin(chunk_cosines: Iterable[float]) -> float:
