@@ -13,7 +13,7 @@ from askseed.config import Settings, cache_dir
 from askseed.engine import Engine
 from askseed.model import onnx_export
 from askseed.model.embedder import EXPORT_VERSION, INT8_VERSION
-from askseed.model.export_cache import export_path, open_cached
+from askseed.model.export_cache import export_path, open_cached, remove_index_folder_exports
 from askseed.model.onnx_runtime import ONNX_FILE, BrokenExportError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,6 +106,19 @@ def test_processes_starting_together_export_once(tmp_path):
     assert [path.name for path in tmp_path.iterdir() if not path.name.endswith(".lock")] == [
         target.name
     ]
+
+
+def test_old_exports_leave_an_index_folder_but_never_the_cache(tmp_path, monkeypatch):
+    cache, index = tmp_path / "cache", tmp_path / "index"
+    monkeypatch.setenv("ASKSEED_CACHE", str(cache))
+    for folder in (cache, index):
+        (folder / "onnx-0123-v1").mkdir(parents=True)
+        (folder / "onnx-0123-v1" / ONNX_FILE).write_bytes(b"export")
+    (index / "onnx-notes.txt").write_text("a file, not an export")
+    remove_index_folder_exports(index)
+    remove_index_folder_exports(cache)  # `--index` pointed at the cache: nothing goes
+    assert sorted(path.name for path in index.iterdir()) == ["onnx-notes.txt"]
+    assert (cache / "onnx-0123-v1" / ONNX_FILE).exists()
 
 
 @pytest.mark.model

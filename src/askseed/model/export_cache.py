@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from askseed.config import cache_dir
 from askseed.errors import first_line
 from askseed.model.onnx_runtime import BrokenExportError
 
@@ -73,7 +74,9 @@ def remove_entries(targets: list[Path]) -> None:
 def remove_index_folder_exports(index: Path) -> None:
     """Delete the exports (about 90 MB each) that askseed's first versions made inside an
     index folder, `onnx-<fingerprint>-v<version>/`, before there was this cache: nothing reads
-    them now."""
+    them now. An index folder that is the cache itself keeps its entries."""
+    if Path(index).resolve() == cache_dir().resolve():
+        return
     for path in Path(index).glob("onnx-*"):
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
