@@ -186,8 +186,10 @@ class Engine:
         status = self.status()
         if status.exists and status.fresh:
             return Freshness(refreshed=False)
-        # A folder that cannot be indexed is said before "building it", not after.
-        check_documents_folder(self.settings.seeds)
+        # A folder that cannot be indexed is said before "building it", not after (status()
+        # has already listed it when there is an index).
+        if not status.exists:
+            check_documents_folder(self.settings.seeds)
         if on_notice:
             on_notice(status.update_notice(self.settings.index))
         try:
