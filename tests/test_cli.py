@@ -93,6 +93,8 @@ def test_unanswerable_question_exits_1(docs, capsys):
         (["question", "-k", "many"], "argument -k: invalid int value: 'many'"),
         (["question", "--bogus"], "unrecognized arguments: --bogus"),
         (["index", "--wach"], "unrecognized arguments: --wach; see askseed index --help"),
+        (["index", "of", "terms"], 'run askseed ask "index of terms"; see askseed index --help'),
+        (["chat", "about", "it's"], 'to ask it as a question, run askseed ask "chat about it\'s"'),
         (["eval", "folder", "--system", "best"], "argument --system: invalid choice"),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -184,13 +185,30 @@ def only_location_flags(argv: list[str]) -> bool:
     return True  # a flag missing its value goes to the chat's parser, which says so
 
 
+def unrecognized(argv: list[str], extra: list[str]) -> str:
+    """argparse's complaint, with the way out when the words were a question that begins
+    with a command's name (`askseed index of terms`): only `ask` takes such a question."""
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    if argv[0] == "ask" or any(word.startswith("-") for word in argv):
+        return message
+    return f"{message}; to ask it as a question, run askseed ask {shell_quoted(' '.join(argv))}"
+
+
+def shell_quoted(text: str) -> str:
+    """`text` as one shell word, in double quotes when that needs no escape (questions hold
+    apostrophes, which shlex.quote would spell '"'"')."""
+    if any(character in text for character in '"$`\\!'):
+        return shlex.quote(text)
+    return f'"{text}"'
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = with_command(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
     try:
         args, extra = parser.parse_known_args(argv)
         if extra:  # said by the command's parser, whose --help lists its flags
-            args.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+            args.commands[args.command].error(unrecognized(argv, extra))
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else 0
     try:
