@@ -282,6 +282,16 @@ def test_explain_json_returns_the_features_and_the_confidence(docs, capsys):
     assert explain["form"] == "question"
 
 
+def test_a_folder_of_one_sentence_is_answered(docs, capsys):
+    """No other sentence to measure a margin against: the margin is over nothing (0.0)."""
+    (docs / "seeds" / "io.txt").write_text("The ticket price is ten euros.\n", encoding="utf-8")
+    code = cli.main(["What is the ticket price?", "--json", "--explain"])
+    answer = json.loads(capsys.readouterr().out)
+    assert code in (0, 1)
+    assert answer["passages"][0]["quote"] == "The ticket price is ten euros."
+    assert answer["explain"]["sentence_features"]["margin"] == answer["passages"][0]["score"]
+
+
 def test_without_explain_the_json_has_no_explanation(docs, capsys):
     cli.main(["How high do the Io lava fountains reach?", "--json"])
     assert "explain" not in json.loads(capsys.readouterr().out)

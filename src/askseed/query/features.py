@@ -288,9 +288,8 @@ def sentence_features(
     around = neighbours([row.position for row in rows], coverages, [row.cosine for row in rows])
     features = []
     for row, coverage, beside in zip(rows, coverages, around, strict=True):
-        others_best = ranked[1] if row.cosine == ranked[0] else ranked[0]
-        if len(ranked) == 1:
-            others_best = 0.0
+        # The best cosine among the other sentences (none: 0.0, a folder of one sentence).
+        others_best = ranked[0] if row.cosine != ranked[0] else (ranked[1:] or [0.0])[0]
         type_missing = words.kind is not None and not holds_kind(row.text, words.kind, words.tokens)
         adds = bool(row.terms - question_terms) or question_terms <= row.terms
         local_coverage = weighted_share(local, row.terms)
