@@ -195,6 +195,7 @@ def test_passage_rows_are_the_json_answers_rows():
         "start_line": 3,
         "end_line": 4,
         "score": 0.5,
+        "confidence": 0.0,
     }
     assert passage_row(Passage(1, "A b.", "A b.", 0, "a.pdf", 3, 4, 0.5, page=2))["page"] == 2
 
@@ -241,7 +242,10 @@ async def call(server, name: str, **arguments):
         ("get", {"source": "io.txt", "start_line": 2, "end_line": 1}, "before start_line"),
         ("get", {"source": "io.txt", "start_line": 0, "end_line": 1}, "start_line must be at"),
         ("get", {"source": "io.txt", "start_line": 1, "end_line": 1, "page": 0}, "page must"),
-        ("ask", {"question": "Io?", "k": "three"}, "valid integer"),
+        ("ask", {"question": "Io?", "k": "three"}, "^k: input should be a valid integer, "),
+        ("ask", {"question": "Io?", "k": 2.5}, "fractional part, not 2.5$"),
+        ("ask", {"k": 2}, "^question is missing$"),
+        ("ask", {"question": "Io \ud800?"}, "lone surrogate"),
         ("get", {"source": "io.txt", "start_line": 40, "end_line": 41}, "no line 40"),
         ("get", {"source": "io.txt", "start_line": 1, "end_line": 1, "context": 500}, "0 to 200"),
     ],
@@ -253,6 +257,7 @@ async def test_bad_arguments_are_tool_errors(served, name, arguments, message):
     with pytest.raises(ToolError, match=message) as raised:
         await served.call_tool(name, arguments)
     assert not isinstance(raised.value, UnexpectedToolError)  # anticipated, not a crash
+    assert "\n" not in str(raised.value)
 
 
 async def test_tools_answer_read_and_report(served):
@@ -262,6 +267,8 @@ async def test_tools_answer_read_and_report(served):
     answer = await call(served, "ask", question="How often does Io orbit Jupiter?", k=2)
     assert answer["answered"] and answer["index"]["refreshed"]  # the index was built first
     assert answer["passages"][0]["source"] == "io.txt"
+    # As `askseed ask --json` gives them: the answer's confidence is its first passage's.
+    assert answer["confidence"] == answer["passages"][0]["confidence"] > 0
 
     missed = await call(served, "ask", question="zebra mortgage quantum?")
     found = await call(served, "search", query="zebra mortgage quantum?", k=5)
@@ -341,3 +348,15 @@ def test_the_server_loads_ahead_and_leaves_failures_to_the_first_call(fails):
     engine = LoadingEngine(fails)
     load_ahead(engine)  # never raises: it runs on a thread of its own
     assert engine.loads == 1
+
+
+def test_a_missing_documents_folder_stops_the_server_before_it_serves(tmp_path, capsys):
+    from askseed.ui import cli
+
+    code = cli.main(["mcp", "--seeds", str(tmp_path / "missing"), "--index", str(tmp_path / "i")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == [
+        f"askseed: error: documents folder {tmp_path / 'missing'} does not exist: "
+        "create it or pass --seeds DIR"
+    ]

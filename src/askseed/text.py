@@ -94,3 +94,13 @@ def sentence_terms(text: str) -> frozenset[str]:
     """content_terms of a stored sentence, remembered: an evaluation, or a chat, meets the same
     sentences question after question, and stemming them was most of its time."""
     return frozenset(content_terms(text))
+
+
+def is_unicode(text: str) -> bool:
+    """Whether `text` can be written as UTF-8: Python keeps bytes that were not UTF-8 (in a
+    command line's arguments, say) as lone surrogates, which the tokenizer refuses."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -21,6 +21,7 @@ from askseed.engine import Engine
 from askseed.errors import UsageError, user_message
 from askseed.query.retrieve import SYSTEMS
 from askseed.reports import BUSY_NOTICE, count
+from askseed.text import is_unicode
 from askseed.ui.progress import ProgressLine
 from askseed.ui.render import render_answer, render_explanation
 
@@ -320,6 +321,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     question = " ".join(" ".join(args.question).split())
     if not question:
         raise UsageError('the question is empty: askseed "your question"')
+    if not is_unicode(question):
+        raise UsageError("the question holds bytes that are not UTF-8: ask it in UTF-8 text")
     if settings.top_k < 1:
         raise UsageError(f"-k must be at least 1, not {settings.top_k}")
     engine = _make_engine(settings)

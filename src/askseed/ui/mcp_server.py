@@ -21,7 +21,7 @@ from typing import Annotated, NotRequired, TypeVar
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 # pydantic reads a TypedDict's fields for the tools' output schemas only from this one on 3.11
 from typing_extensions import TypedDict
@@ -29,8 +29,10 @@ from typing_extensions import TypedDict
 from askseed import __version__
 from askseed.engine import AskEngine
 from askseed.errors import user_line
+from askseed.ingest.listing import check_documents_folder
 from askseed.query.answer import Passage
 from askseed.reports import BUSY_NOTICE, Freshness
+from askseed.text import is_unicode
 
 MAX_ASK_K = 20
 MAX_SEARCH_K = 50
@@ -51,7 +53,8 @@ class PassageRow(TypedDict):
     source: str  # path relative to the documents folder
     start_line: int
     end_line: int
-    score: float
+    score: float  # the passage's cosine to the question: what retrieval saw, not a probability
+    confidence: float  # estimated probability that `quote` answers the question
     page: NotRequired[int]  # for a PDF: lines count from the top of this page
 
 
@@ -64,6 +67,7 @@ class IndexRow(TypedDict):
 class AskResult(TypedDict):
     question: str
     answered: bool
+    confidence: float  # the first passage's: askseed answers when it reaches its line
     passages: list[PassageRow]
     index: IndexRow
 
@@ -106,6 +110,7 @@ def passage_row(passage: Passage) -> PassageRow:
         start_line=passage.start_line,
         end_line=passage.end_line,
         score=passage.score,
+        confidence=round(passage.confidence, 4),
     )
     if passage.page is not None:
         row["page"] = passage.page
@@ -160,6 +165,7 @@ class AskseedTools:
             return AskResult(
                 question=answer.question,
                 answered=answer.answered,
+                confidence=round(answer.confidence, 4),
                 passages=[passage_row(passage) for passage in answer.passages],
                 index=IndexRow(
                     documents=answer.index.documents,
@@ -246,7 +252,36 @@ def _one_line(text: str, name: str, wanted: str) -> str:
     text = " ".join(text.split())
     if not text:
         raise ToolError(f"the {name} is empty: pass {wanted}")
+    if not is_unicode(text):
+        raise ToolError(f"the {name} holds a lone surrogate (\\ud800 to \\udfff): pass text")
     return text
+
+
+class OneLineServer(MCPServer):
+    """The SDK's server, with an argument of the wrong type said in one line, as askseed's
+    own checks say theirs: the SDK passes pydantic's validation report on, several lines
+    and a link per error."""
+
+    async def call_tool(self, name, arguments, context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as error:
+            if not isinstance(error.__cause__, ValidationError):
+                raise
+            raise ToolError(validation_line(error.__cause__)) from error.__cause__
+
+
+def validation_line(error: ValidationError) -> str:
+    """pydantic's errors as one line: each argument named, with what was wrong with it."""
+    problems = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]) or "arguments"
+        message = problem["msg"][0].lower() + problem["msg"][1:]
+        if problem["type"] == "missing":
+            problems.append(f"{name} is missing")
+        else:
+            problems.append(f"{name}: {message}, not {problem.get('input')!r}")
+    return "; ".join(problems)
 
 
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False, idempotentHint=True)
@@ -256,7 +291,7 @@ def build_server(engine: AskEngine, loaded: bool = True) -> MCPServer:
     """The MCP server over `engine`; `loaded` says whether the engine is loaded already, or
     will be when its index exists (serve's load_ahead)."""
     tools = AskseedTools(engine, loaded)
-    server = MCPServer(
+    server = OneLineServer(
         "askseed",
         title="askseed",
         version=__version__,
@@ -275,9 +310,11 @@ def build_server(engine: AskEngine, loaded: bool = True) -> MCPServer:
 
         Returns `answered` and the passages, best first: each has the passage `text`, the
         sentence that answers best (`quote`), its `source` file, `start_line`/`end_line`,
-        `page` for a PDF, and `score` (cosine similarity, 0 to 1). When the documents do not
-        answer, `answered` is false and at most one passage is returned: the nearest miss,
-        which is not an answer. The index is brought up to date first if the folder changed.
+        `page` for a PDF, `confidence` (the estimated probability that the quote answers
+        the question) and `score` (cosine similarity, 0 to 1: what retrieval saw). The
+        answer's own `confidence` is its first passage's. When the documents do not answer,
+        `answered` is false and at most one passage is returned: the nearest miss, which is
+        not an answer. The index is brought up to date first if the folder changed.
         """
         return tools.ask(question, k)
 
@@ -327,7 +364,10 @@ def build_server(engine: AskEngine, loaded: bool = True) -> MCPServer:
 
 def serve(engine: AskEngine) -> None:
     """Serve on stdin/stdout until the client closes stdin, or Ctrl-C."""
-    status = engine.status()  # a bad --seeds or --index fails here, as one line, before serving
+    # A bad --seeds or --index fails here, as one line, before serving: an agent cannot
+    # pass another folder, and every call would fail.
+    check_documents_folder(engine.settings.seeds)
+    status = engine.status()
     log(f"serving {engine.settings.seeds} over MCP on stdin/stdout, for an MCP client")
     signal.signal(signal.SIGINT, _stop_at_once)
     if status.exists:  # otherwise the first call builds the index
