@@ -87,6 +87,7 @@ def test_unanswerable_question_exits_1(docs, capsys):
     ("argv", "message"),
     [
         (["   "], "question is empty"),
+        (["\udcff\udcfe heron"], "bytes that are not UTF-8"),  # how Python keeps such argv
         (["question", "--seeds", "missing-folder"], "missing-folder"),
         (["question", "-k", "0"], "-k"),
         (["ask"], "required: question; see askseed ask --help"),
@@ -222,3 +223,47 @@ def test_file_urls_name_the_host_and_encode_the_path(tmp_path, name, encoded):
     url = file_url(tmp_path / name)
     assert url == f"file://{socket.gethostname()}{tmp_path.as_posix()}/{encoded}"
     assert hyperlink("shown", url) == f"\x1b]8;;{url}\x1b\\shown\x1b]8;;\x1b\\"
+
+
+def test_an_interrupted_build_says_what_it_kept(docs, capsys, monkeypatch):
+    """A build commits in batches: Ctrl-C says how many files the index kept, not that it
+    is unchanged."""
+    from askseed.ingest import indexer
+
+    for number in range(6):
+        (docs / "seeds" / f"note{number}.txt").write_text(
+            f"Note {number} says the heron colony had {number} nests.\n", encoding="utf-8"
+        )
+    monkeypatch.setattr(indexer, "EMBED_BATCH", 1)
+    monkeypatch.setattr(indexer, "COMMIT_CHUNKS", 1)
+    monkeypatch.setattr(indexer, "SAVE_SHARE", 0)
+    prepare = indexer._prepare_file
+    calls = []
+
+    def interrupted_at_the_fifth(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(indexer, "_prepare_file", interrupted_at_the_fifth)
+    code, out, err = run(capsys, "index")
+    assert code == 130
+    assert err.splitlines()[-1] == (
+        "askseed: interrupted; the index holds 4 files as last committed: "
+        "askseed index brings it up to date"
+    )
+
+
+def test_an_interrupted_first_question_says_nothing_is_indexed(docs, capsys, monkeypatch):
+    from askseed.ingest import indexer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(indexer, "_prepare_file", interrupted)
+    code, out, err = run(capsys, "how high do the lava fountains reach?")
+    assert code == 130
+    assert err.splitlines()[-1] == (
+        "askseed: interrupted; nothing is indexed yet: askseed index builds the index"
+    )

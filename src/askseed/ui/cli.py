@@ -21,6 +21,7 @@ from askseed.engine import Engine
 from askseed.errors import UsageError, user_message
 from askseed.query.retrieve import SYSTEMS
 from askseed.reports import BUSY_NOTICE, count
+from askseed.store.reader import read_catalogue
 from askseed.text import is_unicode
 from askseed.ui.progress import ProgressLine
 from askseed.ui.render import render_answer, render_explanation
@@ -212,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             args.commands[args.command].error(unrecognized(argv, extra))
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else 0
+    settings = None
     try:
         settings = _settings(args) if args.command != "eval" else None
         if args.command == "ask":
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("askseed: interrupted; the index is unchanged", file=sys.stderr)
+        print(f"askseed: interrupted; {what_is_kept(settings)}", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - every failure the user can cause ends here
         return _fail(error)
@@ -251,6 +253,23 @@ def run() -> None:
     except (BrokenPipeError, ValueError):  # the reader went away, or main() closed stderr
         pass
     os._exit(code)
+
+
+def what_is_kept(settings: Settings | None) -> str:
+    """What an interrupted command leaves: a build commits in batches, so an interrupted one
+    keeps the files of the batches it committed (and a question's update likewise)."""
+    if settings is None:
+        return "nothing was written"
+    try:
+        _, files, _ = read_catalogue(settings.index)
+    except Exception:  # noqa: BLE001 - a damaged index is reported by the next command
+        return "run askseed index to check the index"
+    if not files:
+        return "nothing is indexed yet: askseed index builds the index"
+    return (
+        f"the index holds {count(len(files), 'file')} as last committed: "
+        "askseed index brings it up to date"
+    )
 
 
 def _fail(error: Exception) -> int:
@@ -282,7 +301,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         if not args.watch:
             raise
         # Ctrl-C is how a watch ends, even this early.
-        print("askseed: stopped; the index is unchanged", file=sys.stderr)
+        print(f"askseed: stopped; {what_is_kept(settings)}", file=sys.stderr)
         return 0
     print(report.summary(), file=sys.stderr)
     if args.watch:
