@@ -168,6 +168,8 @@ def test_location_flags_alone_open_the_chat(docs, capsys, monkeypatch):
 
     opened = []
     monkeypatch.setattr(AskseedApp, "run", lambda app: opened.append(app.settings))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     code, out, err = run(capsys, "--seeds", "seeds", "--index", "elsewhere")
     assert code == 0, err
     assert [(settings.seeds.name, settings.index.name) for settings in opened] == [
@@ -267,3 +269,12 @@ def test_an_interrupted_first_question_says_nothing_is_indexed(docs, capsys, mon
     assert err.splitlines()[-1] == (
         "askseed: interrupted; nothing is indexed yet: askseed index builds the index"
     )
+
+
+@pytest.mark.parametrize("argv", [[], ["chat"]])
+def test_the_chat_without_a_terminal_points_to_the_one_shot_question(docs, capsys, argv):
+    code, out, err = run(capsys, *argv)  # pytest's stdin and stdout are not terminals
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        'askseed: error: the chat needs a terminal: in a script, ask askseed "question" --json'
+    ]

@@ -407,7 +407,12 @@ def _chat(settings: Settings) -> int:
     from askseed.ui.tui.app import make_app
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    make_app(settings).run()
+    app = make_app(settings)  # a bad --seeds or --index is said first
+    # Without a terminal Textual would draw its screens into a pipe and read piped text as
+    # keystrokes, and wait there: `echo question | askseed` would hang.
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError('the chat needs a terminal: in a script, ask askseed "question" --json')
+    app.run()
     return 0
 
 
