@@ -115,9 +115,18 @@ def test_old_exports_leave_an_index_folder_but_never_the_cache(tmp_path, monkeyp
         (folder / "onnx-0123-v1").mkdir(parents=True)
         (folder / "onnx-0123-v1" / ONNX_FILE).write_bytes(b"export")
     (index / "onnx-notes.txt").write_text("a file, not an export")
+    # `--index` may name a folder of the user's own: their folders stay, whatever their name.
+    for name, files in [("onnx-models", [ONNX_FILE]), ("onnx-0456-v2", [ONNX_FILE, "mine.txt"])]:
+        (index / name).mkdir()
+        for file in files:
+            (index / name / file).write_text("the user's")
     remove_index_folder_exports(index)
     remove_index_folder_exports(cache)  # `--index` pointed at the cache: nothing goes
-    assert sorted(path.name for path in index.iterdir()) == ["onnx-notes.txt"]
+    assert sorted(path.name for path in index.iterdir()) == [
+        "onnx-0456-v2",
+        "onnx-models",
+        "onnx-notes.txt",
+    ]
     assert (cache / "onnx-0123-v1" / ONNX_FILE).exists()
 
 

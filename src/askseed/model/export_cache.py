@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -27,7 +28,13 @@ from typing import TypeVar
 
 from askseed.config import cache_dir
 from askseed.errors import first_line
-from askseed.model.onnx_runtime import BrokenExportError
+from askseed.model.onnx_runtime import (
+    ENCODER_CONFIG_FILE,
+    ONNX_FILE,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    BrokenExportError,
+)
 
 Opened = TypeVar("Opened")
 
@@ -71,14 +78,24 @@ def remove_entries(targets: list[Path]) -> None:
         (target.parent / f".{target.name}.lock").unlink(missing_ok=True)
 
 
+# What askseed's first versions named an export inside an index folder, and all it held.
+OLD_EXPORT_NAME = re.compile(r"onnx-[0-9a-f]+-v[0-9]+")
+EXPORT_FILES = frozenset({ONNX_FILE, WEIGHTS_FILE, TOKENIZER_FILE, ENCODER_CONFIG_FILE})
+
+
 def remove_index_folder_exports(index: Path) -> None:
     """Delete the exports (about 90 MB each) that askseed's first versions made inside an
     index folder, `onnx-<fingerprint>-v<version>/`, before there was this cache: nothing reads
-    them now. An index folder that is the cache itself keeps its entries."""
+    them now. Only a folder of that name holding an export's files and nothing else goes, for
+    `--index` may name a folder of the user's own. An index folder that is the cache itself
+    keeps its entries."""
     if Path(index).resolve() == cache_dir().resolve():
         return
     for path in Path(index).glob("onnx-*"):
-        if path.is_dir():
+        if not (OLD_EXPORT_NAME.fullmatch(path.name) and path.is_dir()):
+            continue
+        names = {child.name for child in path.iterdir()}
+        if ONNX_FILE in names and names <= EXPORT_FILES:
             shutil.rmtree(path, ignore_errors=True)
 
 
