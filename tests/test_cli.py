@@ -278,3 +278,61 @@ def test_the_chat_without_a_terminal_points_to_the_one_shot_question(docs, capsy
     assert err.splitlines() == [
         'askseed: error: the chat needs a terminal: in a script, ask askseed "question" --json'
     ]
+
+
+@pytest.mark.parametrize(
+    ("names", "refused"),
+    [
+        ([], False),
+        ([".gitkeep", ".DS_Store"], False),
+        (["meta.sqlite", "thesis.docx"], False),  # an index: whatever else is there stays
+        (["write.lock", "vectors-1.1.faiss", "vectors-1.1.ivf", "onnx-0a1b-v1"], False),
+        (["thesis.docx"], True),
+        (["sub/"], True),
+        (["meta.sqlite.bak"], True),
+    ],
+)
+def test_an_index_folder_of_other_files_is_refused(tmp_path, names, refused):
+    from askseed.store.schema import ForeignFolderError, check_index_folder
+
+    for name in names:
+        if name.endswith("/"):
+            (tmp_path / name).mkdir()
+        else:
+            (tmp_path / name).write_text("")
+    if refused:
+        with pytest.raises(ForeignFolderError, match="pass --index with a new or empty folder"):
+            check_index_folder(tmp_path)
+    else:
+        check_index_folder(tmp_path)
+
+
+@pytest.mark.parametrize("argv", [["what is Io?"], ["index"], ["mcp"]])
+def test_an_index_folder_of_other_files_is_left_as_it_is(docs, capsys, argv):
+    (docs / "mine").mkdir()
+    (docs / "mine" / "notes.txt").write_text("my notes")
+    code, out, err = run(capsys, *argv, "--index", "mine")
+    assert code == 2
+    assert err.splitlines() == [
+        "askseed: error: the index folder mine holds files that are not askseed's (notes.txt): "
+        "pass --index with a new or empty folder"
+    ]
+    assert [path.name for path in (docs / "mine").iterdir()] == ["notes.txt"]
+
+
+def test_a_missing_documents_folder_makes_no_index_folder(docs, capsys):
+    code, out, err = run(capsys, "index", "--seeds", "nowhere", "--index", "new-index")
+    assert code == 2 and "documents folder nowhere does not exist" in err
+    assert not (docs / "new-index").exists()
+
+
+def test_a_folder_of_unreadable_files_says_so(docs, capsys):
+    (docs / "bad").mkdir()
+    (docs / "bad" / "a.txt").write_bytes(b"\x00\x01")
+    (docs / "bad" / "b.md").write_text("")
+    code, out, err = run(capsys, "index", "--seeds", "bad", "--index", "bad-index")
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        "askseed: error: no readable documents in bad (2 files could not be read, as said "
+        "above): add .docx, .epub, .htm, .html, .md, .pdf, .txt files, or pass --seeds DIR"
+    )

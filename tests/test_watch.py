@@ -112,8 +112,8 @@ class Watcher:
         self.seen.extend(got)
         return got
 
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        self.process.send_signal(signum)
         code = self.process.wait(timeout=30)
         self.drain(0.5)
         return code
@@ -187,6 +187,17 @@ def test_watch_follows_adds_edits_deletes_renames_and_bursts(tmp_path):
     assert code == 0, watcher.seen
     assert any("stopped watching" in line for line in watcher.seen)
     assert not any("Traceback" in line for line in watcher.seen)
+
+
+def test_sigterm_stops_a_watch_as_ctrl_c_does(tmp_path):
+    """How a service manager stops it: the same last line, exit 0, not a silent 143."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Herons nest in colonies.\n")
+    watcher = Watcher(docs, tmp_path / "index")
+    watcher.wait_for("watching .* for changes")
+    assert watcher.stop(signal.SIGTERM) == 0
+    assert watcher.seen[-1].startswith("askseed: stopped watching"), watcher.seen
 
 
 @pytest.mark.model

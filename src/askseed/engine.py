@@ -43,7 +43,7 @@ from askseed.query.features import question_stems
 from askseed.query.retrieve import ASKSEED, Retrieval
 from askseed.reports import Freshness, IndexReport, IndexStatus
 from askseed.store.reader import IndexReader, read_catalogue
-from askseed.store.schema import IndexBusyError
+from askseed.store.schema import IndexBusyError, check_index_folder
 
 # How every question searches the dense vectors, in the chat as in a one-shot process: "auto"
 # uses the approximate index where the index has one, since opening its memory map and
@@ -131,6 +131,7 @@ class Engine:
                 f"the index path {index} is a file, not a folder: pass --index with a folder "
                 "(askseed creates it if it is missing)"
             )
+        check_index_folder(index)
 
     # -- loading --------------------------------------------------------------------------
     @property

@@ -15,12 +15,12 @@ from askseed.ingest import embedding
 from askseed.ingest.chunk import Chunk, line_finder, make_chunks
 from askseed.ingest.dedup import drop_duplicates, sentence_key
 from askseed.ingest.freshness import plan_update
-from askseed.ingest.listing import SourceFile
+from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder
 from askseed.ingest.reading import SkipFile, read_document
 from askseed.ingest.sentences import Sentence, split_sentences
 from askseed.model.embedder import MAX_SEQ_LENGTH, Embedder
 from askseed.model.export_cache import remove_index_folder_exports
-from askseed.reports import IndexReport
+from askseed.reports import IndexReport, count
 from askseed.store.schema import ChunkRow, FileRecord, SentenceSpan
 from askseed.store.writer import IndexWriter
 
@@ -148,6 +148,7 @@ def update_index(
     on_warning: Callable[[str], None] | None = None,
 ) -> IndexReport:
     check_chunk_settings(settings)
+    check_documents_folder(settings.seeds)  # before the index folder is made
     started = time.perf_counter()
     run = _Run(on_warning)
     fingerprint = index_fingerprint(embedder.fingerprint, settings)
@@ -197,9 +198,11 @@ def update_index(
         files = writer.files()
         if not files:
             # Refuse to replace an index with an empty one: nothing indexed is lost.
+            unread = len(writer.skipped())
+            said = f" ({count(unread, 'file')} could not be read, as said above)" if unread else ""
             raise NoDocumentsError(
-                f"no readable documents in {settings.seeds}: add .txt or .md files, "
-                "or pass --seeds DIR"
+                f"no readable documents in {settings.seeds}{said}: add "
+                f"{', '.join(sorted(FORMATS))} files, or pass --seeds DIR"
             )
         writer.commit()
     return IndexReport(

@@ -38,6 +38,7 @@ from askseed.store.schema import (
     FileRecord,
     IndexBusyError,
     SkippedFile,
+    check_index_folder,
     connect,
     damaged,
     encode_chunk,
@@ -73,6 +74,7 @@ class IndexWriter:
         rebuild: bool = False,
     ):
         self.directory = directory
+        check_index_folder(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self._conn: sqlite3.Connection | None = None
         self._lock = _acquire_lock(directory / LOCK_FILE)

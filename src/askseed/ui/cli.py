@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -325,6 +326,8 @@ def _watch(engine: Engine) -> int:
     def updated(update: WatchUpdate) -> None:
         print(f"askseed: {update.summary()}", file=sys.stderr, flush=True)
 
+    # A service manager stops a watch with SIGTERM: it ends as Ctrl-C does, with its line.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         follow_folder(engine, updated, on_warning=warn, on_watching=watching)
     except KeyboardInterrupt:
@@ -334,6 +337,10 @@ def _watch(engine: Engine) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
