@@ -57,7 +57,7 @@ def test_json_answer_follows_the_contract(docs, capsys):
     assert answer["confidence"] == passage["confidence"]
     assert passage["source"] == "io.txt" and passage["start_line"] == 2
     assert passage["quote"] in passage["text"]
-    assert answer["index"] == {"documents": 1, "chunks": 1, "refreshed": True}
+    assert answer["index"] == {"documents": 1, "chunks": 1, "refreshed": True, "stale": False}
     assert "building it" in err
 
 
@@ -336,3 +336,24 @@ def test_a_folder_of_unreadable_files_says_so(docs, capsys):
         "askseed: error: no readable documents in bad (2 files could not be read, as said "
         "above): add .docx, .epub, .htm, .html, .md, .pdf, .txt files, or pass --seeds DIR"
     )
+
+
+def test_an_answer_from_an_index_another_process_is_updating_says_it_is_stale(docs, capsys):
+    import fcntl
+    import os
+
+    run(capsys, "index")
+    (docs / "seeds" / "new.txt").write_text("Europa has an ocean under its ice.\n")
+    lock = os.open(docs / "index" / "write.lock", os.O_RDWR)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another askseed updating the index would
+        code, out, err = run(capsys, "how high do the lava fountains reach on Io?", "--json")
+    finally:
+        os.close(lock)
+    assert json.loads(out)["index"] == {
+        "documents": 1,
+        "chunks": 1,
+        "refreshed": False,
+        "stale": True,
+    }
+    assert "another process is updating the index; answering from the current one" in err

@@ -93,7 +93,10 @@ def percent(probability: float) -> str:
 class IndexInfo:
     documents: int
     chunks: int
-    refreshed: bool
+    refreshed: bool  # this call built or updated the index
+    # The folder had changed, but another process held the index to update it: the answer
+    # comes from the index as last committed.
+    stale: bool = False
 
 
 class Evidence(NamedTuple):

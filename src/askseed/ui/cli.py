@@ -13,6 +13,7 @@ import os
 import shlex
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -354,6 +355,8 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = _make_engine(settings)
     freshness = _ensure_fresh(engine)
     answer = engine.ask(question, refreshed=freshness.refreshed)
+    if freshness.busy:
+        answer = replace(answer, index=replace(answer.index, stale=True))
     if args.json:
         print(json.dumps(answer.to_json(explain=args.explain), ensure_ascii=False))
     else:

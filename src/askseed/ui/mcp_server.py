@@ -61,7 +61,8 @@ class PassageRow(TypedDict):
 class IndexRow(TypedDict):
     documents: int
     chunks: int
-    refreshed: bool
+    refreshed: bool  # this call built or updated the index
+    stale: bool  # the folder changed, but another process is updating the index: as committed
 
 
 class AskResult(TypedDict):
@@ -171,6 +172,7 @@ class AskseedTools:
                     documents=answer.index.documents,
                     chunks=answer.index.chunks,
                     refreshed=answer.index.refreshed,
+                    stale=freshness.busy,
                 ),
             )
 
