@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from askseed.config import Settings
-from askseed.ui import cli
+from askseed.ui import arguments, cli
 
 ARTICLE = (
     "Menu | Home | News | Sport\n"
@@ -160,7 +160,7 @@ def test_env_then_flags_override_defaults(monkeypatch, tmp_path):
     ],
 )
 def test_with_command(argv, expected):
-    assert cli.with_command(argv) == expected
+    assert arguments.with_command(argv) == expected
 
 
 def test_location_flags_alone_open_the_chat(docs, capsys, monkeypatch):
@@ -293,7 +293,7 @@ def test_the_chat_without_a_terminal_points_to_the_one_shot_question(docs, capsy
     ],
 )
 def test_an_index_folder_of_other_files_is_refused(tmp_path, names, refused):
-    from askseed.store.schema import ForeignFolderError, check_index_folder
+    from askseed.store.folder import ForeignFolderError, check_index_folder
 
     for name in names:
         if name.endswith("/"):

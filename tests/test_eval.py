@@ -9,7 +9,7 @@ import pytest
 
 from askseed.eval.runner import file_name, prepare_corpus, run_queries, sample_by_kind
 from askseed.query.answer import Answer, Passage
-from askseed.ui import cli
+from askseed.ui import arguments, cli
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_EVAL = REPO.parent / "shared" / "eval"
@@ -99,8 +99,8 @@ def test_eval_json_has_every_key_and_finds_the_documents(beir, fake_cli, capsys)
 def test_every_system_runs_through_the_same_harness(beir, fake_cli, capsys):
     from askseed.query.retrieve import SYSTEMS
 
-    assert set(SYSTEMS) == set(cli.EVAL_SYSTEMS)
-    for system in cli.EVAL_SYSTEMS:
+    assert set(SYSTEMS) == set(arguments.EVAL_SYSTEMS)
+    for system in arguments.EVAL_SYSTEMS:
         code, out, err = run(capsys, "eval", beir, "--json", "--system", system)
         assert code == 0, err
         assert set(json.loads(out)) == KEYS

@@ -42,8 +42,9 @@ from askseed.query.answer import (
 from askseed.query.features import question_stems
 from askseed.query.retrieve import ASKSEED, Retrieval
 from askseed.reports import Freshness, IndexReport, IndexStatus
+from askseed.store.folder import check_index_folder
 from askseed.store.reader import IndexReader, read_catalogue
-from askseed.store.schema import IndexBusyError, check_index_folder
+from askseed.store.schema import IndexBusyError
 
 # How every question searches the dense vectors, in the chat as in a one-shot process: "auto"
 # uses the approximate index where the index has one, since opening its memory map and

@@ -23,8 +23,6 @@ SQLite is told not to trust functions named in the database's schema.
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,33 +94,6 @@ CREATE TABLE IF NOT EXISTS vector_tombstones (
 
 class StoreError(AskseedError):
     """The index cannot be used as it is; the message names the remedy."""
-
-
-class ForeignFolderError(StoreError):
-    """The index folder holds no index but files of someone else's."""
-
-
-# What askseed keeps in an index folder (and its first versions' exports); hidden files
-# (.gitkeep, .DS_Store) are nobody's documents.
-INDEX_NAMES = re.compile(r"meta\.sqlite(-wal|-shm|-journal)?|write\.lock|vectors-.+|onnx-.+|\..*")
-
-
-def check_index_folder(directory: Path) -> None:
-    """ForeignFolderError when `directory` holds no index but other files: an index would mix
-    with them, and askseed deletes its vector files by name. An empty or missing folder, or
-    an index, passes."""
-    directory = Path(directory)
-    if not directory.is_dir() or (directory / DB_FILE).exists():
-        return
-    foreign = sorted(entry for entry in os.listdir(directory) if not INDEX_NAMES.fullmatch(entry))
-    if foreign:
-        shown = ", ".join(foreign[:3]) + (
-            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        )
-        raise ForeignFolderError(
-            f"the index folder {directory} holds files that are not askseed's ({shown}): "
-            "pass --index with a new or empty folder"
-        )
 
 
 class IndexMissingError(StoreError):

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from askseed.errors import is_damage
+from askseed.errors import first_line, is_damage
+from askseed.store.folder import check_index_folder
 from askseed.store.keyword import Fts5Index, open_keyword_index
 from askseed.store.keyword_postings import refresh_postings
 from askseed.store.schema import (
@@ -38,7 +39,6 @@ from askseed.store.schema import (
     FileRecord,
     IndexBusyError,
     SkippedFile,
-    check_index_folder,
     connect,
     damaged,
     encode_chunk,
@@ -150,7 +150,7 @@ class IndexWriter:
             return old
         except sqlite3.DatabaseError as error:
             if is_damage(error):
-                raise _Unusable(_first_line(error)) from error
+                raise _Unusable(first_line(error)[:160]) from error
             raise damaged(self.directory, error) from error
 
     def _check_vectors(self, old: dict[str, str], dim: int) -> None:
@@ -375,11 +375,6 @@ class IndexWriter:
 
 class _Unusable(Exception):
     """The index cannot be used and may be replaced; str() says why, for the user."""
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0][:160] if lines else type(error).__name__
 
 
 def _discard_index_files(directory: Path) -> None:
