@@ -18,7 +18,9 @@ import numpy as np
 
 from askseed.text import STOPWORDS
 
-MIN_CHUNKS = 200_000  # where ranking every match starts to cost tens of milliseconds
+# Where ranking every match starts to cost tens of milliseconds: about 40 ms a question at
+# 100,000 chunks (BENCHMARKS.md, "Keyword postings from 50,000 chunks").
+MIN_CHUNKS = 50_000
 COMMON_DF = 2_000  # a rarer word is ranked by FTS5: at most this many chunks, ~2 ms
 BLOCK = 1 << 16  # see encode_ids
 REBUILD_SHARE = 0.1  # see _update_postings
