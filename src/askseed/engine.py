@@ -5,9 +5,9 @@ engine.status() -> IndexStatus        # cheap: stat calls only, no model loaded
 engine.ensure_fresh() -> Freshness    # bring a stale or missing index up to date first
 engine.refresh(on_progress=None, rebuild=False) -> IndexReport
 engine.load()                         # slow: the model and the index, ready for questions
-engine.ask(question, k=3, query=None) -> Answer   # `query` overrides what is searched
-engine.search(query, k=10) -> list[Passage]        # ranked passages, never an abstention
-engine.context(source, start_line, end_line, margin=8) -> list[tuple[int, str]]
+engine.ask(question, k=None, query=None) -> Answer   # k: settings.top_k; `query` is searched
+engine.search(query, k=10) -> list[Passage]          # ranked passages, never an abstention
+engine.context(source, start_line, end_line, margin=8, page=None) -> list[tuple[int, str]]
 
 The engine holds the model and one snapshot of the index; the query path itself is in
 query/answer.py, and indexing in ingest/indexer.py.

@@ -1,6 +1,6 @@
 """Turn one file into plain text: one reader per file type.
 
-A reader takes the file's bytes (read once, by sources.read_document, which also hashes them)
+A reader takes the file's bytes (read once, by reading.read_document, which also hashes them)
 and returns a Document, or raises SkipFile with a one-line reason that the user will read. To
 support a new format, write one function and add it to READERS. The readers of richer formats
 live in their own modules: html, pdf, word and epub; decoding holds the rules for bytes to text.

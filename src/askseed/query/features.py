@@ -131,7 +131,8 @@ def is_question(query: str) -> bool:
 
 
 def answer_kind(question: str) -> str | None:
-    """number, date or name when the question asks for one ("how many", "when", "who")."""
+    """date, amount, number or name when the question asks for one ("when", "how much",
+    "how many", "who")."""
     folded = question.casefold()
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(folded):

@@ -144,7 +144,7 @@ def build(
 
 def write_companion(companion, path: Path) -> tuple[int, str]:
     """Write a companion without its coarse quantizer: it is the template's, lent to the
-    companion when read (vectors.attach_quantizer)."""
+    companion when read (probing.attach_quantizer)."""
     import faiss
 
     # Without the template's rotation too: the lists hold codes of rotated vectors, and the

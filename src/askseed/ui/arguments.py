@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from askseed import __version__
+from askseed.query.retrieve import SYSTEMS
 
 COMMANDS = ("ask", "index", "chat", "mcp", "eval")
 HELP_FLAGS = ("-h", "--help")
 VERSION_FLAGS = ("-V", "--version")
 # The flags every command takes: given alone, they open the chat, as no arguments do.
 LOCATION_FLAGS = {"--seeds": True, "--index": True, "--follow-links": False}  # takes a value
-# query.retrieve.SYSTEMS, named here so that building the parser imports nothing heavy
-EVAL_SYSTEMS = ("askseed", "lexical", "dense", "rrf", "rrf-best-sentence", "support-rule")
+EVAL_SYSTEMS = tuple(SYSTEMS)
 EXIT_ANSWERED, EXIT_NOT_ANSWERED, EXIT_USAGE = 0, 1, 2
 
 
@@ -50,7 +50,7 @@ def _add_location_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole command line, or with `only` one command's part of it: building all four
+    """The whole command line, or with `only` one command's part of it: building all five
     took several milliseconds of every one-shot question."""
     parser = Parser(
         prog="askseed",
@@ -60,7 +60,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         *VERSION_FLAGS, action="version", version=f"askseed {__version__}", help="print the version"
     )
-    commands = parser.add_subparsers(dest="command", metavar="{ask,index,chat,mcp,eval}")
+    commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     parser.set_defaults(commands=commands.choices)
     for name, add_command in _COMMAND_PARSERS.items():
         if only is None or name == only:
@@ -134,7 +134,8 @@ def _add_eval(commands) -> None:
         choices=EVAL_SYSTEMS,
         default="askseed",
         help="askseed (default) or a baseline: keywords only, dense only, plain RRF of the two, "
-        "or plain RRF quoting the best sentence of its top 3 passages",
+        "plain RRF quoting the best sentence of its top 3 passages, or askseed deciding by "
+        "its older support rule",
     )
 
 
