@@ -79,6 +79,15 @@ class Passage:
         """The confidence as people read it: "72% confident"."""
         return f"{percent(self.confidence)} confident"
 
+    def to_json(self) -> dict:
+        """The passage as `askseed ask --json` and the MCP server's `ask` give it."""
+        row = asdict(self)
+        row.pop("quote_start")
+        if row["page"] is None:
+            row.pop("page")
+        row["confidence"] = round(row["confidence"], 4)
+        return row
+
 
 def percent(probability: float) -> str:
     """A probability as a whole percentage, never a false "0%" or "100%"."""
@@ -147,19 +156,11 @@ class Answer:
     evidence: Evidence | None = None  # the features behind the decision
 
     def to_json(self, explain: bool = False) -> dict:
-        passages = []
-        for passage in self.passages:
-            row = asdict(passage)
-            row.pop("quote_start")
-            if row["page"] is None:
-                row.pop("page")
-            row["confidence"] = round(row["confidence"], 4)
-            passages.append(row)
         data = {
             "question": self.question,
             "answered": self.answered,
             "confidence": round(self.confidence, 4),
-            "passages": passages,
+            "passages": [passage.to_json() for passage in self.passages],
             "index": asdict(self.index),
         }
         if explain:

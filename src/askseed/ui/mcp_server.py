@@ -103,19 +103,7 @@ class StatusResult(TypedDict):
 
 
 def passage_row(passage: Passage) -> PassageRow:
-    row = PassageRow(
-        rank=passage.rank,
-        text=passage.text,
-        quote=passage.quote,
-        source=passage.source,
-        start_line=passage.start_line,
-        end_line=passage.end_line,
-        score=passage.score,
-        confidence=round(passage.confidence, 4),
-    )
-    if passage.page is not None:
-        row["page"] = passage.page
-    return row
+    return PassageRow(**passage.to_json())  # the row `askseed ask --json` prints
 
 
 def log(message: str) -> None:
