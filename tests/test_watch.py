@@ -125,7 +125,7 @@ def _interruptible() -> None:
 
 def indexed(index: Path) -> dict[str, str]:
     """The index's documents and their digests."""
-    _, files, _ = read_catalogue(index)
+    files = read_catalogue(index).files
     return {rel: record.sha256 for rel, record in files.items()}
 
 

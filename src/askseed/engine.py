@@ -307,7 +307,7 @@ class Engine:
                 f"{source} is not a document of {seeds}: pass a source as passages give it"
             )
         if not path.resolve().is_relative_to(seeds.resolve()):
-            _, files, _ = read_catalogue(self.settings.index)
+            files = read_catalogue(self.settings.index).files
             if source not in files:
                 raise UnknownSourceError(
                     f"{source} links outside the documents folder {seeds}, and the index "

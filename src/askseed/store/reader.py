@@ -13,6 +13,7 @@ import sqlite3
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -270,22 +271,28 @@ class IndexReader:
         self.close()
 
 
-def read_catalogue(
-    directory: Path,
-) -> tuple[dict[str, str], dict[str, FileRecord], dict[str, SkippedFile]]:
+class Catalogue(NamedTuple):
+    """What an index holds, by name, without its vectors: for freshness checks."""
+
+    manifest: dict[str, str]
+    files: dict[str, FileRecord]
+    skipped: dict[str, SkippedFile]
+
+
+def read_catalogue(directory: Path) -> Catalogue:
     """Manifest, files and skipped files, without touching the vectors: for freshness checks."""
     path = directory / DB_FILE
     if not path.exists():
-        return {}, {}, {}
+        return Catalogue({}, {}, {})
     try:
         conn = connect(path)
         try:
             conn.execute("BEGIN")
             manifest = read_manifest(conn)
             if not manifest:
-                return {}, {}, {}
+                return Catalogue({}, {}, {})
             check_version(directory, manifest)
-            return manifest, read_files(conn), read_skipped(conn)
+            return Catalogue(manifest, read_files(conn), read_skipped(conn))
         finally:
             conn.close()
     except (sqlite3.DatabaseError, ValueError) as error:

@@ -89,7 +89,7 @@ def what_is_kept(settings: Settings | None) -> str:
     if settings is None:
         return "nothing was written"
     try:
-        _, files, _ = read_catalogue(settings.index)
+        files = read_catalogue(settings.index).files
     except Exception:  # noqa: BLE001 - a damaged index is reported by the next command
         return "run askseed index to check the index"
     if not files:
