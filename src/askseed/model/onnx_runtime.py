@@ -16,14 +16,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import numpy as np
 
 from askseed.errors import first_line
 from askseed.model.pieces import EncodedTexts, Pieces, unit_pieces
 from askseed.model.span_pooling import pool_spans
-
-if TYPE_CHECKING:
-    import numpy as np
 
 # The folder onnx_export writes. Named here, on the lean side, so that loading it never
 # imports the exporter's own modules.
@@ -131,8 +129,6 @@ class OnnxModel:
         Texts of similar length are batched together (sort_by_length) so that little time is
         spent on padding; the result is in the caller's order either way.
         """
-        import numpy as np
-
         if isinstance(texts, str):
             raise TypeError("encode() takes a list of texts, not a single string")
         if batch_size < 1:
@@ -163,8 +159,6 @@ class OnnxModel:
         """Embed `texts`, and each character span of each text, in one forward pass
         (span_pooling.py). Returns the texts' rows, as encode() would, and per text one unit
         row per span; a span truncated away is embedded alone, in a second small pass."""
-        import numpy as np
-
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         cut: list[tuple[int, int]] = []  # (text, span) pairs to embed alone
         pooled = [np.zeros((len(pairs), self.dim), np.float32) for pairs in spans]
@@ -200,8 +194,6 @@ class OnnxModel:
         """Embed `texts` in one batch, as encode() does, and keep each text's word pieces (no
         [CLS], [SEP] or padding) as unit rows: a question is read once, for its search and
         for its token-level alignment (MaxSim) with the sentences it may be answered by."""
-        import numpy as np
-
         if not texts:
             return EncodedTexts(np.zeros((0, self.dim), dtype=np.float32), [])
         encodings, token_vectors, mask = self._run(list(texts))
@@ -238,8 +230,6 @@ class OnnxModel:
 
     def _run(self, texts: list[str]):
         """The tokenizer's encodings, the transformer's token vectors and the padding mask."""
-        import numpy as np
-
         encodings = self._tokenizer.encode_batch(texts)
         columns = {
             "input_ids": [e.ids for e in encodings],
@@ -253,8 +243,6 @@ class OnnxModel:
     def _pool(self, token_vectors: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean over the masked tokens, as the model's Pooling module does (and its clamps),
         then normalised when the model normalises."""
-        import numpy as np
-
         summed = np.einsum("bsd,bs->bd", token_vectors, mask)
         counts = np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         pooled = summed / counts
