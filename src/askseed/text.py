@@ -11,6 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import snowballstemmer
+
 # Lucene's English stopword list, which Anserini's BM25 baselines use.
 STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their "  # noqa: SIM905
@@ -49,8 +51,6 @@ _WORD = re.compile(r"[^\W_]+")
 @lru_cache(maxsize=1)
 def _stemmer():
     # snowballstemmer runs as pure Python, or through PyStemmer's C code when that is installed.
-    import snowballstemmer
-
     return snowballstemmer.stemmer("porter")
 
 
