@@ -44,8 +44,9 @@ NOT_TOPIC_WORDS = QUESTION_WORDS | frozenset(
     ]
 )
 
-# Letters and digits; FTS5's unicode61 tokenizer splits on the same characters.
-_WORD = re.compile(r"[^\W_]+")
+# Letters and digits; FTS5's unicode61 tokenizer splits on the same characters. The query
+# side cuts questions and sentences into words with it too.
+WORD = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +66,7 @@ def fold(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded words that are not stopwords, unstemmed."""
-    folded = (fold(word) for word in _WORD.findall(text))
+    folded = (fold(word) for word in WORD.findall(text))
     return [word for word in folded if word not in STOPWORDS]
 
 

@@ -16,14 +16,13 @@ calibrator re-ranks are read in one more pass, together (Aligner.features).
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from askseed.model.pieces import Pieces
-from askseed.text import QUESTION_WORDS, content_terms, fold
+from askseed.text import QUESTION_WORDS, WORD, content_terms, fold
 
 # What alignment_features gives, in order (the calibrator's weights are named by these).
 ALIGNMENT_FEATURES = (
@@ -44,8 +43,6 @@ UNMATCHED = 0.5
 
 # Per text, its word pieces as the model reads them (Embedder.token_vectors).
 TokenVectors = Callable[[list[str]], list[Pieces]]
-
-_WORD = re.compile(r"[^\W_]+")
 
 
 class PieceKinds(NamedTuple):
@@ -88,7 +85,7 @@ def alignment_features(
 def piece_kinds(text: str, spans: Sequence[tuple[int, int]]) -> PieceKinds:
     """What each piece (by its character span in `text`) belongs to: a content word, a
     question word, or neither ("many", "the", "?")."""
-    words = [(match.start(), match.end(), match.group()) for match in _WORD.finditer(text)]
+    words = [(match.start(), match.end(), match.group()) for match in WORD.finditer(text)]
     starts = [start for start, _, _ in words]
     content, asked = [], []
     for start, _ in spans:

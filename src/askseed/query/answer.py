@@ -221,10 +221,10 @@ def find_answer(
         [row.candidate for row in open_rows],
     )
     confidences = dict.fromkeys(
-        ((candidates[row.candidate].source, row.raw_start) for row in rows), 0.0
+        (sentence_key(candidates[row.candidate], row.raw_start) for row in rows), 0.0
     )
     for row, row_confidence in zip(open_rows, judgement.confidences, strict=True):
-        confidences[(candidates[row.candidate].source, row.raw_start)] = row_confidence
+        confidences[sentence_key(candidates[row.candidate], row.raw_start)] = row_confidence
     best = _most_confident(open_rows, confidences, candidates)
     best_source = candidates[best.candidate].source if best is not None else ""
     if retrieval.decision == "support" or best is None:
@@ -261,7 +261,7 @@ def find_answer(
                 best.values, question_values, share, asks, judgement.quote, judgement.reranked
             ),
             asks=asks,
-            confidence=confidences[(best_source, best.raw_start)],
+            confidence=confidences[sentence_key(candidates[best.candidate], best.raw_start)],
             line=calibrator.line,
             support=support,
         )
@@ -279,7 +279,7 @@ def _most_confident(
     return max(
         rows,
         key=lambda row: (
-            confidences[(candidates[row.candidate].source, row.raw_start)],
+            confidences[sentence_key(candidates[row.candidate], row.raw_start)],
             -row.candidate,
             -row.raw_start,
         ),

@@ -16,9 +16,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from askseed.query.retrieve import Candidate
-from askseed.query.scoring import term_weights, weighted_share
+from askseed.query.scoring import sentence_key, term_weights, weighted_share
 from askseed.store.reader import IndexReader
-from askseed.text import QUESTION_WORDS, STOPWORDS, content_terms, fold, sentence_terms
+from askseed.text import QUESTION_WORDS, STOPWORDS, WORD, content_terms, fold, sentence_terms
 
 # What the calibrator reads of each sentence, in the order of its weights (calibration.json).
 # "Weight" of a question word: its rarity over the whole index (QuestionWords); "local": its
@@ -109,7 +109,6 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
-_TOKEN = re.compile(r"[^\W_]+")
 _FULL_STOP = re.compile(r"[.!?:;\"”’')\]]\s*$")
 HEADING_WORDS = 14
 
@@ -124,7 +123,7 @@ _AUXILIARIES = frozenset(
 def is_question(query: str) -> bool:
     """A question (it ends with "?" or opens with a question word or an auxiliary verb),
     rather than a statement: a claim to check or a few keywords."""
-    tokens = _TOKEN.findall(query)
+    tokens = WORD.findall(query)
     if query.rstrip().endswith("?"):
         return True
     return bool(tokens) and fold(tokens[0]) in (QUESTION_WORDS | _AUXILIARIES)
@@ -155,7 +154,7 @@ def holds_kind(sentence: str, kind: str, question_tokens: frozenset[str]) -> boo
 @lru_cache(maxsize=100_000)
 def is_heading(sentence: str) -> bool:
     """A title or heading: a short line that does not end like a sentence."""
-    return len(_TOKEN.findall(sentence)) < HEADING_WORDS and not _FULL_STOP.search(sentence)
+    return len(WORD.findall(sentence)) < HEADING_WORDS and not _FULL_STOP.search(sentence)
 
 
 class QuestionWords(NamedTuple):
@@ -185,7 +184,7 @@ def question_words(reader: IndexReader, question: str) -> QuestionWords:
     chunks = max(reader.chunks, 1)
     weights = {stem: math.log((chunks + 1) / (frequencies.get(stem, 0) + 0.5)) for stem in stems}
     absent = frozenset(stem for stem in stems if not frequencies.get(stem, 0))
-    tokens = frozenset(fold(token) for token in _TOKEN.findall(question))
+    tokens = frozenset(fold(token) for token in WORD.findall(question))
     return QuestionWords(weights, absent, answer_kind(question), tokens, question_names(question))
 
 
@@ -198,7 +197,7 @@ def question_names(question: str) -> frozenset[str]:
     """The question's names and numbers, folded: capitalised words after the first, and any
     word with a digit, leaving out question words and stopwords."""
     found = set()
-    for index, token in enumerate(_TOKEN.findall(question)):
+    for index, token in enumerate(WORD.findall(question)):
         folded = fold(token)
         if folded in STOPWORDS or folded in QUESTION_WORDS:
             continue
@@ -209,7 +208,7 @@ def question_names(question: str) -> frozenset[str]:
 
 @lru_cache(maxsize=100_000)
 def text_tokens(text: str) -> frozenset[str]:
-    return frozenset(fold(token) for token in _TOKEN.findall(text))
+    return frozenset(fold(token) for token in WORD.findall(text))
 
 
 class SentenceFeatures(NamedTuple):
@@ -260,13 +259,12 @@ def sentence_features(
     seen: set[tuple[str, int]] = set()
     question_terms = set(words.weights)
     for position, candidate in enumerate(candidates[:pool]):
-        vectors = candidate.chunk.sentence_vectors
-        cosines = vectors @ query_vector.reshape(-1) if vectors is not None else None
+        cosines = candidate.sentence_cosines(query_vector)
         texts = [candidate.sentence_text(span) for span in candidate.sentences]
         passage_terms = frozenset().union(*(sentence_terms(text) for text in texts))
         passage_coverage = words.share(passage_terms)
         for index, span in enumerate(candidate.sentences):
-            key = (candidate.source, span.raw_start)
+            key = sentence_key(candidate, span.raw_start)
             if key in seen:
                 continue
             seen.add(key)

@@ -158,6 +158,11 @@ class Candidate:
     def sentence_text(self, span: SentenceSpan) -> str:
         return self.chunk.sentence_text(span)
 
+    def sentence_cosines(self, query_vector: np.ndarray) -> np.ndarray | None:
+        """The query's cosine to each of the chunk's sentences; None without their vectors."""
+        vectors = self.chunk.sentence_vectors
+        return vectors @ query_vector.reshape(-1) if vectors is not None else None
+
 
 def load_candidates(
     reader: IndexReader, ranked: list[tuple[int, float]], cosines: dict[int, float]

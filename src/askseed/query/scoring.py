@@ -64,8 +64,7 @@ def score_sentences(
     cosine_of: dict[SentenceKey, float] = {}
     pooled: list[frozenset[str]] = []
     for position, candidate in enumerate(candidates):
-        vectors = candidate.chunk.sentence_vectors
-        cosines = vectors @ query_vector.reshape(-1) if vectors is not None else None
+        cosines = candidate.sentence_cosines(query_vector)
         for index, span in enumerate(candidate.sentences):
             key = sentence_key(candidate, span.raw_start)
             if key in terms_of:
