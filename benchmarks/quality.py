@@ -36,8 +36,9 @@ from record import record_section  # noqa: E402
 
 from askseed.config import load_settings
 from askseed.engine import Engine
-from askseed.eval.runner import EvalReport, QueryProgress, prepare_corpus, run_queries
+from askseed.eval.runner import EvalReport, prepare_corpus, run_queries
 from askseed.query.retrieve import ASKSEED, SYSTEMS
+from askseed.ui.progress import QueryProgress
 
 ASKSEED_SCRIPT = Path(sys.executable).with_name("askseed")
 DISPLAY_NAMES = {name: retrieval.name for name, retrieval in SYSTEMS.items()}

@@ -305,24 +305,3 @@ def document_ranking(passages, doc_ids: dict[str, str]) -> list[str]:
             if len(ranking) == RANKED_DOCUMENTS:
                 break
     return ranking
-
-
-class QueryProgress:
-    """`evaluating 120/300 queries` redrawn on a terminal, a line every 10% elsewhere."""
-
-    def __init__(self, stream, label: str = "evaluating"):
-        self.stream = stream
-        self.label = label
-        self.is_terminal = stream.isatty()
-        self._last_tenth = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.is_terminal:
-            end = "\n" if done == total else ""
-            self.stream.write(f"\r{self.label} {done}/{total} queries{end}")
-            self.stream.flush()
-            return
-        tenth = 10 * done // max(total, 1)
-        if tenth > self._last_tenth:
-            self._last_tenth = tenth
-            print(f"{self.label} {done}/{total} queries", file=self.stream, flush=True)

@@ -28,7 +28,7 @@ from askseed.ui.arguments import (
     unrecognized,
     with_command,
 )
-from askseed.ui.progress import ProgressLine
+from askseed.ui.progress import ProgressLine, QueryProgress
 from askseed.ui.render import render_answer, render_explanation
 
 
@@ -211,7 +211,7 @@ def _ensure_fresh(engine: Engine):
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from askseed.eval.runner import QueryProgress, prepare_corpus, run_queries  # see _watch
+    from askseed.eval.runner import prepare_corpus, run_queries  # see _watch
 
     if args.max_queries is not None and args.max_queries < 1:
         raise UsageError(f"--max-queries must be at least 1, not {args.max_queries}")

@@ -1,4 +1,5 @@
-"""A one-line progress bar on stderr, shown only on a terminal and only for long runs."""
+"""Progress on stderr: a bar for indexing, shown only on a terminal and only for long runs, and
+the evaluation's count of queries."""
 
 from __future__ import annotations
 
@@ -40,3 +41,24 @@ class ProgressLine:
 
     def __exit__(self, *exc_info) -> None:
         self._clear()
+
+
+class QueryProgress:
+    """`evaluating 120/300 queries` redrawn on a terminal, a line every 10% elsewhere."""
+
+    def __init__(self, stream, label: str = "evaluating"):
+        self.stream = stream
+        self.label = label
+        self.is_terminal = stream.isatty()
+        self._last_tenth = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.is_terminal:
+            end = "\n" if done == total else ""
+            self.stream.write(f"\r{self.label} {done}/{total} queries{end}")
+            self.stream.flush()
+            return
+        tenth = 10 * done // max(total, 1)
+        if tenth > self._last_tenth:
+            self._last_tenth = tenth
+            print(f"{self.label} {done}/{total} queries", file=self.stream, flush=True)
