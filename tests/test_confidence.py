@@ -610,3 +610,28 @@ def test_real_pieces_come_with_the_question_vector_and_align_a_paraphrase():
     )
     assert near_int8["alignment"] == pytest.approx(near["alignment"], abs=0.02)
     assert near_int8["alignment"] > far_int8["alignment"]
+
+
+def test_a_quote_from_a_later_passage_is_promoted_with_its_confidence(docs, capsys, monkeypatch):
+    """The most confident sentence may sit in the third passage retrieved: that passage goes
+    first, and the answer's confidence and explanation are that sentence's (the rows keep
+    pointing into the candidates as retrieved, not as promoted)."""
+    for number, moon in enumerate(("Europa", "Ganymede", "Callisto")):
+        (docs / "seeds" / f"moon{number}.txt").write_text(
+            f"{moon} orbits Jupiter. {moon} has ice and rock.\n", encoding="utf-8"
+        )
+    most_confident = answer_module._most_confident
+
+    def from_the_last_passage(rows, confidences, candidates):
+        last = max(row.candidate for row in rows)
+        return most_confident(
+            [row for row in rows if row.candidate == last], confidences, candidates
+        )
+
+    monkeypatch.setattr(answer_module, "_most_confident", from_the_last_passage)
+    cli.main(["Which moon orbits Jupiter?", "--json", "--explain", "-k", "5"])
+    answer = json.loads(capsys.readouterr().out)
+    first = answer["passages"][0]
+    assert answer["explain"]["quote"] == first["quote"]
+    assert answer["explain"]["source"] == first["source"]
+    assert answer["explain"]["confidence"] == answer["confidence"] == first["confidence"]

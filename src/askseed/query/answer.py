@@ -226,16 +226,18 @@ def find_answer(
     for row, row_confidence in zip(open_rows, judgement.confidences, strict=True):
         confidences[sentence_key(candidates[row.candidate], row.raw_start)] = row_confidence
     best = _most_confident(open_rows, confidences, candidates)
-    best_source = candidates[best.candidate].source if best is not None else ""
+    best_key = (
+        sentence_key(candidates[best.candidate], best.raw_start) if best is not None else ("", 0)
+    )
+    # The passages' order: rows keep indexing `candidates`, so the promoted list is another.
     if retrieval.decision == "support" or best is None:
-        candidates = promote_answer(
+        ordered = promote_answer(
             candidates, sentence_scores, retrieval.answer_pool, retrieval.answer_prior
         )
-        passages = pick_passages(candidates, sentence_scores, k, confidences, by_confidence=False)
+        passages = pick_passages(ordered, sentence_scores, k, confidences, by_confidence=False)
     else:
-        if retrieval.answer_pool > 0:
-            candidates = _promote(candidates, best.candidate)
-        passages = pick_passages(candidates, sentence_scores, k, confidences)
+        ordered = _promote(candidates, best.candidate) if retrieval.answer_pool > 0 else candidates
+        passages = pick_passages(ordered, sentence_scores, k, confidences)
     confidence = passages[0].confidence if passages else 0.0
     if retrieval.decision == "support":
         answered = bool(passages) and support >= ANSWER_THRESHOLD
@@ -248,7 +250,7 @@ def find_answer(
         share = max(judgement.shares)
         evidence = Evidence(
             quote=best.text,
-            source=best_source,
+            source=best_key[0],
             sentence_features=best.as_dict(),
             question_features=question_dict(question_values),
             quote_features={
@@ -261,7 +263,7 @@ def find_answer(
                 best.values, question_values, share, asks, judgement.quote, judgement.reranked
             ),
             asks=asks,
-            confidence=confidences[sentence_key(candidates[best.candidate], best.raw_start)],
+            confidence=confidences[best_key],
             line=calibrator.line,
             support=support,
         )
