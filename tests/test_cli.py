@@ -286,10 +286,11 @@ def test_the_chat_without_a_terminal_points_to_the_one_shot_question(docs, capsy
         ([], False),
         ([".gitkeep", ".DS_Store"], False),
         (["meta.sqlite", "thesis.docx"], False),  # an index: whatever else is there stays
-        (["write.lock", "vectors-1.1.faiss", "vectors-1.1.ivf", "onnx-0a1b-v1"], False),
+        (["write.lock", "vectors-1.1.faiss", "vectors-2.3.ivf.tmp", "onnx-0a1b-v1"], False),
         (["thesis.docx"], True),
         (["sub/"], True),
         (["meta.sqlite.bak"], True),
+        (["vectors-2024.csv"], True),  # askseed would delete it as one of its vector files
     ],
 )
 def test_an_index_folder_of_other_files_is_refused(tmp_path, names, refused):

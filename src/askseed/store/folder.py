@@ -19,7 +19,10 @@ class ForeignFolderError(StoreError):
 
 # What askseed keeps in an index folder (and its first versions' exports); hidden files
 # (.gitkeep, .DS_Store) are nobody's documents.
-INDEX_NAMES = re.compile(r"meta\.sqlite(-wal|-shm|-journal)?|write\.lock|vectors-.+|onnx-.+|\..*")
+INDEX_NAMES = re.compile(
+    r"meta\.sqlite(-wal|-shm|-journal)?|write\.lock|vectors-\d+\.\d+\.(faiss|ivf)(\.tmp)?"
+    r"|onnx-[0-9a-f]+-v\d+|\..*"
+)
 
 
 def check_index_folder(directory: Path) -> None:
