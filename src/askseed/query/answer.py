@@ -8,7 +8,7 @@ passages to show, and decide whether the documents answer at all.
 from __future__ import annotations
 
 import bisect
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -154,6 +154,10 @@ class Answer:
     support: float = 0.0  # scoring.answer_support: the older rule's figure
     confidence: float = 0.0  # of the first passage's quote; answered iff at or above the line
     evidence: Evidence | None = None  # the features behind the decision
+
+    def from_stale_index(self) -> Answer:
+        """This answer, marked as read from an index another process was updating."""
+        return replace(self, index=replace(self.index, stale=True))
 
     def to_json(self, explain: bool = False) -> dict:
         data = {

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import sys
-from dataclasses import replace
 
 from askseed.config import Settings, load_settings
 from askseed.engine import Engine
@@ -182,7 +181,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     freshness = _ensure_fresh(engine)
     answer = engine.ask(question, refreshed=freshness.refreshed)
     if freshness.busy:
-        answer = replace(answer, index=replace(answer.index, stale=True))
+        answer = answer.from_stale_index()
     if args.json:
         print(json.dumps(answer.to_json(explain=args.explain), ensure_ascii=False))
     else:

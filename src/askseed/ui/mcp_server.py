@@ -151,18 +151,9 @@ class AskseedTools:
         def work() -> AskResult:
             freshness = self._ensure_fresh()
             answer = self.engine.ask(question, k=k, refreshed=freshness.refreshed)
-            return AskResult(
-                question=answer.question,
-                answered=answer.answered,
-                confidence=round(answer.confidence, 4),
-                passages=[passage_row(passage) for passage in answer.passages],
-                index=IndexRow(
-                    documents=answer.index.documents,
-                    chunks=answer.index.chunks,
-                    refreshed=answer.index.refreshed,
-                    stale=freshness.busy,
-                ),
-            )
+            if freshness.busy:
+                answer = answer.from_stale_index()
+            return AskResult(**answer.to_json())  # what `askseed ask --json` prints
 
         return self._call(work)
 
