@@ -82,6 +82,9 @@ class ReplayEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self.vectors[text] for text in texts])
 
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

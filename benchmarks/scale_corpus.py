@@ -285,6 +285,9 @@ class StandInEmbedder(Embedder):
         self.texts += len(texts)
         return vectors.reshape(len(texts), self.dim)
 
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
         pieces = [
             text[start:end]

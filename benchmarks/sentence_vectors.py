@@ -12,10 +12,11 @@ vector is from the same sentence alone, and how the best sentence cosine of the 
 paragraph moves for the questions. Skipped, with a message, when the data is absent.
 
 --indexing-only times `askseed index` of SQuAD-A from scratch each way (WAYS: sentence vectors
-alone or pooled, chunk vectors from a chunk pass or from the sentences, batches on one worker
-or several) against SentenceTransformer.encode of the same chunks alone. The machine is shared
-and its load moves within minutes, so SentenceTransformer is timed before and after every
-build, and each way's ratio is to the mean of the two timings around it.
+alone or pooled, chunk vectors from a chunk pass or from the sentences, sentences read by the
+int8 copy of the model or in float32, batches of 32 texts or of one) against
+SentenceTransformer.encode of the same chunks alone, --rounds times in turns. The machine is
+shared and its load moves within minutes, so SentenceTransformer is timed before and after
+every build, and each way's ratio is to the mean of the two timings around it.
 """
 
 from __future__ import annotations
@@ -50,20 +51,21 @@ MODES = ("alone", "pooled")
 
 
 class Way(NamedTuple):
-    """One way of indexing: indexer.SENTENCE_VECTORS, indexer.CHUNK_VECTORS and how many
-    batches the encoder runs at once (embedder.INDEX_WORKERS)."""
+    """One way of indexing: indexer.SENTENCE_VECTORS, indexer.CHUNK_VECTORS, whether the
+    sentences are read by the int8 copy of the model (embedder.SENTENCES_INT8), and how many
+    texts a batch holds (the embedder's batch_size)."""
 
     label: str
     sentence_vectors: str
     chunk_vectors: str
-    workers: int
+    int8: bool
+    batch: int
 
 
 WAYS = (
-    Way("alone, chunk pass, one batch at a time on 2 threads (before)", "alone", "pass", 1),
-    Way("alone, chunk pass (default)", "alone", "pass", embedder_module.INDEX_WORKERS),
-    Way("pooled, chunk pass", "pooled", "pass", embedder_module.INDEX_WORKERS),
-    Way("alone, chunk vectors from sentences", "alone", "sentences", embedder_module.INDEX_WORKERS),
+    Way("float32, batches of 32 (the twelfth round's default)", "alone", "pass", False, 32),
+    Way("float32, a text a batch", "alone", "pass", False, 1),
+    Way("float32 chunks, int8 sentences, a text a batch (default)", "alone", "pass", True, 1),
 )
 
 
@@ -73,14 +75,19 @@ def measure(
     max_queries: int | None,
     evaluate: bool = True,
     chunk_vectors: str = "pass",
-    workers: int = embedder_module.INDEX_WORKERS,
+    int8: bool = embedder_module.SENTENCES_INT8,
+    batch: int = embedder_module.INDEX_BATCH,
 ) -> dict:
     indexer.SENTENCE_VECTORS = mode
     indexer.CHUNK_VECTORS = chunk_vectors
-    embedder_module.INDEX_WORKERS = workers  # read when the indexing session opens
-    corpus = prepare_corpus(SQUAD, work / f"index-{mode}-{chunk_vectors}-{workers}")
+    embedder_module.SENTENCES_INT8 = int8  # read when the sentences' session opens
+    corpus = prepare_corpus(SQUAD, work / f"index-{mode}-{chunk_vectors}-{int8}-{batch}")
     engine = Engine(Settings(seeds=corpus.documents, index=corpus.index))
-    engine.embedder.encode(["warm up"])  # the one-time ONNX export is not indexing
+    engine.embedder.batch_size = batch
+    # The one-time ONNX export and int8 copy are not indexing (nor is opening the session).
+    warm_up = ["warm up"] * (embedder_module.QUESTION_TEXTS + 1)
+    engine.embedder.encode(warm_up)
+    engine.embedder.encode_sentences(warm_up)
     started = time.perf_counter()
     report = engine.refresh(rebuild=True)
     seconds = time.perf_counter() - started
@@ -117,34 +124,38 @@ class SentenceTransformerTimer:
         return per_s
 
 
-def measure_speeds(work: Path) -> tuple[dict, list[float]]:
-    """Each way built from scratch, and SentenceTransformer timed after each build: a build
-    is compared with the timings just before and after it (only after, for the first)."""
-    results, st_speeds, timer = {}, [], None
-    for way in WAYS:
-        r = measure(way.sentence_vectors, work, None, False, way.chunk_vectors, way.workers)
-        r["load"] = os.getloadavg()[0]
-        results[way.label] = r
-        timer = timer or SentenceTransformerTimer(Path(r["index"]))  # the same chunks each way
-        st_speeds.append(timer.chunks_per_s())
+def measure_speeds(work: Path, rounds: int) -> tuple[list[tuple[Way, dict]], list[float]]:
+    """Each way built from scratch, in turns, and SentenceTransformer timed after each build:
+    a build is compared with the timings just before and after it (only after, for the
+    first)."""
+    results, st_speeds, timer = [], [], None
+    for _ in range(rounds):
+        for way in WAYS:
+            r = measure(
+                way.sentence_vectors, work, None, False, way.chunk_vectors, way.int8, way.batch
+            )
+            r["load"] = os.getloadavg()[0]
+            results.append((way, r))
+            timer = timer or SentenceTransformerTimer(Path(r["index"]))  # the same chunks
+            st_speeds.append(timer.chunks_per_s())
     return results, st_speeds
 
 
-def format_speed(results: dict, st_speeds: list[float]) -> str:
+def format_speed(results: list[tuple[Way, dict]], st_speeds: list[float], rounds: int) -> str:
     rows = [
-        "Command: `.venv/bin/python benchmarks/sentence_vectors.py --indexing-only`. SQuAD-A "
-        "indexed from scratch each way, with SentenceTransformer.encode (batch 64) of the same "
-        "chunks alone timed after each build, in one run on "
+        "Command: `.venv/bin/python benchmarks/sentence_vectors.py --indexing-only "
+        f"--rounds {rounds}`. SQuAD-A "
+        "indexed from scratch each way, in turns, with SentenceTransformer.encode (batch 64) of "
+        "the same chunks alone timed after each build, in one run on "
         f"{os.cpu_count()} CPUs shared with other work. Each ratio is to the mean of the "
         "SentenceTransformer timings just before and after its build (after only, for the "
         "first).",
         "",
-        "| `askseed index`: sentence vectors, chunk vectors | chunks | seconds | chunks/s | "
+        "| `askseed index`: how it reads | chunks | seconds | chunks/s | "
         "SentenceTransformer chunks/s, before / after | ratio | load average |",
         "|---|---|---|---|---|---|---|",
     ]
-    for number, way in enumerate(WAYS):
-        r = results[way.label]
+    for number, (way, r) in enumerate(results):
         around = st_speeds[max(0, number - 1) : number + 1]
         ratio = r["chunks_per_s"] / (sum(around) / len(around))
         before = f"{st_speeds[number - 1]:.1f}" if number else "-"
@@ -240,14 +251,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time indexing each way against SentenceTransformer.encode; no evaluation",
     )
+    parser.add_argument("--rounds", type=int, default=1, help="with --indexing-only: turns")
     args = parser.parse_args(argv)
     if not (SQUAD / "corpus.jsonl").is_file():
         print(f"skipped: {SQUAD} is absent", file=sys.stderr)
         return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="askseed-sentences-"))
     if args.indexing_only:
-        results, st_speeds = measure_speeds(work)
-        section = format_speed(results, st_speeds)
+        results, st_speeds = measure_speeds(work, args.rounds)
+        section = format_speed(results, st_speeds, args.rounds)
         print(section)
         if not args.no_record:
             record_section("Sentence vectors: indexing speed", section)

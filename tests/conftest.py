@@ -38,6 +38,9 @@ class FakeEmbedder(Embedder):
         self.encoded.extend(texts)
         return self._bag_of_words(texts)
 
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
         # One pass, as the real model: only the texts count as embedded.
         self.encoded.extend(texts)

@@ -2,9 +2,10 @@
 
 - `pooled` (SENTENCE_VECTORS "pooled"): one pass over the chunks; each sentence's vector is
   pooled from its tokens in its chunk's pass (model/span_pooling.py).
-- `alone` (the default): the chunks, and each sentence by itself, in one call: the model reads
-  every word twice, once in its chunk and once in its sentence (once, when the chunk is one
-  sentence and no heading).
+- `alone` (the default): the chunks (Embedder.encode), and each sentence by itself
+  (Embedder.encode_sentences, which may be a cheaper copy of the model): the model reads every
+  word twice, once in its chunk and once in its sentence (once, when the chunk is one sentence
+  and no heading: its sentence takes the chunk's vector).
 - `from_sentences` (CHUNK_VECTORS "sentences"): each sentence (and heading) by itself once;
   a chunk's vector is the normalised mean of the vectors of its sentences and of the heading
   it is searched after, each weighted by the square root of its word pieces (a long sentence
@@ -45,9 +46,11 @@ def alone(chunks: list[ChunkText], embedder) -> Embedded:
     # A text is embedded once: a sentence two neighbouring chunks share, or a chunk that is
     # one sentence (and so is that sentence).
     searched = [chunk.search_text for chunk in chunks]
-    texts = list(dict.fromkeys(searched + [text for chunk in chunks for text in chunk.sentences]))
-    # One call: the encoder batches texts of similar length together, whatever their kind.
+    texts = list(dict.fromkeys(searched))
     vector_of = dict(zip(texts, embedder.encode(texts), strict=True))
+    sentences = [text for chunk in chunks for text in chunk.sentences if text not in vector_of]
+    sentences = list(dict.fromkeys(sentences))
+    vector_of.update(zip(sentences, embedder.encode_sentences(sentences), strict=True))
     per_chunk = [stack([vector_of[text] for text in c.sentences], embedder.dim) for c in chunks]
     return Embedded(stack([vector_of[text] for text in searched], embedder.dim), per_chunk)
 

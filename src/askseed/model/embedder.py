@@ -35,6 +35,16 @@ QUESTION_TEXTS = 8
 # same vectors: on two busy shared CPUs SQuAD-A indexed in 304 s instead of 467 s with one
 # batch at a time on two threads (BENCHMARKS.md, "Sentence vectors: ways to index faster").
 INDEX_WORKERS = os.cpu_count() or 1
+# Indexing reads each text as a batch of its own: no padding, and smaller matrices that stay
+# in the CPU's caches. In float32 the vectors are the same as in batches of 32 (to ~1e-7), in
+# 0.8x the time on SQuAD-A's texts (BENCHMARKS.md, "Indexing with the int8 copy").
+INDEX_BATCH = 1
+# The sentence vectors indexing stores are read by the int8 copy of the model
+# (int8_export.py), where this CPU reads it close to float32 (MIN_INT8_AGREEMENT), in about
+# 0.4x the float32 model's time, at cosine 0.994 to float32's on average; the confidence is
+# fitted on them. Chunk vectors, which the search ranks, and questions stay float32: int8
+# chunk vectors cost SciFact 0.005 of nDCG@10 (same section).
+SENTENCES_INT8 = True
 
 
 class PooledVectors(NamedTuple):
@@ -54,6 +64,12 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One float32 unit row per text, in the order given."""
+        ...
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        """The sentence vectors indexing stores, one unit row per text. They may come from a
+        cheaper copy of the model than encode's (MiniLM's int8 copy): they pick the quote
+        among passages the chunk vectors found, and the confidence is fitted on them."""
         ...
 
     def encode_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> PooledVectors:
@@ -165,7 +181,10 @@ class MiniLMEmbedder:
     dim = 384
 
     def __init__(
-        self, directory: Path | None = None, batch_size: int = 32, cache: Path | None = None
+        self,
+        directory: Path | None = None,
+        batch_size: int = INDEX_BATCH,
+        cache: Path | None = None,
     ):
         self._directory = directory
         self._cache = cache
@@ -229,26 +248,32 @@ class MiniLMEmbedder:
 
     @cached_property
     def _alignment_encoder(self):
+        copy = self._int8_copy(1, "the chat reads its quotes in float32, a little slower")
+        return copy if copy is not None else self._question_encoder
+
+    def _int8_copy(self, workers: int, otherwise: str) -> OnnxModel | None:
+        """The int8 copy of the model (int8_export.py), or None where it cannot be made or
+        reads too far from float32 on this CPU; `otherwise` says what is done instead."""
         try:
             copy = open_cached(
                 self.int8_dir,
                 self._quantize,
-                lambda folder: OnnxModel(folder, max_seq_length=MAX_SEQ_LENGTH, prepack=True),
+                lambda folder: OnnxModel(
+                    folder, max_seq_length=MAX_SEQ_LENGTH, prepack=True, workers=workers
+                ),
             )
         # The copy only saves time, and its quantiser is the part of onnxruntime most likely
-        # to change under a newer release: whatever stops it, the chat still opens.
+        # to change under a newer release: whatever stops it, askseed goes on in float32.
         except Exception as error:  # noqa: BLE001
             print(
                 f"askseed: warning: could not make the int8 copy of the model "
-                f"({first_line(error)}); "
-                "the chat reads its quotes in float32, a little slower",
+                f"({first_line(error)}); {otherwise}",
                 file=sys.stderr,
                 flush=True,
             )
-            return self._question_encoder
-        # On a CPU whose int8 kernels read far from float32, the chat reads in float32.
+            return None
         if copy.agreement is None or copy.agreement < MIN_INT8_AGREEMENT:
-            return self._question_encoder
+            return None
         return copy
 
     def _quantize(self, target: Path) -> Path:
@@ -276,6 +301,15 @@ class MiniLMEmbedder:
         """For indexing: slower to open, faster per text."""
         return self._open_encoder(prepack=True, workers=INDEX_WORKERS)
 
+    @cached_property
+    def _sentence_encoder(self):
+        """For the sentences indexing stores: the int8 copy, as SENTENCES_INT8 says."""
+        if SENTENCES_INT8:
+            copy = self._int8_copy(INDEX_WORKERS, "indexing reads in float32, a little slower")
+            if copy is not None:
+                return copy
+        return self._batch_encoder
+
     def _open_encoder(self, prepack: bool, workers: int) -> OnnxModel:
         return open_cached(
             self.export_dir,
@@ -301,6 +335,11 @@ class MiniLMEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         encoder = self._batch_encoder if len(texts) > QUESTION_TEXTS else self._questions
         return encoder.encode(list(texts), batch_size=self.batch_size)
+
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        if len(texts) <= QUESTION_TEXTS:  # not worth opening another session
+            return self.encode(texts)
+        return self._sentence_encoder.encode(list(texts), batch_size=self.batch_size)
 
     def token_vectors(self, texts: list[str]) -> list[Pieces]:
         """The alignment's sentences, read by the int8 copy of the model after load(), by the

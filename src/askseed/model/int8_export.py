@@ -1,4 +1,5 @@
-"""An int8 copy of the export, for reading the alignment's sentences (query/alignment.py).
+"""An int8 copy of the export, for reading the alignment's sentences (query/alignment.py) and
+the sentences indexing stores.
 
 After the question's own pass, a question costs one more pass through the model: the few
 sentences the calibrator re-ranks, read for their token alignment with the question. At a
@@ -7,9 +8,14 @@ quantisation of the transformer's weights (its 18 MatMuls and the 6 attention la
 projections, per output channel; the embeddings and layer norms stay float32) runs it in
 a little over half the time on a CPU with AVX-512 VNNI, with word-piece vectors at cosine
 0.99 to the float32 ones, and the calibrator's held-out figures do not move (BENCHMARKS.md,
-"An int8 model for the chat's alignment pass"). The question's vector and every stored vector
+"An int8 model for the chat's alignment pass"). The question's vector and the chunk vectors
 stay float32: the search compares them, and the question's word pieces come from that same
 float32 pass.
+
+Indexing reads the sentence vectors it stores with the same copy (embedder.SENTENCES_INT8), in
+about 0.4x the float32 model's time: half of indexing's model time is the sentences, each read
+alone. Chunk vectors read by it cost SciFact's ranking 0.005 of nDCG@10, so chunks stay
+float32 (BENCHMARKS.md, "Indexing with the int8 copy").
 
 Made from the float32 export in a few seconds, without torch, once per machine, into the same
 cache (export_cache.py), and renamed into place as the export is. When it is made it reads a
@@ -52,8 +58,11 @@ CHECK_TEXTS = [
 ]
 
 
-def quantize_export(source: Path, out_dir: Path) -> Path:
-    """Write the int8 copy of the export folder `source` to `out_dir`, and return `out_dir`."""
+def quantize_export(
+    source: Path, out_dir: Path, op_types: tuple[str, ...] = ("MatMul", "Attention")
+) -> Path:
+    """Write the int8 copy of the export folder `source` to `out_dir`, and return `out_dir`.
+    `op_types` are the operators quantised (benchmarks/int8_indexing.py tries others)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -72,7 +81,7 @@ def quantize_export(source: Path, out_dir: Path) -> Path:
             quantize_dynamic(
                 source / ONNX_FILE,
                 quantized,
-                op_types_to_quantize=["MatMul", "Attention"],
+                op_types_to_quantize=list(op_types),
                 per_channel=True,
                 weight_type=QuantType.QInt8,
                 use_external_data_format=True,
@@ -90,7 +99,7 @@ def quantize_export(source: Path, out_dir: Path) -> Path:
         shutil.copyfile(source / TOKENIZER_FILE, staging / TOKENIZER_FILE)
         config = json.loads((source / ENCODER_CONFIG_FILE).read_text())
         config["file_sizes"] = {name: (staging / name).stat().st_size for name in SIZED_FILES}
-        config["quantized"] = "int8 MatMuls and attention projections, per channel"
+        config["quantized"] = f"int8 {', '.join(op_types)}, per channel"
         (staging / ENCODER_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
         config["agreement"] = agreement(OnnxModel(staging), OnnxModel(source))
         (staging / ENCODER_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")

@@ -71,6 +71,9 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_sentences(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
     def _tokens(self, texts: list[str]) -> tuple[list, dict]:
         """sentence-transformers' token vectors of each text, and its tokenizer's marks for
         them (character offsets and which tokens are special), cut at the same length."""
