@@ -35,9 +35,10 @@ QUESTION_TEXTS = 8
 # same vectors: on two busy shared CPUs SQuAD-A indexed in 304 s instead of 467 s with one
 # batch at a time on two threads (BENCHMARKS.md, "Sentence vectors: ways to index faster").
 INDEX_WORKERS = os.cpu_count() or 1
-# Indexing reads each text as a batch of its own: no padding, and smaller matrices that stay
-# in the CPU's caches. In float32 the vectors are the same as in batches of 32 (to ~1e-7), in
-# 0.8x the time on SQuAD-A's texts (BENCHMARKS.md, "Indexing with the int8 copy").
+# Indexing reads each text as a batch of its own: no padding, and smaller matrices (which
+# may stay in the CPU's caches; not profiled). In float32 the vectors are the same as in
+# batches of 32 (to ~1e-7), in 0.8x the time on SQuAD-A's texts (BENCHMARKS.md, "Indexing
+# with the int8 copy").
 INDEX_BATCH = 1
 # The sentence vectors indexing stores are read by the int8 copy of the model
 # (int8_export.py), where this CPU reads it close to float32 (MIN_INT8_AGREEMENT), in about
