@@ -46,7 +46,8 @@ def texts_of(index: Path, count: int) -> tuple[list[str], list[str]]:
         for row in rows
         for span in decode_spans(row["sentences"], row["start"], row["start_line"])
     )
-    return chunks, [text for text in sentences if text not in set(chunks)]
+    whole = set(chunks)  # a chunk of one sentence is embedded once, as a chunk
+    return chunks, [text for text in sentences if text not in whole]
 
 
 def main(argv: list[str] | None = None) -> int:

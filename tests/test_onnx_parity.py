@@ -444,10 +444,10 @@ def test_a_copy_reading_far_from_float32_is_not_used(monkeypatch):
     np.testing.assert_allclose(*alignment_and_question_pieces(module.MiniLMEmbedder()), atol=1e-6)
 
 
-@pytest.mark.model
-def test_a_copy_that_cannot_be_made_leaves_the_chat_in_float32(monkeypatch, tmp_path, capfd):
-    """The int8 copy only saves time: if onnxruntime's quantiser fails (a newer release, a
-    full disk), load() still succeeds, with one warning, and the alignment reads in float32."""
+@pytest.fixture
+def failing_quantiser(monkeypatch, tmp_path):
+    """onnxruntime's quantiser fails (a newer release, a full disk) for a copy in an empty
+    cache entry."""
     from askseed.model import embedder as module
 
     def fail(self, target):
@@ -455,6 +455,14 @@ def test_a_copy_that_cannot_be_made_leaves_the_chat_in_float32(monkeypatch, tmp_
 
     monkeypatch.setattr(module.MiniLMEmbedder, "int8_dir", property(lambda self: tmp_path / "c"))
     monkeypatch.setattr(module.MiniLMEmbedder, "_quantize", fail)
+
+
+@pytest.mark.model
+def test_a_copy_that_cannot_be_made_leaves_the_chat_in_float32(failing_quantiser, capfd):
+    """The int8 copy only saves time: if it cannot be made, load() still succeeds, with one
+    warning, and the alignment reads in float32."""
+    from askseed.model import embedder as module
+
     np.testing.assert_allclose(*alignment_and_question_pieces(module.MiniLMEmbedder()), atol=1e-6)
     # One line, naming the cause's first line (an export made first may print its own).
     assert [line for line in capfd.readouterr().err.splitlines() if "int8" in line] == [
@@ -489,18 +497,11 @@ def test_indexing_reads_sentences_with_the_int8_copy(onnx_dir, monkeypatch):
 
 
 @pytest.mark.model
-def test_a_copy_that_cannot_be_made_leaves_indexing_in_float32(
-    onnx_dir, monkeypatch, tmp_path, capfd
-):
+def test_a_copy_that_cannot_be_made_leaves_indexing_in_float32(onnx_dir, failing_quantiser, capfd):
     """If the quantiser fails, askseed index still embeds its sentences, in float32, after one
     warning."""
     from askseed.model import embedder as module
 
-    def fail(self, target):
-        raise RuntimeError("quantiser refused the graph\nmore detail")
-
-    monkeypatch.setattr(module.MiniLMEmbedder, "int8_dir", property(lambda self: tmp_path / "c"))
-    monkeypatch.setattr(module.MiniLMEmbedder, "_quantize", fail)
     texts = BATCHING_TEXTS[: module.QUESTION_TEXTS + 1]
     vectors = module.MiniLMEmbedder().encode_sentences(texts)
     np.testing.assert_allclose(vectors, OnnxModel(onnx_dir).encode(texts), atol=1e-5)
