@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from askseed.query import alignment
-from askseed.store.schema import StoredChunk, chunk_query, decode_chunk
+from askseed.store.chunk_codec import chunk_query, decode_chunk
+from askseed.store.schema import StoredChunk
 
 if TYPE_CHECKING:
     from askseed.query.answer import Answer

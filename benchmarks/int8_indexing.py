@@ -26,7 +26,7 @@ import numpy as np
 from askseed.model.embedder import INDEX_WORKERS, MAX_SEQ_LENGTH, MiniLMEmbedder
 from askseed.model.int8_export import quantize_export
 from askseed.model.onnx_runtime import OnnxModel
-from askseed.store.schema import decode_spans
+from askseed.store.chunk_codec import decode_spans
 
 BATCHES = (32, 8, 1)
 

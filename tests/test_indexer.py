@@ -9,7 +9,7 @@ import pytest
 
 from askseed.engine import Engine
 from askseed.errors import NoDocumentsError
-from askseed.ingest import indexer
+from askseed.ingest import freshness, indexer
 from askseed.ingest.dedup import NUM_BANDS
 from askseed.ingest.indexer import update_index
 from askseed.store.reader import IndexReader
@@ -75,6 +75,59 @@ def test_touching_a_file_without_changing_it_re_embeds_nothing(corpus, fake_embe
 
     assert report.embedded_files == 0 and fake_embedder.encoded == []
     assert Engine(corpus, embedder=fake_embedder).status().fresh
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(corpus, fake_embedder):
+    # `touch -r`, and sync tools that restore times: only the inode's change time moves.
+    update_index(corpus, fake_embedder)
+    path = corpus.seeds / "alpha.txt"
+    before = path.stat()
+    write(corpus.seeds, "alpha.txt", ALPHA.replace("thorium", "uranium"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+    assert not Engine(corpus, embedder=fake_embedder).status().fresh
+    fake_embedder.encoded.clear()
+    assert update_index(corpus, fake_embedder).embedded_files == 1
+    assert any("uranium" in text for text in fake_embedder.encoded)
+
+
+def test_a_question_records_touched_files_so_the_next_hashes_nothing(
+    corpus, fake_embedder, monkeypatch
+):
+    update_index(corpus, fake_embedder)
+    path = corpus.seeds / "alpha.txt"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    hashed = []
+    real = freshness.file_sha256
+    monkeypatch.setattr(freshness, "file_sha256", lambda p: hashed.append(p) or real(p))
+    engine = Engine(corpus, embedder=fake_embedder)
+    fake_embedder.encoded.clear()
+
+    freshness_of_first = engine.ensure_fresh()
+    hashed.clear()
+    engine.ensure_fresh()
+
+    assert not freshness_of_first.refreshed and fake_embedder.encoded == []
+    assert hashed == []
+
+
+def test_an_index_without_change_times_gains_them_without_re_embedding(corpus, fake_embedder):
+    # As made by askseed before the files kept their change time: read as it is, then the
+    # next writer adds the column and each file's time, after hashing it once.
+    update_index(corpus, fake_embedder)
+    with sqlite3.connect(corpus.index / "meta.sqlite") as db:
+        db.execute("ALTER TABLE files DROP COLUMN ctime_ns")
+    engine = Engine(corpus, embedder=fake_embedder)
+    assert engine.status().fresh
+    fake_embedder.encoded.clear()
+
+    engine.ensure_fresh()
+
+    assert fake_embedder.encoded == []
+    with IndexReader(corpus.index) as reader:
+        records = reader.files().values()
+    assert len(records) == 3 and all(record.ctime_ns for record in records)
 
 
 def test_deleting_a_file_removes_its_chunks(corpus, fake_embedder):

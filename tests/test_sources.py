@@ -11,7 +11,13 @@ import pytest
 
 from askseed.errors import AskseedError
 from askseed.ingest import readers
-from askseed.ingest.listing import FORMATS, SourceFile, SourcesError, iter_source_files
+from askseed.ingest.listing import (
+    FORMATS,
+    SourceFile,
+    SourcesError,
+    iter_source_files,
+    source_file,
+)
 from askseed.ingest.readers import READERS
 from askseed.ingest.reading import SkipFile, read_document
 from hostile import GOOD_SENTENCES, SILENT, build_hostile_folder
@@ -297,7 +303,7 @@ def test_read_document_names_an_unsupported_type(tmp_path):
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8")
     with pytest.raises(SkipFile, match=r"unsupported file type \.jpg"):
-        read_document(SourceFile(str(path), "photo.jpg", 2, path.stat().st_mtime_ns))
+        read_document(source_file(str(path), "photo.jpg", path.stat()))
 
 
 def test_the_listing_finds_exactly_the_formats_there_is_a_reader_for():

@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from askseed.store.schema import (
-    ChunkRow,
-    SentenceSpan,
+from askseed.store.chunk_codec import (
     decode_chunk,
     decode_sentence_vectors,
     decode_spans,
@@ -16,6 +14,7 @@ from askseed.store.schema import (
     encode_sentence_vectors,
     encode_spans,
 )
+from askseed.store.schema import ChunkRow, SentenceSpan
 
 
 def unit_rows(count: int, dim: int, seed: int = 0) -> np.ndarray:

@@ -20,6 +20,7 @@ imports are a twentieth of a one-shot question (tests/test_lean.py holds this).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,7 @@ import numpy as np
 from askseed.config import Settings
 from askseed.errors import IndexPathError, UnknownSourceError
 from askseed.ingest.freshness import plan_update
-from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder
+from askseed.ingest.listing import FORMATS, check_documents_folder, source_file
 from askseed.model.embedder import Embedder, MiniLMEmbedder
 from askseed.model.pieces import EncodedTexts
 from askseed.query.alignment import Aligner
@@ -44,7 +45,7 @@ from askseed.query.retrieve import ASKSEED, Retrieval
 from askseed.reports import Freshness, IndexReport, IndexStatus
 from askseed.store.folder import check_index_folder
 from askseed.store.reader import IndexReader, read_catalogue
-from askseed.store.schema import IndexBusyError
+from askseed.store.schema import IndexBusyError, StoreError
 
 # How every question searches the dense vectors, in the chat as in a one-shot process: "auto"
 # uses the approximate index where the index has one, since opening its memory map and
@@ -121,6 +122,7 @@ class Engine:
             exists=True,
             built_at=float(manifest["built_at"]),
             changed_files=plan.changed_files,
+            touched_files=len(plan.touched),
         )
 
     def _check_index_path(self) -> None:
@@ -187,6 +189,8 @@ class Engine:
         """
         status = self.status()
         if status.exists and status.fresh:
+            if status.touched_files:
+                self._record_touched()
             return Freshness(refreshed=False)
         # A folder that cannot be indexed is said before "building it", not after (status()
         # has already listed it when there is an index).
@@ -201,6 +205,13 @@ class Engine:
                 raise
             return Freshness(refreshed=False, busy=True)
         return Freshness(refreshed=True, report=report)
+
+    def _record_touched(self) -> None:
+        """Note the new stat data of files found touched, so that the next check needs no
+        hashing: nothing is embedded, and nothing is said. Left for later when another process
+        holds the index, or it cannot be written here."""
+        with contextlib.suppress(StoreError, OSError):
+            self.refresh()
 
     # -- asking ---------------------------------------------------------------------------
     def ask(
@@ -270,8 +281,7 @@ class Engine:
         from askseed.ingest.reading import read_document  # see the module's docstring
 
         path = self._document_path(source)
-        stat = path.stat()
-        document = read_document(SourceFile(str(path), source, stat.st_size, stat.st_mtime_ns))
+        document = read_document(source_file(str(path), source, path.stat()))
         text = document.text
         if page is not None and document.page_starts:
             pages = len(document.page_starts)

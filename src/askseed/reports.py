@@ -19,6 +19,9 @@ class IndexStatus:
     exists: bool
     built_at: float | None  # unix time of the last build
     changed_files: int = 0
+    # Files whose stat data changed but whose content did not (touched, copied back): they
+    # are hashed at every check until an index update records their new stat data.
+    touched_files: int = 0
 
     def update_notice(self, index: Path) -> str:
         """Why the index is about to be built or updated, before a question is answered."""

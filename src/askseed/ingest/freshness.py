@@ -48,13 +48,12 @@ def plan_update(
     for source in iter_source_files(root, follow_links=follow_links, on_skip=on_skip):
         seen.add(source.rel)
         record = known.get(source.rel)
-        stat_data = (source.size, source.mtime_ns)
         if record is None:
             previous = skipped.get(source.rel)
             # A file that failed before is retried only once it changes on disk.
-            if previous is None or (previous.size, previous.mtime_ns) != stat_data:
+            if previous is None or (previous.size, previous.mtime_ns) != source.stat_data[:2]:
                 plan.new.append(source)
-        elif (record.size, record.mtime_ns) == stat_data:
+        elif (record.size, record.mtime_ns, record.ctime_ns) == source.stat_data:
             continue
         elif record.size != source.size:
             plan.changed.append(source)  # no need to hash: the content cannot be the same

@@ -15,7 +15,7 @@ from askseed.ingest import embedding
 from askseed.ingest.chunk import Chunk, line_finder, make_chunks
 from askseed.ingest.dedup import drop_duplicates, sentence_key
 from askseed.ingest.freshness import plan_update
-from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder
+from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder, source_file
 from askseed.ingest.reading import SkipFile, read_document
 from askseed.ingest.sentences import Sentence, split_sentences
 from askseed.model.embedder import MAX_SEQ_LENGTH, Embedder
@@ -186,7 +186,7 @@ def update_index(
             if rel not in sources:
                 sources[rel] = _restat(settings.seeds, rel)
         for source, _ in plan.touched:
-            writer.touch(source.rel, source.size, source.mtime_ns)
+            writer.touch(source.rel, source.size, source.mtime_ns, source.ctime_ns)
         _index_files(
             writer,
             [sources[rel] for rel in sorted(sources)],
@@ -220,8 +220,7 @@ def update_index(
 
 def _restat(root: Path, rel: str) -> SourceFile:
     path = root / rel
-    stat = path.stat()
-    return SourceFile(str(path.resolve()), rel, stat.st_size, stat.st_mtime_ns)
+    return source_file(str(path.resolve()), rel, path.stat())
 
 
 def _index_files(
@@ -268,7 +267,12 @@ def _prepare_file(
     for note in document.warnings:
         run.warn(f"{source.rel}: {note}")
     record = FileRecord(
-        source.rel, source.size, source.mtime_ns, document.sha256, page_starts=document.page_starts
+        source.rel,
+        source.size,
+        source.mtime_ns,
+        document.sha256,
+        page_starts=document.page_starts,
+        ctime_ns=source.ctime_ns,
     )
     file_id, seen = writer.begin_file(record)
     sentences = split_sentences(document.text)

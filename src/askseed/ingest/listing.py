@@ -52,10 +52,24 @@ class SourceFile(NamedTuple):
     rel: str  # posix path relative to the documents folder: what users see
     size: int
     mtime_ns: int
+    # The inode's change time, which the system sets on every write and no tool can set back:
+    # an edit that keeps the size and restores the mtime (`touch -r`, some sync tools) still
+    # shows in it.
+    ctime_ns: int
 
     @property
     def path(self) -> Path:
         return Path(self.location)
+
+    @property
+    def stat_data(self) -> tuple[int, int, int]:
+        """What changes when the file does: compared before trusting the index, and around
+        a read."""
+        return (self.size, self.mtime_ns, self.ctime_ns)
+
+
+def source_file(location: str, rel: str, info: os.stat_result) -> SourceFile:
+    return SourceFile(location, rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def _ignore_skip(rel: str, reason: str) -> None:
@@ -163,7 +177,7 @@ class _Walk:
         if not stat.S_ISREG(info.st_mode):
             self._skip(rel, "not a regular file (named pipe, socket or device)")
             return None
-        return SourceFile(path, rel, info.st_size, info.st_mtime_ns)
+        return source_file(path, rel, info)
 
     def _may_follow(self, link: str, rel: str, is_folder: bool) -> bool:
         target = Path(os.path.realpath(link))

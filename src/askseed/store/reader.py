@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from askseed.store import approximate
+from askseed.store.chunk_codec import chunk_query, decode_chunk
 from askseed.store.keyword import open_keyword_index
 from askseed.store.schema import (
     DB_FILE,
@@ -28,10 +29,8 @@ from askseed.store.schema import (
     StoredChunk,
     StoreError,
     check_version,
-    chunk_query,
     connect,
     damaged,
-    decode_chunk,
     read_files,
     read_manifest,
     read_skipped,

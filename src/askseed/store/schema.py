@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL, chunks INTEGER NOT NULL,
     page_starts TEXT, warnings TEXT, heading TEXT, first_chunk INTEGER, first_key INTEGER,
-    last_key INTEGER);
+    last_key INTEGER, ctime_ns INTEGER);
 CREATE TABLE IF NOT EXISTS skipped (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -117,6 +117,9 @@ class FileRecord(NamedTuple):
     sha256: str
     chunks: int = 0
     page_starts: tuple[int, ...] | None = None
+    # The inode's change time (listing.SourceFile); None in an index made before it was kept,
+    # until the file is next read or found touched.
+    ctime_ns: int | None = None
 
 
 class FileRanges(NamedTuple):
@@ -181,140 +184,6 @@ class StoredChunk(ChunkRow):
     page_starts: tuple[int, ...] | None = None
 
 
-# The `chunks` columns a ChunkRow fills, after file_id.
-CHUNK_COLUMNS = (
-    "text",
-    "start",
-    '"end"',
-    "start_line",
-    "end_line",
-    "sentences",
-    "sentence_vectors",
-    "borrows_first",
-)
-
-
-def encode_chunk(row: ChunkRow, previous: ChunkRow | None = None) -> tuple:
-    """The `chunks` columns after file_id, in CHUNK_COLUMNS order.
-
-    `previous` is the chunk stored just before this one (row id - 1) in the same file.
-    Neighbouring chunks share a sentence (chunk_overlap), and when it was embedded alone its
-    vector is the same in both: the row then leaves out its first vector and `borrows_first`
-    the previous row's last (a quarter of SciFact's sentence vectors; BENCHMARKS.md, "Bytes
-    per chunk, third pass"). Vectors pooled in each chunk's context differ, and are kept."""
-    spans = encode_spans(row)
-    blob = encode_sentence_vectors(row.sentence_vectors)
-    borrows = False
-    if previous is not None and len(row.sentences) > 1:
-        width = len(blob) // len(row.sentences)
-        shared = encode_sentence_vectors(previous.sentence_vectors)[-width:]
-        borrows = blob[:width] == shared
-    if borrows:
-        blob = blob[width:]
-    return (row.text, row.start, row.end, row.start_line, row.end_line, spans, blob, borrows)
-
-
-def chunk_query(count: int) -> str:
-    """SELECT the `count` chunks whose ids are bound, with what decode_chunk needs: their
-    file's path and pages, and the vector a row borrows from the row before it."""
-    columns = ", ".join(f"c.{column}" for column in CHUNK_COLUMNS)
-    return (
-        f"SELECT c.id, f.path, f.page_starts, {columns}, "
-        "CASE WHEN c.borrows_first THEN (SELECT p.sentence_vectors FROM chunks p "
-        "WHERE p.id = c.id - 1 AND p.file_id = c.file_id) END AS borrowed "
-        f"FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN ({','.join('?' * count)})"
-    )
-
-
-def encode_spans(row: ChunkRow) -> str:
-    """The sentences' spans as a flat JSON list of six small numbers each, relative to the
-    sentence before (or to the chunk): the gap to its start and its length in the chunk, how
-    far its source offsets drift from the chunk's and its length there differs, its first
-    line and how many more it runs on. About 16 characters a sentence instead of 25."""
-    values: list[int] = []
-    end, line = 0, row.start_line
-    for span in row.sentences:
-        length = span.end - span.start
-        values += (span.start - end, length, span.raw_start - row.start - span.start)
-        values += (span.raw_end - span.raw_start - length, span.line - line)
-        values.append(span.end_line - span.line)
-        end, line = span.end, span.line
-    return json.dumps(values, separators=(",", ":"))
-
-
-def decode_spans(value: str, start: int, start_line: int) -> tuple[SentenceSpan, ...]:
-    """The spans encode_spans wrote for a chunk starting at `start`, on `start_line`.
-
-    Raises ValueError or TypeError for damaged JSON."""
-    values = json.loads(value)
-    if not isinstance(values, list) or len(values) % 6:
-        raise ValueError(f"sentence spans hold {len(values)} numbers, not six a sentence")
-    spans = []
-    end, line = 0, start_line
-    for at in range(0, len(values), 6):
-        gap, length, drift, raw_extra, line_step, lines = values[at : at + 6]
-        first = end + gap
-        raw_start = start + first + drift
-        line += line_step
-        spans.append(
-            SentenceSpan(
-                first, first + length, raw_start, raw_start + length + raw_extra, line, line + lines
-            )
-        )
-        end = first + length
-    return tuple(spans)
-
-
-def encode_sentence_vectors(vectors: np.ndarray) -> bytes:
-    """n x dim int8, each row scaled so that its largest component is 127: 384 bytes a
-    sentence (float16 took 768).
-
-    Only directions matter (every use is a cosine), so no scale is stored: decoding
-    renormalises. Cosines move by 0.0003 on average and 0.0023 at most; the calibrated
-    confidence and the decisions it makes were checked against float16 (BENCHMARKS.md,
-    "Bytes per chunk, third pass")."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if not vectors.size:
-        return b""
-    peaks = np.maximum(np.abs(vectors).max(axis=1, keepdims=True), 1e-12)
-    return np.rint(vectors * (127.0 / peaks)).clip(-127, 127).astype(np.int8).tobytes()
-
-
-def decode_sentence_vectors(blob: bytes, count: int, dim: int) -> np.ndarray:
-    """The unit rows encode_sentence_vectors stored, as float32 (a zero row stays zero). A
-    blob of the wrong size raises ValueError: a damaged row."""
-    rows = np.frombuffer(blob, dtype=np.int8).reshape(count, dim).astype(np.float32)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.maximum(norms, 1e-12)
-
-
-def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:
-    """A row of chunk_query.
-
-    Raises ValueError or TypeError for a damaged row (bad JSON, vectors of the wrong shape).
-    """
-    spans = decode_spans(row["sentences"], row["start"], row["start_line"])
-    blob = row["sentence_vectors"]
-    if row["borrows_first"]:
-        borrowed = row["borrowed"]
-        if borrowed is None or len(borrowed) < dim:
-            raise ValueError(f"chunk {row['id']} borrows a vector from a missing chunk")
-        blob = borrowed[-dim:] + blob
-    vectors = decode_sentence_vectors(blob, len(spans), dim)
-    return StoredChunk(
-        text=row["text"],
-        start=row["start"],
-        end=row["end"],
-        start_line=row["start_line"],
-        end_line=row["end_line"],
-        sentences=spans,
-        sentence_vectors=vectors,
-        id=row["id"],
-        source=row["path"],
-        page_starts=decode_pages(row["page_starts"]),
-    )
-
-
 def encode_pages(page_starts: tuple[int, ...] | None) -> str | None:
     return json.dumps(list(page_starts)) if page_starts else None
 
@@ -375,11 +244,32 @@ def encode_sha256(digest: str) -> bytes:
 
 def read_files(conn: sqlite3.Connection) -> dict[str, FileRecord]:
     """The indexed files by path, as the connection's snapshot sees them."""
-    rows = conn.execute("SELECT path, size, mtime_ns, sha256, chunks, page_starts FROM files")
+    ctime = "ctime_ns" if _has_column(conn, "files", "ctime_ns") else "NULL"
+    rows = conn.execute(
+        f"SELECT path, size, mtime_ns, sha256, chunks, page_starts, {ctime} FROM files"
+    )
     return {
-        path: FileRecord(path, size, mtime_ns, bytes(sha256).hex(), chunks, decode_pages(pages))
-        for path, size, mtime_ns, sha256, chunks, pages in rows
+        path: FileRecord(
+            path, size, mtime_ns, bytes(sha256).hex(), chunks, decode_pages(pages), ctime_ns
+        )
+        for path, size, mtime_ns, sha256, chunks, pages, ctime_ns in rows
     }
+
+
+# Columns added to a table after SCHEMA_VERSION 5 was released, with their type: an index made
+# before has them added by its next writer (nullable, so its rows need no rewrite), and is read
+# without them until then.
+ADDED_COLUMNS = {("files", "ctime_ns"): "INTEGER"}
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    for (table, column), kind in ADDED_COLUMNS.items():
+        if not _has_column(conn, table, column):
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def read_skipped(conn: sqlite3.Connection) -> dict[str, SkippedFile]:

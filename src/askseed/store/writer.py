@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from askseed.errors import first_line, is_damage
+from askseed.store.chunk_codec import CHUNK_COLUMNS, encode_chunk
 from askseed.store.folder import check_index_folder
 from askseed.store.keyword import Fts5Index, open_keyword_index
 from askseed.store.keyword_postings import refresh_postings
 from askseed.store.schema import (
-    CHUNK_COLUMNS,
     DB_FILE,
     LOCK_FILE,
     SCHEMA,
@@ -39,9 +39,9 @@ from askseed.store.schema import (
     FileRecord,
     IndexBusyError,
     SkippedFile,
+    add_missing_columns,
     connect,
     damaged,
-    encode_chunk,
     encode_pages,
     encode_sha256,
     read_files,
@@ -136,6 +136,7 @@ class IndexWriter:
                 if verdict != "ok":
                     raise _Unusable(f"its database fails SQLite's check: {verdict}")
             self._conn.executescript(SCHEMA)
+            add_missing_columns(self._conn)
             self._conn.execute("BEGIN IMMEDIATE")
             # Keyword search over the same chunks, changed in the same transaction.
             self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
@@ -207,9 +208,9 @@ class IndexWriter:
     def begin_file(self, record: FileRecord) -> tuple[int, SqliteSeen]:
         pages = encode_pages(record.page_starts)
         cursor = self._conn.execute(
-            "INSERT INTO files (path, size, mtime_ns, sha256, chunks, page_starts) "
-            "VALUES (?, ?, ?, ?, 0, ?)",
-            (record.path, record.size, record.mtime_ns, encode_sha256(record.sha256), pages),
+            "INSERT INTO files (path, size, mtime_ns, ctime_ns, sha256, chunks, page_starts) "
+            "VALUES (:path, :size, :mtime_ns, :ctime_ns, :sha256, 0, :pages)",
+            record._asdict() | {"sha256": encode_sha256(record.sha256), "pages": pages},
         )
         file_id = cursor.lastrowid
         self._seen[file_id] = SqliteSeen(self._conn, file_id)
@@ -281,10 +282,11 @@ class IndexWriter:
             self._conn.execute("UPDATE files SET heading = ? WHERE id = ?", (heading, file_id))
         self._conn.executemany("UPDATE chunks SET headed = 1 WHERE id = ?", headed)
 
-    def touch(self, path: str, size: int, mtime_ns: int) -> None:
+    def touch(self, path: str, size: int, mtime_ns: int, ctime_ns: int) -> None:
         """Same content, new stat data: remember it so the next check is stat-only."""
         self._conn.execute(
-            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (size, mtime_ns, path)
+            "UPDATE files SET size = ?, mtime_ns = ?, ctime_ns = ? WHERE path = ?",
+            (size, mtime_ns, ctime_ns, path),
         )
 
     def mark_skipped(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
