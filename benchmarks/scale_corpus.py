@@ -31,8 +31,8 @@ from askseed.ingest.dedup import (
     SIGNATURE_BITS,
     MemorySeen,
     drop_duplicates,
+    duplicate_key,
     minhash_signature,
-    sentence_key,
 )
 from askseed.ingest.sentences import split_sentences
 from askseed.model.embedder import Embedder, PooledVectors
@@ -106,7 +106,7 @@ def sentence_pool(abstracts: list[str]) -> SentencePool:
             words = sentence.text.split()
             middle = len(words) // 2
             left, right = " ".join(words[:middle]), " ".join(words[middle:])
-            left_key, right_key = sentence_key(left), sentence_key(right)
+            left_key, right_key = duplicate_key(left), duplicate_key(right)
             if left_key not in lefts and right_key not in rights:
                 lefts[left_key], rights[right_key] = left, right
     return SentencePool(_unlike(list(lefts.values())), _unlike(list(rights.values())))

@@ -15,9 +15,9 @@ from askseed.ingest.dedup import (
     MemorySeen,
     _any_similar,
     drop_duplicates,
+    duplicate_key,
     minhash,
     minhash_signature,
-    sentence_key,
     similarity,
 )
 from askseed.ingest.sentences import Sentence, split_sentences
@@ -49,9 +49,9 @@ def as_sentences(texts: list[str]) -> list[Sentence]:
         ("Yes.", "No.", False),
     ],
 )
-def test_sentence_key(a: str, b: str, same: bool) -> None:
-    assert (sentence_key(a) == sentence_key(b)) is same
-    assert -(2**63) <= sentence_key(a) < 2**63  # an SQLite INTEGER
+def test_duplicate_key(a: str, b: str, same: bool) -> None:
+    assert (duplicate_key(a) == duplicate_key(b)) is same
+    assert -(2**63) <= duplicate_key(a) < 2**63  # an SQLite INTEGER
 
 
 def test_signature_shape_and_determinism() -> None:

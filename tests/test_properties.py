@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from askseed.ingest.chunk import make_chunks
-from askseed.ingest.dedup import MemorySeen, drop_duplicates, sentence_key
+from askseed.ingest.dedup import MemorySeen, drop_duplicates, duplicate_key
 from askseed.ingest.sentences import normalise, split_sentences
 
 PIECES = (
@@ -101,7 +101,7 @@ def test_dedup_keeps_each_sentence_once_in_order(documents):
         assert dropped == len(sentences) - len(kept)
         positions = [sentences.index(sentence) for sentence in kept]
         assert positions == sorted(positions)  # a subsequence, in document order
-        keys = [sentence_key(sentence.text) for sentence in kept]
+        keys = [duplicate_key(sentence.text) for sentence in kept]
         assert len(set(keys)) == len(keys) and not kept_keys & set(keys)
         kept_keys.update(keys)
         # Everything kept is now known: a second pass drops it all.

@@ -88,7 +88,7 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def sentence_key(text: str) -> int:
+def duplicate_key(text: str) -> int:
     """Exact-duplicate key, a signed 64-bit integer (an SQLite INTEGER, 8 bytes): ignores
     case, punctuation and whitespace differences."""
     canonical = " ".join(_words(text))
@@ -246,7 +246,7 @@ def drop_duplicates(
     dropped = 0
     fingerprints = _minhashes([sentence.text for sentence in sentences])
     for sentence, fingerprint in zip(sentences, fingerprints, strict=True):
-        key = sentence_key(sentence.text)
+        key = duplicate_key(sentence.text)
         if seen.has_key(key):
             dropped += 1
             continue

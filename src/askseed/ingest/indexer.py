@@ -13,7 +13,7 @@ from askseed.config import Settings
 from askseed.errors import NoDocumentsError, UsageError
 from askseed.ingest import embedding
 from askseed.ingest.chunk import Chunk, line_finder, make_chunks
-from askseed.ingest.dedup import drop_duplicates, sentence_key
+from askseed.ingest.dedup import drop_duplicates, duplicate_key
 from askseed.ingest.freshness import plan_update
 from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder, source_file
 from askseed.ingest.reading import SkipFile, read_document
@@ -279,7 +279,7 @@ def _prepare_file(
     kept, dropped = drop_duplicates(sentences, seen)
     run.duplicates += dropped
     kept_ids = {id(sentence) for sentence in kept}
-    dropped_keys = [sentence_key(s.text) for s in sentences if id(s) not in kept_ids]
+    dropped_keys = [duplicate_key(s.text) for s in sentences if id(s) not in kept_ids]
     counter = _cached_counter(embedder, [sentence.text for sentence in kept])
     line_of = line_finder(document.text, document.page_starts)
     chunks = make_chunks(
