@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from askseed.store.reader import IndexReader
-from askseed.store.schema import SentenceSpan, StoredChunk
+from askseed.store.schema import Hit, SentenceSpan, StoredChunk
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,7 @@ SYSTEMS = {
 # --- ranking chunks -------------------------------------------------------------------------
 
 
-def fuse_ranks(
-    rankings: list[list[int]], weights: list[float], rrf_k: float
-) -> list[tuple[int, float]]:
+def fuse_ranks(rankings: list[list[int]], weights: list[float], rrf_k: float) -> list[Hit]:
     """Weighted reciprocal-rank fusion: (chunk id, fused score), best first.
 
     Ties go to the smaller chunk id, so the order never depends on dict or SQLite order.
@@ -98,12 +96,12 @@ def fuse_ranks(
     for ranking, weight in zip(rankings, weights, strict=True):
         for rank, chunk_id in enumerate(ranking, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (rrf_k + rank)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    return [Hit(*item) for item in sorted(fused.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def fuse_scores(
     cosines: dict[int, float], keyword_scores: dict[int, float], lexical_weight: float
-) -> list[tuple[int, float]]:
+) -> list[Hit]:
     """cosine + lexical_weight * BM25 / the best BM25 of this query: (chunk id, score), best first.
 
     Dividing by the best BM25 puts keyword scores, which grow with the query's length and
@@ -115,15 +113,15 @@ def fuse_scores(
     for chunk_id, cosine in cosines.items():
         keyword = keyword_scores.get(chunk_id, 0.0) / best if best > 0 else 0.0
         fused[chunk_id] = cosine + lexical_weight * keyword
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    return [Hit(*item) for item in sorted(fused.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def rank_chunks(
     reader: IndexReader, query: str, query_vector: np.ndarray, retrieval: Retrieval
-) -> tuple[list[tuple[int, float]], dict[int, float]]:
+) -> tuple[list[Hit], dict[int, float]]:
     """(chunk id, retrieval score) best first, and the cosine of every ranked chunk."""
-    dense_hits: list[tuple[int, float]] = []
-    keyword_hits: list[tuple[int, float]] = []
+    dense_hits: list[Hit] = []
+    keyword_hits: list[Hit] = []
     if retrieval.dense:
         dense_hits = reader.search(query_vector.reshape(1, -1), retrieval.depth)[0]
     if retrieval.lexical:
@@ -165,7 +163,7 @@ class Candidate:
 
 
 def load_candidates(
-    reader: IndexReader, ranked: list[tuple[int, float]], cosines: dict[int, float]
+    reader: IndexReader, ranked: list[Hit], cosines: dict[int, float]
 ) -> list[Candidate]:
     """The chunks as candidates, in the given order (a chunk gone from the index is left out)."""
     chunks = reader.chunks_by_id([chunk_id for chunk_id, _ in ranked])

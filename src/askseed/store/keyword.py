@@ -25,6 +25,7 @@ from typing import Protocol
 
 from askseed.store.keyword_postings import postings_current, stored_frequencies
 from askseed.store.keyword_topk import PostingsReader
+from askseed.store.schema import Hit
 from askseed.text import terms, words
 
 
@@ -35,7 +36,7 @@ class KeywordIndex(Protocol):
     def remove(self, chunk_ids: Iterable[int]) -> None:
         """Forget these chunks; unknown ids are ignored."""
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int) -> list[Hit]:
         """Up to k (chunk_id, score) pairs, best first; empty when no query term is indexed."""
 
     def document_frequencies(self, stems: Iterable[str]) -> dict[str, int]:
@@ -97,7 +98,7 @@ class Bm25Index:
         self.conn.executemany("DELETE FROM lexical_postings WHERE chunk_id = ?", ids)
         self.conn.executemany("DELETE FROM lexical_lengths WHERE chunk_id = ?", ids)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int) -> list[Hit]:
         # A repeated query word weighs more, as in Anserini's bag-of-words queries.
         query_terms = Counter(terms(query))
         chunk_count, total_length = self.conn.execute(
@@ -123,7 +124,7 @@ class Bm25Index:
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + gain
         # Ties go to the smaller chunk_id so results never depend on SQLite's row order.
         best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        return best[:k]
+        return [Hit(*item) for item in best[:k]]
 
     def document_frequencies(self, stems: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(stems))
@@ -169,7 +170,7 @@ class Fts5Index:
             "INSERT INTO lexical_fts (lexical_fts, rank) VALUES ('integrity-check', 1)"
         )
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int) -> list[Hit]:
         # Each word goes in as a quoted phrase, so FTS5 operators (AND, NEAR, *, -, quotes,
         # parentheses) typed by the user are plain words; FTS5 stems them itself.
         wanted = dict.fromkeys(words(query))
@@ -183,7 +184,7 @@ class Fts5Index:
             return self._postings.top_k(self.conn, list(wanted), k)
         return self.rank_every_match(query, k)
 
-    def rank_every_match(self, query: str, k: int) -> list[tuple[int, float]]:
+    def rank_every_match(self, query: str, k: int) -> list[Hit]:
         """search() by the plain FTS5 query, which ranks every chunk holding a query word."""
         wanted = dict.fromkeys(words(query))
         if not wanted or k <= 0:
@@ -195,7 +196,7 @@ class Fts5Index:
             (match, k),
         ).fetchall()
         # rank is bm25(), lower-is-better; flip it so every index returns higher-is-better.
-        return [(chunk_id, -cost) for chunk_id, cost in rows]
+        return [Hit(chunk_id, -cost) for chunk_id, cost in rows]
 
     def document_frequencies(self, stems: Iterable[str]) -> dict[str, int]:
         wanted = list(dict.fromkeys(stems))

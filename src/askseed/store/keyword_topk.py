@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from askseed.store.keyword_postings import Postings, Tokenizer, decode_counts, decode_ids, totals
+from askseed.store.schema import Hit
 
 # FTS5's bm25() constants (fts5_aux.c), which FTS5 does not let a query change.
 K1 = 1.2
@@ -51,7 +52,7 @@ def contributions(weight: float, counts: np.ndarray, length_term: np.ndarray) ->
     return weight * ((counts * (K1 + 1.0)) / (counts + length_term))
 
 
-def best_k(scores: np.ndarray, k: int, hint: np.ndarray | None = None) -> list[tuple[int, float]]:
+def best_k(scores: np.ndarray, k: int, hint: np.ndarray | None = None) -> list[Hit]:
     """The k highest scores above 0 as (chunk id, score): ORDER BY rank, rowid (ties to the
     smaller chunk id).
 
@@ -68,7 +69,7 @@ def best_k(scores: np.ndarray, k: int, hint: np.ndarray | None = None) -> list[t
         kth = np.partition(scores[held], len(held) - k)[len(held) - k]
         held = held[scores[held] >= kth]
     order = np.lexsort((held, -scores[held]))[:k]
-    return [(int(i), float(scores[i])) for i in held[order]]
+    return [Hit(int(i), float(scores[i])) for i in held[order]]
 
 
 # Every occurrence of every term in the keyword index, one row each, read from FTS5's own
@@ -157,7 +158,7 @@ class PostingsReader:
             self._terms.update(zip(new, self.tokenizer.terms(new), strict=True))
         return [self._terms[word] for word in words]
 
-    def top_k(self, conn: sqlite3.Connection, words: list[str], k: int) -> list[tuple[int, float]]:
+    def top_k(self, conn: sqlite3.Connection, words: list[str], k: int) -> list[Hit]:
         """FTS5's top k (chunk id, bm25 score, higher is better) for the OR of these words,
         the phrases of the query in this order. The caller checks postings_current first."""
         by_chunk = self.length_terms(conn)

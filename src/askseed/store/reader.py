@@ -24,6 +24,7 @@ from askseed.store.schema import (
     DB_FILE,
     SEARCH_VIEW,
     FileRecord,
+    Hit,
     IndexMissingError,
     SkippedFile,
     StoredChunk,
@@ -151,9 +152,7 @@ class IndexReader:
             return "approximate" if self.vectors.has_approximate else "exact"
         return mode
 
-    def search(
-        self, query_vectors: np.ndarray, k: int, mode: str = "auto"
-    ) -> list[list[tuple[int, float]]]:
+    def search(self, query_vectors: np.ndarray, k: int, mode: str = "auto") -> list[list[Hit]]:
         """Best `k` (chunk id, cosine) per query row, best first. mode: "auto" (the reader's
         search_mode), "exact", or "approximate" (exact when there is no approximate index).
         Cosines are exact in every mode; only which chunks are found may differ."""
@@ -192,13 +191,13 @@ class IndexReader:
         if self._worker is None:
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="askseed-keywords")
 
-        def lookups() -> list[tuple[int, float]]:
+        def lookups() -> list[Hit]:
             self._frequencies_of(stems)
             return self._keyword_search(query, k)
 
         self._pending = ((query, k), self._worker.submit(lookups))
 
-    def _settle(self, discard: bool = False) -> list[tuple[int, float]] | None:
+    def _settle(self, discard: bool = False) -> list[Hit] | None:
         """Wait for a prefetch under way; its keyword hits, if there was one. Its error is
         raised here, as the lookup itself would have raised it, unless no one asks for it."""
         if self._pending is None:
@@ -210,15 +209,15 @@ class IndexReader:
             return None
         return future.result()
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Up to k (chunk id, keyword score) pairs, best first, from this snapshot."""
+    def keyword_search(self, query: str, k: int) -> list[Hit]:
+        """Up to k hits (chunk id, keyword score), best first, from this snapshot."""
         asked = self._pending[0] if self._pending is not None else None
         hits = self._settle()
         if asked == (query, k):
             return list(hits)
         return self._keyword_search(query, k)
 
-    def _keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def _keyword_search(self, query: str, k: int) -> list[Hit]:
         if self._keywords is None:
             self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
         return self._keywords.search(query, k)

@@ -122,6 +122,14 @@ class FileRecord(NamedTuple):
     ctime_ns: int | None = None
 
 
+class Hit(NamedTuple):
+    """A chunk a search found, and how well it matched: a cosine, a keyword score or a fused
+    score, higher is better. Searches return them best first."""
+
+    chunk_id: int
+    score: float
+
+
 class FileRanges(NamedTuple):
     """Where a file's rows are: its chunks' ids and its dedup keys' ids (inclusive; None when
     it kept no sentence). A file's chunks are inserted one after another, so their ids

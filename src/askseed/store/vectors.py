@@ -36,6 +36,7 @@ import numpy as np
 from askseed.checksum import file_sha256
 from askseed.store import probing
 from askseed.store.codes import ValueRange
+from askseed.store.schema import Hit
 
 SEARCH_MODES = ("auto", "exact", "approximate")
 # Vectors decoded at a time when a segment is copied (merges, IVF builds): 24 MB as float32.
@@ -299,10 +300,8 @@ class VectorSet:
                 paths.append(opened.directory / opened.segment.approximate)
         return paths + ([self._template_path] if self.has_approximate else [])
 
-    def search(
-        self, queries: np.ndarray, k: int, mode: str = "exact"
-    ) -> list[list[tuple[int, float]]]:
-        """Best `k` (chunk id, cosine) per query row, best first. mode "approximate" uses the
+    def search(self, queries: np.ndarray, k: int, mode: str = "exact") -> list[list[Hit]]:
+        """Best `k` hits (chunk id, cosine) per query row, best first. mode "approximate" uses the
         IVF companions where segments have them; "auto" means the same here (the reader
         decides when "auto" is exact)."""
         if mode not in SEARCH_MODES:
@@ -317,8 +316,15 @@ class VectorSet:
         per_segment = [self._exact(opened, queries, k) for opened in live if opened not in indexed]
         if indexed:
             per_segment.append(self._approximate(indexed, queries, k))
+        # Plain (id, score) pairs until here: a Hit for each of the k kept, not for every
+        # candidate of every segment.
         return [
-            heapq.nlargest(k, (hit for hits in per_segment for hit in hits[row]), key=_score)
+            [
+                Hit(*hit)
+                for hit in heapq.nlargest(
+                    k, (hit for hits in per_segment for hit in hits[row]), key=_score
+                )
+            ]
             for row in range(len(queries))
         ]
 
