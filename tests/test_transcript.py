@@ -6,6 +6,7 @@ import pytest
 
 from askseed.query.answer import NO_ANSWER, Answer, Passage
 from askseed.ui.tui.transcript import (
+    STALE_NOTE,
     Exchange,
     locate_quote,
     quote_span,
@@ -94,6 +95,12 @@ def test_to_markdown(utc):
         "Nearest miss, not an answer: `a.txt:3` (83% confident)\n\n"
         "> Five out of six did.\n"
     )
+
+
+def test_an_answer_from_an_index_being_updated_says_so(utc):
+    answer = Answer("Who did?", "Who did?", True, [PASSAGE]).from_stale_index()
+    markdown = to_markdown([Exchange("Who did?", "Who did?", answer)], "docs", SAVED_AT)
+    assert f"## Who did?\n\n*{STALE_NOTE}*\n\n1. `a.txt:3`" in markdown
 
 
 def test_transcript_path_never_overwrites(tmp_path, utc):

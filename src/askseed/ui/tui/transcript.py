@@ -12,6 +12,10 @@ from pathlib import Path
 
 from askseed.query.answer import NO_ANSWER, Answer, Passage
 
+# Above an answer read from the index as last committed, while another process updated it
+# for a change in the folder: the quote may be out of date.
+STALE_NOTE = "Answered from the index as last committed: another askseed was updating it."
+
 
 @dataclass(frozen=True)
 class Exchange:
@@ -54,6 +58,8 @@ def to_markdown(exchanges: list[Exchange], documents: str, saved_at: float) -> s
         lines += ["", f"## {exchange.question}", ""]
         if exchange.rewritten:
             lines += [f"*Searched as a follow-up:* {exchange.query}", ""]
+        if answer.index.stale:
+            lines += [f"*{STALE_NOTE}*", ""]
         if not answer.answered:
             lines.append(f"**{NO_ANSWER}**")
             for passage in answer.passages:

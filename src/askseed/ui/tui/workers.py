@@ -50,7 +50,10 @@ class EngineWorkers(App[None]):
         except Exception as error:  # any engine failure becomes a line in the transcript
             self.post_message(AnswerFailed(job, f"Could not answer: {user_line(error)}"))
             return
-        note = f"{BUSY_NOTICE[0].upper()}{BUSY_NOTICE[1:]}." if freshness.busy else ""
+        note = ""
+        if freshness.busy:
+            answer = answer.from_stale_index()  # as `askseed "question"` marks it
+            note = f"{BUSY_NOTICE[0].upper()}{BUSY_NOTICE[1:]}."
         self.post_message(Answered(job, answer, note))
 
     @work(thread=True, group="engine", exit_on_error=False)
