@@ -51,9 +51,10 @@ def plan_update(
         if record is None:
             previous = skipped.get(source.rel)
             # A file that failed before is retried only once it changes on disk.
-            if previous is None or (previous.size, previous.mtime_ns) != source.stat_data[:2]:
+            listed = (source.size, source.mtime_ns)
+            if previous is None or (previous.size, previous.mtime_ns) != listed:
                 plan.new.append(source)
-        elif (record.size, record.mtime_ns, record.ctime_ns) == source.stat_data:
+        elif _same_stat_data(record, source):
             continue
         elif record.size != source.size:
             plan.changed.append(source)  # no need to hash: the content cannot be the same
@@ -70,3 +71,13 @@ def plan_update(
     plan.removed = sorted(set(known) - seen)
     plan.forgotten_skips = sorted(set(skipped) - seen)
     return plan
+
+
+def _same_stat_data(record: FileRecord, source: SourceFile) -> bool:
+    """Size, mtime and change time as when the file was indexed. A record without a change
+    time (from an index made before it was kept) never matches: its file is hashed once."""
+    return (record.size, record.mtime_ns, record.ctime_ns) == (
+        source.size,
+        source.mtime_ns,
+        source.ctime_ns,
+    )

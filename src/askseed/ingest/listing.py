@@ -61,12 +61,6 @@ class SourceFile(NamedTuple):
     def path(self) -> Path:
         return Path(self.location)
 
-    @property
-    def stat_data(self) -> tuple[int, int, int]:
-        """What changes when the file does: compared before trusting the index, and around
-        a read."""
-        return (self.size, self.mtime_ns, self.ctime_ns)
-
 
 def source_file(location: str, rel: str, info: os.stat_result) -> SourceFile:
     return SourceFile(location, rel, info.st_size, info.st_mtime_ns, info.st_ctime_ns)

@@ -7,7 +7,7 @@ import os
 from dataclasses import replace
 
 from askseed.ingest import readers
-from askseed.ingest.listing import SourceFile, os_reason, source_file
+from askseed.ingest.listing import SourceFile, os_reason
 from askseed.ingest.readers import READERS, Document, SkipFile
 
 __all__ = ["SkipFile", "read_document"]
@@ -44,6 +44,9 @@ def read_document(source: SourceFile) -> Document:
     except OSError as error:
         raise SkipFile(os_reason(error)) from error
     # Comparing with the listing's stat data also catches a change between listing and reading.
-    if source_file(source.location, source.rel, after).stat_data != source.stat_data:
+    # Not the change time: a chmod meanwhile would skip the file, and a skipped file is
+    # retried only once its size or mtime changes. An edit that restores the mtime is caught
+    # at the next freshness check instead, by the change time recorded from the listing.
+    if (after.st_size, after.st_mtime_ns) != (source.size, source.mtime_ns):
         raise SkipFile("changed while reading; will retry next run")
     return replace(document, sha256=hashlib.sha256(data).hexdigest())
