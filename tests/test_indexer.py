@@ -92,6 +92,20 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(corpus, fake_embedder):
     assert any("uranium" in text for text in fake_embedder.encoded)
 
 
+def test_a_skipped_file_fixed_without_moving_size_or_mtime_is_read_again(corpus, fake_embedder):
+    path = corpus.seeds / "notes.txt"
+    fixed = "Delta kites fly best in steady coastal wind.\n"
+    path.write_bytes(b"\x00" * len(fixed))  # binary: skipped
+    assert update_index(corpus, fake_embedder).skipped_files == 1
+    before = path.stat()
+    path.write_text(fixed, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    report = update_index(corpus, fake_embedder)
+
+    assert report.skipped_files == 0 and "notes.txt" in sources_in_index(corpus)
+
+
 def test_a_question_records_touched_files_so_the_next_hashes_nothing(corpus, fake_embedder):
     update_index(corpus, fake_embedder)
     path = corpus.seeds / "alpha.txt"

@@ -51,8 +51,7 @@ def plan_update(
         if record is None:
             previous = skipped.get(source.rel)
             # A file that failed before is retried only once it changes on disk.
-            listed = (source.size, source.mtime_ns)
-            if previous is None or (previous.size, previous.mtime_ns) != listed:
+            if previous is None or not _same_stat_data(previous, source):
                 plan.new.append(source)
         elif _same_stat_data(record, source):
             continue
@@ -73,9 +72,10 @@ def plan_update(
     return plan
 
 
-def _same_stat_data(record: FileRecord, source: SourceFile) -> bool:
-    """Size, mtime and change time as when the file was indexed. A record without a change
-    time (from an index made before it was kept) never matches: its file is hashed once."""
+def _same_stat_data(record: FileRecord | SkippedFile, source: SourceFile) -> bool:
+    """Size, mtime and change time as when the file was indexed or skipped. A record without
+    a change time (from an index made before it was kept) never matches: an indexed file is
+    hashed once, a skipped one tried again."""
     return (record.size, record.mtime_ns, record.ctime_ns) == (
         source.size,
         source.mtime_ns,

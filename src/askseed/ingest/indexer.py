@@ -262,7 +262,7 @@ def _prepare_file(
     except (SkipFile, OSError) as error:
         reason = str(error) if isinstance(error, SkipFile) else error.strerror or "unreadable"
         run.skip(source.rel, reason)
-        writer.mark_skipped(source.rel, source.size, source.mtime_ns, reason)
+        writer.mark_skipped(source.rel, source.size, source.mtime_ns, source.ctime_ns, reason)
         return None
     for note in document.warnings:
         run.warn(f"{source.rel}: {note}")

@@ -44,9 +44,9 @@ def read_document(source: SourceFile) -> Document:
     except OSError as error:
         raise SkipFile(os_reason(error)) from error
     # Comparing with the listing's stat data also catches a change between listing and reading.
-    # Not the change time: a chmod meanwhile would skip the file, and a skipped file is
-    # retried only once its size or mtime changes. An edit that restores the mtime is caught
-    # at the next freshness check instead, by the change time recorded from the listing.
+    # Size and mtime only: an edit meanwhile that restores the mtime is caught by the next
+    # freshness check, through the change time recorded from the listing; a chmod meanwhile
+    # need not cost the file a run.
     if (after.st_size, after.st_mtime_ns) != (source.size, source.mtime_ns):
         raise SkipFile("changed while reading; will retry next run")
     return replace(document, sha256=hashlib.sha256(data).hexdigest())

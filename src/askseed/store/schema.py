@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS files (
     page_starts TEXT, warnings TEXT, heading TEXT, first_chunk INTEGER, first_key INTEGER,
     last_key INTEGER, ctime_ns INTEGER);
 CREATE TABLE IF NOT EXISTS skipped (
-    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL,
+    ctime_ns INTEGER);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, text TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
@@ -152,6 +153,7 @@ class SkippedFile(NamedTuple):
     size: int
     mtime_ns: int
     reason: str
+    ctime_ns: int | None = None  # as FileRecord's
 
 
 class SentenceSpan(NamedTuple):
@@ -267,7 +269,7 @@ def read_files(conn: sqlite3.Connection) -> dict[str, FileRecord]:
 # Columns added to a table after SCHEMA_VERSION 5 was released, with their type: an index made
 # before has them added by its next writer (nullable, so its rows need no rewrite), and is read
 # without them until then.
-ADDED_COLUMNS = {("files", "ctime_ns"): "INTEGER"}
+ADDED_COLUMNS = {("files", "ctime_ns"): "INTEGER", ("skipped", "ctime_ns"): "INTEGER"}
 
 
 def add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -282,5 +284,9 @@ def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
 
 def read_skipped(conn: sqlite3.Connection) -> dict[str, SkippedFile]:
     """Files that could not be read, by path."""
-    rows = conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
-    return {path: SkippedFile(size, mtime, reason) for path, size, mtime, reason in rows}
+    ctime = "ctime_ns" if _has_column(conn, "skipped", "ctime_ns") else "NULL"
+    rows = conn.execute(f"SELECT path, size, mtime_ns, reason, {ctime} FROM skipped")
+    return {
+        path: SkippedFile(size, mtime_ns, reason, ctime_ns)
+        for path, size, mtime_ns, reason, ctime_ns in rows
+    }

@@ -289,10 +289,11 @@ class IndexWriter:
             (size, mtime_ns, ctime_ns, path),
         )
 
-    def mark_skipped(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
+    def mark_skipped(self, path: str, size: int, mtime_ns: int, ctime_ns: int, reason: str) -> None:
         self._conn.execute(
-            "INSERT OR REPLACE INTO skipped (path, size, mtime_ns, reason) VALUES (?, ?, ?, ?)",
-            (path, size, mtime_ns, reason),
+            "INSERT OR REPLACE INTO skipped (path, size, mtime_ns, ctime_ns, reason)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (path, size, mtime_ns, ctime_ns, reason),
         )
 
     @property
