@@ -23,11 +23,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import SCIFACT  # noqa: E402
-
-SQUAD = SCIFACT.parent / "squad-a"
+# Not from _common.py: this module runs again under the old tree's askseed, whose modules
+# _common.py's imports may not find.
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+SCIFACT = DATA / "scifact"
+SQUAD = DATA / "squad-a"
 HERE = Path(__file__).resolve()
 
 
