@@ -7,9 +7,10 @@ import sqlite3
 
 import pytest
 
+from askseed.checksum import file_sha256
 from askseed.engine import Engine
 from askseed.errors import NoDocumentsError
-from askseed.ingest import indexer
+from askseed.ingest import freshness, indexer
 from askseed.ingest.dedup import NUM_BANDS
 from askseed.ingest.indexer import update_index
 from askseed.store.reader import IndexReader
@@ -106,17 +107,22 @@ def test_a_skipped_file_fixed_without_moving_size_or_mtime_is_read_again(corpus,
     assert report.skipped_files == 0 and "notes.txt" in sources_in_index(corpus)
 
 
-def test_a_question_records_touched_files_so_the_next_hashes_nothing(corpus, fake_embedder):
+def test_a_question_records_touched_files_so_the_next_hashes_nothing(
+    corpus, fake_embedder, monkeypatch
+):
     update_index(corpus, fake_embedder)
     path = corpus.seeds / "alpha.txt"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     engine = Engine(corpus, embedder=fake_embedder)
     assert engine.status().touched_files == 1  # its stat data moved: hashed at every check
+    hashed = []
+    monkeypatch.setattr(freshness, "file_sha256", lambda p: hashed.append(p) or file_sha256(p))
     fake_embedder.encoded.clear()
 
-    freshness = engine.ensure_fresh()
+    result = engine.ensure_fresh()
 
-    assert not freshness.refreshed and fake_embedder.encoded == []
+    assert not result.refreshed and fake_embedder.encoded == []
+    assert hashed == [path]  # by the check; recording it reuses that digest
     status = engine.status()
     assert status.fresh and status.touched_files == 0
 

@@ -30,8 +30,8 @@ import numpy as np
 
 from askseed.config import Settings
 from askseed.errors import IndexPathError, UnknownSourceError
-from askseed.ingest.freshness import plan_update
-from askseed.ingest.listing import FORMATS, check_documents_folder, source_file
+from askseed.ingest.freshness import UpdatePlan, plan_update
+from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder, source_file
 from askseed.model.embedder import Embedder, MiniLMEmbedder
 from askseed.model.pieces import EncodedTexts
 from askseed.query.alignment import Aligner
@@ -110,12 +110,16 @@ class Engine:
 
     # -- status ---------------------------------------------------------------------------
     def status(self) -> IndexStatus:
+        return self._status()[0]
+
+    def _status(self) -> tuple[IndexStatus, UpdatePlan | None]:
+        """The status, and the plan it was read from (None without an index)."""
         self._check_index_path()
         manifest, files, skipped = read_catalogue(self.settings.index)
         if not manifest:
-            return IndexStatus(0, 0, fresh=False, exists=False, built_at=None)
+            return IndexStatus(0, 0, fresh=False, exists=False, built_at=None), None
         plan = plan_update(self.settings.seeds, files, skipped, self.settings.follow_links)
-        return IndexStatus(
+        status = IndexStatus(
             documents=len(files),
             chunks=sum(record.chunks for record in files.values()),
             fresh=not plan.stale,
@@ -124,6 +128,7 @@ class Engine:
             changed_files=plan.changed_files,
             touched_files=len(plan.touched),
         )
+        return status, plan
 
     def _check_index_path(self) -> None:
         """The index is a folder: a file there would first read as "no index yet", then
@@ -187,10 +192,10 @@ class Engine:
         When another process is already updating a stale index, the current snapshot answers
         (a missing one cannot: IndexBusyError).
         """
-        status = self.status()
+        status, plan = self._status()
         if status.exists and status.fresh:
-            if status.touched_files:
-                self._record_touched()
+            if plan.touched:
+                self._record_touched(dict(plan.touched))
             return Freshness(refreshed=False)
         # A folder that cannot be indexed is said before "building it", not after (status()
         # has already listed it when there is an index).
@@ -206,12 +211,16 @@ class Engine:
             return Freshness(refreshed=False, busy=True)
         return Freshness(refreshed=True, report=report)
 
-    def _record_touched(self) -> None:
-        """Note the new stat data of files found touched, so that the next check needs no
-        hashing: nothing is embedded, and nothing is said. Left for later when another process
-        holds the index, or it cannot be written here."""
+    def _record_touched(self, hashed: dict[SourceFile, str]) -> None:
+        """Note the new stat data of files found touched (`hashed`: their digests, so that
+        they are not read twice), so that the next check needs no hashing: nothing is
+        embedded, and nothing is said. Left for later when another process holds the index,
+        or it cannot be written here."""
+        from askseed.ingest.indexer import update_index  # see the module's docstring
+
         with contextlib.suppress(StoreError, OSError):
-            self.refresh()
+            update_index(self.settings, self.embedder, hashed=hashed)
+        self.close()  # the next question opens the new snapshot
 
     # -- asking ---------------------------------------------------------------------------
     def ask(

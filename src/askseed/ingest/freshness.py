@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,9 +36,12 @@ def plan_update(
     known: dict[str, FileRecord],
     skipped: dict[str, SkippedFile],
     follow_links: bool = False,
-    hash_file: Callable[[Path], str] = file_sha256,
+    hashed: Mapping[SourceFile, str] | None = None,
 ) -> UpdatePlan:
-    """Compare the documents folder with what the index holds."""
+    """Compare the documents folder with what the index holds. `hashed` holds digests already
+    taken (by an earlier plan): one is used for a file listed with exactly the same stat data,
+    change time included, so the file cannot have been written since."""
+    hashed = hashed or {}
     plan = UpdatePlan()
     seen: set[str] = set()
 
@@ -59,7 +62,7 @@ def plan_update(
             plan.changed.append(source)  # no need to hash: the content cannot be the same
         else:
             try:
-                digest = hash_file(source.path)
+                digest = hashed.get(source) or file_sha256(source.path)
             except OSError:
                 plan.changed.append(source)
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,7 +146,10 @@ def update_index(
     rebuild: bool = False,
     on_progress: Progress | None = None,
     on_warning: Callable[[str], None] | None = None,
+    hashed: Mapping[SourceFile, str] | None = None,
 ) -> IndexReport:
+    """Bring the index up to date with the documents folder (all of it with `rebuild`).
+    `hashed`: digests a freshness check just took, as plan_update takes them."""
     check_chunk_settings(settings)
     check_documents_folder(settings.seeds)  # before the index folder is made
     started = time.perf_counter()
@@ -167,7 +170,9 @@ def update_index(
                 f"the index in {settings.index} could not be used ({writer.discarded}); "
                 "rebuilding it from the documents"
             )
-        plan = plan_update(settings.seeds, writer.files(), writer.skipped(), settings.follow_links)
+        plan = plan_update(
+            settings.seeds, writer.files(), writer.skipped(), settings.follow_links, hashed
+        )
         for rel, reason in plan.walk_skips:
             run.skip(rel, reason)
         removed = 0
