@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -172,11 +172,15 @@ class Engine:
         on_progress: Progress | None = None,
         rebuild: bool = False,
         on_warning: Notice | None = None,
+        hashed: Mapping[SourceFile, str] | None = None,
     ) -> IndexReport:
+        """`hashed`: digests a freshness check just took (plan_update), not to be taken again."""
         from askseed.ingest.indexer import update_index  # see the module's docstring
 
         self._check_index_path()
-        report = update_index(self.settings, self.embedder, rebuild, on_progress, on_warning)
+        report = update_index(
+            self.settings, self.embedder, rebuild, on_progress, on_warning, hashed
+        )
         self.close()  # the next question opens the new snapshot
         return report
 
@@ -193,9 +197,10 @@ class Engine:
         (a missing one cannot: IndexBusyError).
         """
         status, plan = self._status()
+        hashed = dict(plan.touched) if plan is not None else None
         if status.exists and status.fresh:
-            if plan.touched:
-                self._record_touched(dict(plan.touched))
+            if hashed:
+                self._record_touched(hashed)
             return Freshness(refreshed=False)
         # A folder that cannot be indexed is said before "building it", not after (status()
         # has already listed it when there is an index).
@@ -204,7 +209,7 @@ class Engine:
         if on_notice:
             on_notice(status.update_notice(self.settings.index))
         try:
-            report = self.refresh(on_progress=on_progress, on_warning=on_warning)
+            report = self.refresh(on_progress=on_progress, on_warning=on_warning, hashed=hashed)
         except IndexBusyError:
             if not status.exists:
                 raise
@@ -216,11 +221,8 @@ class Engine:
         they are not read twice), so that the next check needs no hashing: nothing is
         embedded, and nothing is said. Left for later when another process holds the index,
         or it cannot be written here."""
-        from askseed.ingest.indexer import update_index  # see the module's docstring
-
         with contextlib.suppress(StoreError, OSError):
-            update_index(self.settings, self.embedder, hashed=hashed)
-        self.close()  # the next question opens the new snapshot
+            self.refresh(hashed=hashed)
 
     # -- asking ---------------------------------------------------------------------------
     def ask(
