@@ -93,6 +93,16 @@ SET_BY_HAND = {"type_nowhere": -4.0}
 # where the settled quote reads 1, some 15 ms of a one-shot question, and below that it
 # changes no figure that can be told from noise.
 SETTLED_SHARES = (0.5, 0.6, 0.7, 0.8, 0.9)
+# The columns of abstain_data.summarise's figures, as every calibrator table names them.
+SUMMARY_COLUMNS = (
+    "answered",
+    "answered with the right quote",
+    "quote right",
+    "abstained off-corpus",
+    "abstained adversarial",
+    "ECE",
+    "AUROC",
+)
 SETTLE_TOLERANCE = 0.0005
 
 
@@ -444,9 +454,8 @@ def main() -> int:
     table, _, _ = feature_table()
     print(f"{len(table.questions)} questions, {len(table.y)} candidate sentences")
     rows = [
-        "| features | queries | answered | answered with the right quote | quote right "
-        "| abstained off-corpus | abstained adversarial | ECE | AUROC |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| features | queries | " + " | ".join(SUMMARY_COLUMNS) + " |",
+        "|---" * (len(SUMMARY_COLUMNS) + 2) + "|",
     ]
     for name, variant in SUBSETS.items():
         results = cross_validate(table, variant)[0]

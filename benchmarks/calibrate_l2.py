@@ -30,15 +30,6 @@ from alignment_data import feature_table  # noqa: E402
 from record import record_section  # noqa: E402
 
 PENALTIES = (1e-5, 1e-4, 1e-3, 1e-2)
-COLUMNS = (
-    "answered",
-    "answered with the right quote",
-    "quote right",
-    "abstained off-corpus",
-    "abstained adversarial",
-    "ECE",
-    "AUROC",
-)
 
 
 def quote_right(table: FeatureTable, folds: list[np.ndarray], penalty: float) -> float:
@@ -80,7 +71,11 @@ def main() -> int:
         variant = replace(calibrate.SHIPPED, rerank_l2=penalty)
         model = calibrate.fit(table, np.concatenate(others), variant)
         results.extend(calibrate.outcomes(table, model, questions))
-    rows = ["| calibrator | queries | " + " | ".join(COLUMNS) + " |", "|---" * 9 + "|"]
+    columns = calibrate.SUMMARY_COLUMNS
+    rows = [
+        "| calibrator | queries | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 2) + "|",
+    ]
     fixed, _ = calibrate.cross_validate(table, replace(calibrate.SHIPPED, rerank_l2=1e-3))
     for name, outcomes in (
         ("penalty 1e-3 (the thirteenth round's)", fixed),

@@ -49,15 +49,6 @@ from askseed.text import NOT_TOPIC_WORDS, terms  # noqa: E402
 # The learned match's penalty: the products are about 1/384 each, so a weight of the size that
 # turns them into a cosine (about 1) needs a small one. 1e-4 and 1e-6 measured the same.
 MATCH_L2 = 1e-5
-COLUMNS = (
-    "answered",
-    "answered with the right quote",
-    "quote right",
-    "abstained off-corpus",
-    "abstained adversarial",
-    "ECE",
-    "AUROC",
-)
 
 
 @contextlib.contextmanager
@@ -167,7 +158,8 @@ def main() -> int:
     stored = engine.embedder.encode_sentences(table.texts)
     exact = engine.embedder.encode(table.texts)
     shipped = calibrate.THIRTEENTH  # what askseed shipped when the probes were run
-    rows = ["| probe | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    columns = calibrate.SUMMARY_COLUMNS
+    rows = ["| probe | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
 
     def measure(name: str, summary: dict) -> None:
         rows.append(row(name, summary))
