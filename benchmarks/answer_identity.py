@@ -1,7 +1,7 @@
 """Do two askseed trees give the same answers? Pure speed work must change none.
 
     .venv/bin/python benchmarks/answer_identity.py --old OLD/src --new src \\
-        --docs DOCS --index INDEX [--questions 120]
+        --docs DOCS --index INDEX [--old-index OLD_INDEX] [--questions 120]
 
 Each tree answers the same questions in its own process, as the chat does (one Engine, one
 question after another), against the same index: SciFact claims (the warm questions of
@@ -144,13 +144,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", type=Path, required=True, help="the changed tree's src")
     parser.add_argument("--docs", type=Path, required=True)
     parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument(
+        "--old-index",
+        type=Path,
+        help="the index the reference tree answers from (default --index): one it built "
+        "itself, when the two trees store an index differently",
+    )
     parser.add_argument("--questions", type=int, default=120)
     parser.add_argument("--tolerance", type=float, default=1e-6)
     parser.add_argument("--show", action="store_true", help="also list differences within it")
     parser.add_argument("--show-rounded", action="store_true", help="list rounded figures apart")
     args = parser.parse_args(argv)
     asked = questions(args.questions)
-    old = run_tree(args.old.resolve(), args.docs, args.index, asked, again=False)
+    old_index = args.old_index or args.index
+    old = run_tree(args.old.resolve(), args.docs, old_index, asked, again=False)
     new = run_tree(args.new.resolve(), args.docs, args.index, asked, again=True)
     failures = identical = shown_apart = 0
     largest = 0.0
