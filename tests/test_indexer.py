@@ -16,6 +16,7 @@ from askseed.ingest.indexer import update_index
 from askseed.store.reader import IndexReader
 from askseed.store.schema import PAGE_SIZE
 from askseed.store.seen import SWEEP_MIN, sweep_bands
+from old_index import as_version_5
 
 ALPHA = "Alpha reactors run on thorium salt. They were first tested in the desert.\n"
 BETA = "Beta gardens grow purple carrots in winter. Frost makes the carrots sweeter.\n"
@@ -145,6 +146,38 @@ def test_an_index_without_change_times_gains_them_without_re_embedding(corpus, f
     assert len(records) == 3 and all(record.ctime_ns for record in records)
 
 
+def test_an_index_of_version_5_is_read_and_updated_in_place(corpus, fake_embedder):
+    # Version 6 changed how spans are stored and which tables have rowids, nothing a reader
+    # of version 5's rows cannot follow: such an index is not rebuilt (re-embedded).
+    shared = "Thorium salt reactors were first tested in the desert long ago."
+    write(corpus.seeds, "a_first.txt", f"{shared}\nA first file adds its own note here.\n")
+    write(corpus.seeds, "z_last.txt", f"{shared}\nThe last file also has its own note.\n")
+    update_index(corpus, fake_embedder)
+    with IndexReader(corpus.index) as reader:
+        before = reader.chunks_by_id(list(range(1, 100)))
+    as_version_5(corpus.index)
+    with IndexReader(corpus.index) as reader:
+        assert reader.manifest["schema_version"] == "5"
+        assert reader.chunks_by_id(list(range(1, 100))) == before
+    fake_embedder.encoded.clear()
+    write(corpus.seeds, "beta.md", BETA + "\nPurple carrots need sandy soil.\n")
+    (corpus.seeds / "a_first.txt").unlink()
+
+    report = update_index(corpus, fake_embedder)
+
+    # beta.md changed, and z_last.txt gets back the sentence it had dropped for a_first.txt.
+    assert report.embedded_files == 2  # a rebuild would embed all five
+    with IndexReader(corpus.index) as reader:
+        assert reader.manifest["schema_version"] == "6"
+        after = reader.chunks_by_id(list(range(1, 100)))
+    kept = {key: chunk for key, chunk in before.items() if chunk.source in ("alpha.txt",)}
+    assert kept and all(after[key] == chunk for key, chunk in kept.items())
+    assert any(shared in chunk.text and chunk.source == "z_last.txt" for chunk in after.values())
+    with sqlite3.connect(corpus.index / "meta.sqlite") as db:
+        kinds = {kind for (kind,) in db.execute("SELECT DISTINCT typeof(sentences) FROM chunks")}
+    assert kinds == {"text", "blob"}
+
+
 def test_deleting_a_file_removes_its_chunks(corpus, fake_embedder):
     update_index(corpus, fake_embedder)
     (corpus.seeds / "sub" / "gamma.txt").unlink()
@@ -187,6 +220,28 @@ def test_duplicate_sentences_across_files_are_kept_once_and_come_back(corpus, fa
     (corpus.seeds / "a_first.txt").unlink()
     update_index(corpus, fake_embedder)
     assert holders() == ["z_last.txt"]
+
+
+def test_an_index_with_a_row_in_every_table_passes_the_writers_check(corpus, fake_embedder):
+    # The writer runs PRAGMA quick_check before each update and rebuilds an index that fails
+    # it; SQLite 3.40's check misread a WITHOUT ROWID table whose key did not come first.
+    shared = "Thorium salt reactors were first tested in the desert long ago."
+    write(corpus.seeds, "a_first.txt", f"{shared}\nA first file adds its own note here.\n")
+    write(corpus.seeds, "z_last.txt", f"{shared}\nThe last file also has its own note.\n")
+    (corpus.seeds / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    update_index(corpus, fake_embedder)
+    write(corpus.seeds, "beta.md", BETA + "\nPurple carrots need sandy soil.\n")
+    update_index(corpus, fake_embedder)  # a tombstone for beta.md's old chunk
+    with sqlite3.connect(corpus.index / "meta.sqlite") as db:
+        tables = [
+            name for (name,) in db.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        ]
+        empty = [name for name in tables if not db.execute(f"SELECT 1 FROM {name}").fetchone()]
+        assert db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+    assert empty == []
+    fake_embedder.encoded.clear()
+    assert update_index(corpus, fake_embedder).embedded_files == 0
+    assert fake_embedder.encoded == []
 
 
 def test_an_emptied_folder_keeps_the_old_index(corpus, fake_embedder):

@@ -10,6 +10,7 @@ import pytest
 from askseed.ingest.indexer import update_index
 from askseed.store.keyword import Fts5Index
 from askseed.store.reader import IndexReader
+from old_index import as_version_5
 
 # Small chunks, so that most chunks of a document are searched after its heading.
 HEADED = (
@@ -68,3 +69,51 @@ def test_updates_keep_the_keyword_index_and_its_texts_in_step(settings, fake_emb
     update_index(settings, fake_embedder, rebuild=True)
     check(settings.index)
     assert "ferry.txt" in search(settings, "schedule")
+
+
+def headings(index) -> list[tuple]:
+    with sqlite3.connect(index / "meta.sqlite") as conn:
+        return conn.execute(
+            "SELECT path, heading, heading_chars FROM files ORDER BY path"
+        ).fetchall()
+
+
+def test_a_heading_is_stored_once_as_a_length(settings, fake_embedder):
+    # The heading begins the file's first chunk: the view takes it from there.
+    update_index(settings, fake_embedder)
+    assert headings(settings.index) == [
+        ("ferry.txt", None, len("Harbour timetable")),
+        ("plain.txt", None, None),
+    ]
+    assert search(settings, "timetable").count("ferry.txt") >= 2
+
+
+def test_a_version_5_index_with_copied_headings_stays_in_step(settings, fake_embedder):
+    # Version 5 copied each heading into its file's row, and its view read only that copy.
+    # Its next writer replaces the view; the copies still serve until their files change.
+    (settings.seeds / "harbour.txt").write_text(
+        "Bay crossings\n\nWater taxis cross the bay every hour from dawn. Fares are paid "
+        "at the kiosk. Children under five ride free. Luggage goes in the bow.\n",
+        encoding="utf-8",
+    )
+    update_index(settings, fake_embedder)
+    as_version_5(settings.index)
+    check(settings.index)
+
+    (settings.seeds / "ferry.txt").write_text(
+        HEADED.replace("Harbour timetable", "Ferry schedule"), encoding="utf-8"
+    )
+    update_index(settings, fake_embedder)
+
+    check(settings.index)
+    assert headings(settings.index) == [
+        ("ferry.txt", None, len("Ferry schedule")),
+        ("harbour.txt", "Bay crossings", None),
+        ("plain.txt", None, None),
+    ]
+    assert search(settings, "schedule").count("ferry.txt") >= 2
+    assert search(settings, "crossings").count("harbour.txt") >= 2
+    (settings.seeds / "harbour.txt").unlink()
+    update_index(settings, fake_embedder)
+    check(settings.index)
+    assert search(settings, "crossings") == []

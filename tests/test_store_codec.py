@@ -3,16 +3,22 @@ within 0.01), a vector shared with the chunk before borrowed from it, spans as s
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from askseed.store.chunk_codec import (
+    Heading,
+    _from_varints,
+    _varints,
     decode_chunk,
     decode_sentence_vectors,
     decode_spans,
     encode_chunk,
     encode_sentence_vectors,
     encode_spans,
+    split_heading,
 )
 from askseed.store.schema import ChunkRow, SentenceSpan
 
@@ -96,10 +102,30 @@ def test_spans_round_trip(spans):
     row = chunk(spans, unit_rows(len(spans), 8), start=spans[0][2] if spans else 100)
     encoded = encode_spans(row)
     assert decode_spans(encoded, row.start, row.start_line) == row.sentences
-    assert len(encoded) <= 2 + 25 * len(spans)
+    assert len(encoded) <= 13 * len(spans)
+    # Version 5 stored the same six numbers a sentence as JSON.
+    as_json = json.dumps(_from_varints(encoded))
+    assert decode_spans(as_json, row.start, row.start_line) == row.sentences
 
 
-@pytest.mark.parametrize("value", ["[1,2,3]", '{"a": 1}', "[[0,1,2,3,4,5]]", "not json"])
+@pytest.mark.parametrize(
+    ("values", "encoded"),
+    [
+        ([0], b"\x00"),
+        ([-1, 1, -2, 2], b"\x01\x02\x03\x04"),
+        ([63, -64, 64], b"\x7e\x7f\x80\x01"),
+        ([9_000_000], b"\x80\xd1\xca\x08"),
+    ],
+)
+def test_span_numbers_are_zigzag_varints(values, encoded):
+    assert _varints(values) == encoded
+    assert _from_varints(encoded) == values
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[1,2,3]", '{"a": 1}', "[[0,1,2,3,4,5]]", "not json", b"\x00\x00\x00", b"\x00" * 5 + b"\x80"],
+)
 def test_damaged_spans_are_refused(value):
     with pytest.raises((ValueError, TypeError)):
         decode_spans(value, 0, 1)
@@ -154,3 +180,39 @@ def test_a_borrowed_vector_that_is_missing_is_damage():
     stored |= {"borrowed": None, "id": 2, "start": row.start, "start_line": row.start_line}
     with pytest.raises(ValueError, match="missing chunk"):
         decode_chunk(stored, 384)
+
+
+def texts(*values: str) -> list[ChunkRow]:
+    return [ChunkRow(value, 0, len(value), 1, 1, (), np.zeros((0, 4))) for value in values]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "searched", "expected"),
+    [
+        # No heading: every chunk searched as it is.
+        (["Alpha. Beta.", "Beta. Gamma."], ["Alpha. Beta.", "Beta. Gamma."], (None, None, ())),
+        # The heading begins the first chunk: kept as its length there.
+        (["Title. Beta.", "Gamma."], ["Title. Beta.", "Title.\nGamma."], (6, None, (1,))),
+        (
+            ["Tête. Beta.", "Gamma.", "Delta."],
+            ["Tête. Beta.", "Tête.\nGamma.", "Tête.\nDelta."],
+            (5, None, (1, 2)),
+        ),
+        # A heading the first chunk does not begin with: a copy.
+        (["Beta.", "Gamma."], ["Beta.", "Title.\nGamma."], (None, "Title.", (1,))),
+    ],
+)
+def test_a_files_heading_is_kept_once(chunks, searched, expected):
+    assert split_heading(texts(*chunks), searched) == Heading(*expected)
+
+
+@pytest.mark.parametrize(
+    ("chunks", "searched"),
+    [
+        (["A.", "B."], ["A.", "B. C."]),  # neither the chunk's text nor it after a heading
+        (["A.", "B.", "C."], ["A.", "X.\nB.", "Y.\nC."]),  # two headings in one file
+    ],
+)
+def test_search_texts_not_made_of_chunk_and_heading_are_refused(chunks, searched):
+    with pytest.raises(ValueError):
+        split_heading(texts(*chunks), searched)

@@ -1,6 +1,6 @@
 """How a chunk is laid out in its `chunks` row, and read back: the sentence spans as small
-deltas in JSON, the sentence vectors as int8 (direction only), and a vector shared with the
-chunk before stored once (schema.py's version 5). The writer encodes, the reader decodes;
+deltas in varints, the sentence vectors as int8 (direction only), and a vector shared with the
+chunk before stored once (schema.py's versions 5 and 6). The writer encodes, the reader decodes;
 schema.py holds the tables and the rows both sides share.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import NamedTuple
 
 import numpy as np
 
@@ -58,11 +59,12 @@ def chunk_query(count: int) -> str:
     )
 
 
-def encode_spans(row: ChunkRow) -> str:
-    """The sentences' spans as a flat JSON list of six small numbers each, relative to the
-    sentence before (or to the chunk): the gap to its start and its length in the chunk, how
-    far its source offsets drift from the chunk's and its length there differs, its first
-    line and how many more it runs on. About 16 characters a sentence instead of 25."""
+def encode_spans(row: ChunkRow) -> bytes:
+    """The sentences' spans as six small numbers each, relative to the sentence before (or to
+    the chunk): the gap to its start and its length in the chunk, how far its source offsets
+    drift from the chunk's and its length there differs, its first line and how many more it
+    runs on. Stored as zigzag varints, mostly one byte a number: about 8 bytes a sentence
+    (version 5 wrote the same numbers as a JSON list, about 16; decode_spans reads both)."""
     values: list[int] = []
     end, line = 0, row.start_line
     for span in row.sentences:
@@ -71,14 +73,15 @@ def encode_spans(row: ChunkRow) -> str:
         values += (span.raw_end - span.raw_start - length, span.line - line)
         values.append(span.end_line - span.line)
         end, line = span.end, span.line
-    return json.dumps(values, separators=(",", ":"))
+    return _varints(values)
 
 
-def decode_spans(value: str, start: int, start_line: int) -> tuple[SentenceSpan, ...]:
-    """The spans encode_spans wrote for a chunk starting at `start`, on `start_line`.
+def decode_spans(value: bytes | str, start: int, start_line: int) -> tuple[SentenceSpan, ...]:
+    """The spans encode_spans wrote for a chunk starting at `start`, on `start_line`; a str is
+    a row written by version 5, as JSON.
 
-    Raises ValueError or TypeError for damaged JSON."""
-    values = json.loads(value)
+    Raises ValueError or TypeError for a damaged value."""
+    values = json.loads(value) if isinstance(value, str) else _from_varints(value)
     if not isinstance(values, list) or len(values) % 6:
         raise ValueError(f"sentence spans hold {len(values)} numbers, not six a sentence")
     spans = []
@@ -95,6 +98,65 @@ def decode_spans(value: str, start: int, start_line: int) -> tuple[SentenceSpan,
         )
         end = first + length
     return tuple(spans)
+
+
+def _varints(values: list[int]) -> bytes:
+    """Each value zigzag-mapped (0, -1, 1, -2 ... to 0, 1, 2, 3 ...) and written 7 bits a
+    byte, low bits first, the high bit set on every byte but a number's last."""
+    out = bytearray()
+    for value in values:
+        number = value << 1 if value >= 0 else (-value << 1) - 1
+        while number > 0x7F:
+            out.append(number & 0x7F | 0x80)
+            number >>= 7
+        out.append(number)
+    return bytes(out)
+
+
+def _from_varints(data: bytes) -> list[int]:
+    values, number, shift = [], 0, 0
+    for byte in data:
+        number |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            values.append(number >> 1 if not number & 1 else -((number + 1) >> 1))
+            number, shift = 0, 0
+    if shift:
+        raise ValueError("sentence spans end inside a number")
+    return values
+
+
+class Heading(NamedTuple):
+    """What a file's searched texts add before their chunks (indexer._search_text): its
+    heading, and the positions of the chunks searched after it. `chars` when the heading is
+    the first characters of the file's first chunk, the one place it is then kept; else
+    `text`, a copy (version 5 kept a copy of every heading)."""
+
+    chars: int | None
+    text: str | None
+    headed: tuple[int, ...]
+
+
+def split_heading(chunks: list[ChunkRow], searched: list[str]) -> Heading:
+    """Raises ValueError when a searched text is not its chunk's text, alone or after one
+    heading shared by the file's chunks."""
+    headed, headings = [], set()
+    for at, (chunk, text) in enumerate(zip(chunks, searched, strict=True)):
+        if text == chunk.text:
+            continue
+        heading = text[: len(text) - len(chunk.text) - 1]
+        if text != f"{heading}\n{chunk.text}":
+            raise ValueError(f"search text of chunk {at} is not heading + chunk")
+        headed.append(at)
+        headings.add(heading)
+    if len(headings) > 1:
+        raise ValueError(f"a file's chunks are searched after {len(headings)} headings")
+    if not headings:
+        return Heading(None, None, ())
+    (heading,) = headings
+    if chunks[0].text.startswith(heading):
+        return Heading(len(heading), None, tuple(headed))
+    return Heading(None, heading, tuple(headed))
 
 
 def encode_sentence_vectors(vectors: np.ndarray) -> bytes:
@@ -123,7 +185,7 @@ def decode_sentence_vectors(blob: bytes, count: int, dim: int) -> np.ndarray:
 def decode_chunk(row: sqlite3.Row, dim: int) -> StoredChunk:
     """A row of chunk_query.
 
-    Raises ValueError or TypeError for a damaged row (bad JSON, vectors of the wrong shape).
+    Raises ValueError or TypeError for a damaged row (bad spans, vectors of the wrong shape).
     """
     spans = decode_spans(row["sentences"], row["start"], row["start_line"])
     blob = row["sentence_vectors"]

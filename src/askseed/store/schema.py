@@ -45,7 +45,13 @@ from askseed.errors import AskseedError, first_line, is_damage
 #    deltas; dedup keys as 64-bit integers, 8-bit MinHash signatures, 32-bit band keys in 6
 #    bands; files keep their id ranges instead of indexes on file_id; sha256 as bytes
 #    (BENCHMARKS.md, "Bytes per chunk, third pass").
-SCHEMA_VERSION = "5"
+# 6: sentence spans as varints instead of JSON (chunk_codec.py), and the tables keyed by text
+#    (manifest, skipped, vector_segments) and dropped_keys as WITHOUT ROWID, with no second
+#    b-tree for their keys. Nothing else changed, so an index of version 5 is still read and
+#    updated: its rows keep their JSON, and its first writer marks it 6, after which an older
+#    askseed asks for a rebuild instead of misreading the new rows.
+SCHEMA_VERSION = "6"
+READABLE_VERSIONS = ("5", SCHEMA_VERSION)
 # Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages
 # most pages held one row and a quarter of the file was slack. Applies to new databases only.
 PAGE_SIZE = 16384
@@ -53,43 +59,59 @@ DB_FILE = "meta.sqlite"
 SEARCH_VIEW = "chunk_search"
 LOCK_FILE = "write.lock"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+# What the keyword index holds for each chunk (the indexer's search text): the chunk after its
+# file's heading when `headed`. FTS5 reads it from here instead of keeping a copy, so this must
+# give back the very text that was indexed until the chunk is removed from the keyword index.
+# The heading is the first `heading_chars` characters of the file's first chunk, or, where it
+# is not (and in every file indexed by version 5), a copy in `heading`.
+SEARCH_VIEW_SQL = f"""CREATE VIEW IF NOT EXISTS {SEARCH_VIEW} AS
+    SELECT c.id AS id,
+        CASE WHEN c.headed THEN coalesce(f.heading,
+            (SELECT substr(h.text, 1, f.heading_chars) FROM chunks h WHERE h.id = f.first_chunk))
+            || char(10) || c.text
+        ELSE c.text END AS text
+    FROM chunks c JOIN files f ON f.id = c.file_id;"""
+
+# Tables that most indexes never fill, each created by its first row: an empty table still takes
+# a page of 16 KB, 16 bytes a chunk in an index of a thousand. A missing one reads as empty.
+ON_DEMAND_TABLES = {
+    "skipped": """CREATE TABLE IF NOT EXISTS skipped (
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+        reason TEXT NOT NULL, ctime_ns INTEGER) WITHOUT ROWID""",
+    "vector_tombstones": """CREATE TABLE IF NOT EXISTS vector_tombstones (
+        chunk_id INTEGER PRIMARY KEY, segment TEXT NOT NULL)""",
+}
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 -- A file's chunks take the ids first_chunk.. (chunks of them), its dedup keys the ids
 -- first_key..last_key: removing it deletes those ranges, with no index on file_id.
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL, chunks INTEGER NOT NULL,
     page_starts TEXT, warnings TEXT, heading TEXT, first_chunk INTEGER, first_key INTEGER,
-    last_key INTEGER, ctime_ns INTEGER);
-CREATE TABLE IF NOT EXISTS skipped (
-    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL,
-    ctime_ns INTEGER);
+    last_key INTEGER, ctime_ns INTEGER, heading_chars INTEGER);
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER NOT NULL, text TEXT NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, start_line INTEGER NOT NULL,
-    end_line INTEGER NOT NULL, sentences TEXT NOT NULL, sentence_vectors BLOB NOT NULL,
+    end_line INTEGER NOT NULL, sentences BLOB NOT NULL, sentence_vectors BLOB NOT NULL,
     borrows_first INTEGER NOT NULL DEFAULT 0, headed INTEGER NOT NULL DEFAULT 0);
--- What the keyword index holds for each chunk (the indexer's search text): the chunk after
--- its file's heading when `headed`. FTS5 reads it from here instead of keeping a copy.
-CREATE VIEW IF NOT EXISTS chunk_search AS
-    SELECT c.id AS id,
-        CASE WHEN c.headed THEN f.heading || char(10) || c.text ELSE c.text END AS text
-    FROM chunks c JOIN files f ON f.id = c.file_id;
+{SEARCH_VIEW_SQL}
 CREATE TABLE IF NOT EXISTS sentence_keys (
     id INTEGER PRIMARY KEY, key INTEGER NOT NULL, file_id INTEGER NOT NULL, signature BLOB);
 CREATE INDEX IF NOT EXISTS sentence_keys_by_key ON sentence_keys(key);
 CREATE TABLE IF NOT EXISTS sentence_bands (
     band INTEGER NOT NULL, sentence_id INTEGER NOT NULL, PRIMARY KEY (band, sentence_id))
     WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dropped_keys (file_id INTEGER NOT NULL, key INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS dropped_keys_by_key ON dropped_keys(key);
+-- Looked up by key; an index of version 5 has a rowid table and the index dropped_keys_by_key.
+-- The key's columns come first: SQLite 3.40's quick_check, which the writer runs, reports NULLs
+-- in the NOT NULL columns of a WITHOUT ROWID table whose key does not begin it.
+CREATE TABLE IF NOT EXISTS dropped_keys (
+    key INTEGER NOT NULL, file_id INTEGER NOT NULL, PRIMARY KEY (key, file_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vector_segments (
     name TEXT PRIMARY KEY, vectors INTEGER NOT NULL, first_id INTEGER NOT NULL,
     last_id INTEGER NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
-    approximate TEXT, approximate_size INTEGER, approximate_sha256 TEXT);
-CREATE TABLE IF NOT EXISTS vector_tombstones (
-    chunk_id INTEGER PRIMARY KEY, segment TEXT NOT NULL);
+    approximate TEXT, approximate_size INTEGER, approximate_sha256 TEXT) WITHOUT ROWID;
 """
 
 
@@ -233,18 +255,30 @@ def damaged(directory: Path, error: Exception | str) -> StoreError:
 
 def check_version(directory: Path, manifest: dict[str, str]) -> None:
     version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise StoreError(
             f"the index in {directory} was made by another version of askseed (format "
-            f"{version!r}, this one reads {SCHEMA_VERSION!r}); "
+            f"{version!r}, this one reads {' and '.join(map(repr, READABLE_VERSIONS))}); "
             f"run `askseed index --rebuild --index {directory}`"
         )
 
 
 def read_manifest(conn: sqlite3.Connection) -> dict[str, str]:
     """The manifest; empty for a database whose first build never finished."""
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'manifest'").fetchone()
-    return dict(conn.execute("SELECT key, value FROM manifest")) if exists else {}
+    return (
+        dict(conn.execute("SELECT key, value FROM manifest")) if has_table(conn, "manifest") else {}
+    )
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM sqlite_schema WHERE name = ?", (name,)).fetchone() is not None
+    )
+
+
+def create_on_demand(conn: sqlite3.Connection, table: str) -> None:
+    """Make sure one of ON_DEMAND_TABLES exists, before its first row goes in."""
+    conn.execute(ON_DEMAND_TABLES[table])
 
 
 def encode_sha256(digest: str) -> bytes:
@@ -269,13 +303,29 @@ def read_files(conn: sqlite3.Connection) -> dict[str, FileRecord]:
 # Columns added to a table after SCHEMA_VERSION 5 was released, with their type: an index made
 # before has them added by its next writer (nullable, so its rows need no rewrite), and is read
 # without them until then.
-ADDED_COLUMNS = {("files", "ctime_ns"): "INTEGER", ("skipped", "ctime_ns"): "INTEGER"}
+ADDED_COLUMNS = {
+    ("files", "ctime_ns"): "INTEGER",
+    ("skipped", "ctime_ns"): "INTEGER",
+    ("files", "heading_chars"): "INTEGER",
+}
 
 
-def add_missing_columns(conn: sqlite3.Connection) -> None:
+def bring_up_to_date(conn: sqlite3.Connection) -> None:
+    """What a writer does to an index made by an earlier version it can read: add the columns
+    added since, and replace version 5's search view, which knew only copied headings, by
+    SEARCH_VIEW_SQL (which gives the same text for every row that version wrote). The view is
+    replaced in one transaction, so that no reader ever finds it missing."""
     for (table, column), kind in ADDED_COLUMNS.items():
-        if not _has_column(conn, table, column):
+        if has_table(conn, table) and not _has_column(conn, table, column):
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    (view,) = conn.execute(
+        "SELECT sql FROM sqlite_schema WHERE type = 'view' AND name = ?", (SEARCH_VIEW,)
+    ).fetchone()
+    if "heading_chars" not in view:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"DROP VIEW {SEARCH_VIEW}")
+        conn.execute(SEARCH_VIEW_SQL)
+        conn.execute("COMMIT")
 
 
 def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
@@ -284,6 +334,8 @@ def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
 
 def read_skipped(conn: sqlite3.Connection) -> dict[str, SkippedFile]:
     """Files that could not be read, by path."""
+    if not has_table(conn, "skipped"):
+        return {}
     ctime = "ctime_ns" if _has_column(conn, "skipped", "ctime_ns") else "NULL"
     rows = conn.execute(f"SELECT path, size, mtime_ns, reason, {ctime} FROM skipped")
     return {

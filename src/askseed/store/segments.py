@@ -25,6 +25,7 @@ import numpy as np
 
 from askseed.store import approximate, probing
 from askseed.store.codes import ValueRange
+from askseed.store.schema import create_on_demand, has_table
 from askseed.store.vectors import (
     Segment,
     VectorFileError,
@@ -69,6 +70,8 @@ def read_segments(conn: sqlite3.Connection) -> list[Segment]:
 def read_tombstones(conn: sqlite3.Connection) -> dict[str, np.ndarray]:
     """Tombstoned chunk ids by segment name."""
     dead: dict[str, list[int]] = {}
+    if not has_table(conn, "vector_tombstones"):
+        return {}
     for chunk_id, segment in conn.execute("SELECT chunk_id, segment FROM vector_tombstones"):
         dead.setdefault(segment, []).append(chunk_id)
     return {name: np.asarray(ids, dtype=np.int64) for name, ids in dead.items()}
@@ -138,7 +141,9 @@ class VectorWriter:
                 int(self.template["approximate_template_size"]),
                 self.template["approximate_template_sha256"],
             )
-        (dead,) = self._conn.execute("SELECT COUNT(*) FROM vector_tombstones").fetchone()
+        dead = 0
+        if has_table(self._conn, "vector_tombstones"):
+            (dead,) = self._conn.execute("SELECT COUNT(*) FROM vector_tombstones").fetchone()
         live = sum(segment.vectors for segment in segments) - dead
         if live != chunks:
             raise VectorFileError(f"the segments hold {live} vectors for {chunks} chunks")
@@ -180,6 +185,8 @@ class VectorWriter:
             position = np.searchsorted(firsts, chunk_id, side="right") - 1
             if position >= 0 and chunk_id <= segments[position].last_id:
                 rows.append((chunk_id, segments[position].name))
+        if rows:
+            create_on_demand(self._conn, "vector_tombstones")
         self._conn.executemany(
             "INSERT OR IGNORE INTO vector_tombstones (chunk_id, segment) VALUES (?, ?)", rows
         )
@@ -187,7 +194,7 @@ class VectorWriter:
     def clear(self) -> None:
         """Forget every segment (a rebuild); their files go after the commit."""
         self._conn.execute("DELETE FROM vector_segments")
-        self._conn.execute("DELETE FROM vector_tombstones")
+        self._conn.execute("DROP TABLE IF EXISTS vector_tombstones")
         self.template = {}
         self._ids, self._vectors = [], []
 
@@ -222,7 +229,10 @@ class VectorWriter:
     def _drop(self, segments: list[Segment]) -> None:
         for segment in segments:
             self._conn.execute("DELETE FROM vector_segments WHERE name = ?", (segment.name,))
-            self._conn.execute("DELETE FROM vector_tombstones WHERE segment = ?", (segment.name,))
+            if has_table(self._conn, "vector_tombstones"):
+                self._conn.execute(
+                    "DELETE FROM vector_tombstones WHERE segment = ?", (segment.name,)
+                )
 
     def _merge(self, generation: int) -> None:
         while True:

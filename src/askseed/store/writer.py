@@ -14,7 +14,6 @@ back, and it was no use as it was. `IndexWriter.discarded` says why, so the user
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 import time
@@ -24,26 +23,28 @@ from pathlib import Path
 import numpy as np
 
 from askseed.errors import first_line, is_damage
-from askseed.store.chunk_codec import CHUNK_COLUMNS, encode_chunk
-from askseed.store.folder import check_index_folder
+from askseed.store.chunk_codec import CHUNK_COLUMNS, encode_chunk, split_heading
+from askseed.store.folder import acquire_lock, check_index_folder, discard_index_files
 from askseed.store.keyword import Fts5Index, open_keyword_index
 from askseed.store.keyword_postings import refresh_postings
 from askseed.store.schema import (
     DB_FILE,
     LOCK_FILE,
+    READABLE_VERSIONS,
     SCHEMA,
     SCHEMA_VERSION,
     SEARCH_VIEW,
     ChunkRow,
     FileRanges,
     FileRecord,
-    IndexBusyError,
     SkippedFile,
-    add_missing_columns,
+    bring_up_to_date,
     connect,
+    create_on_demand,
     damaged,
     encode_pages,
     encode_sha256,
+    has_table,
     read_files,
     read_manifest,
     read_skipped,
@@ -77,7 +78,7 @@ class IndexWriter:
         check_index_folder(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self._conn: sqlite3.Connection | None = None
-        self._lock = _acquire_lock(directory / LOCK_FILE)
+        self._lock = acquire_lock(directory / LOCK_FILE)
         # Why an unusable index was replaced by a fresh build; None when it was not.
         self.discarded: str | None = None
         try:
@@ -86,7 +87,7 @@ class IndexWriter:
             except _Unusable as problem:
                 self.discarded = str(problem)
                 self._close_connection()
-                _discard_index_files(directory)
+                discard_index_files(directory)
                 old = self._open(fingerprint, dim, rebuild)
         except BaseException:
             self._abort()
@@ -100,9 +101,9 @@ class IndexWriter:
         }
         if self.rebuilt:
             self._keywords.remove(row[0] for row in self._conn.execute("SELECT id FROM chunks"))
+            self._conn.execute("DROP TABLE IF EXISTS skipped")
             for table in (
                 "files",
-                "skipped",
                 "chunks",
                 "sentence_keys",
                 "sentence_bands",
@@ -128,7 +129,7 @@ class IndexWriter:
             self._conn.execute("PRAGMA synchronous=FULL")
             # Read before the schema is touched: another version's tables may differ.
             old = read_manifest(self._conn)
-            if old and old.get("schema_version") != SCHEMA_VERSION:
+            if old and old.get("schema_version") not in READABLE_VERSIONS:
                 version = old.get("schema_version")
                 raise _Unusable(f"made by another version of askseed, format {version!r}")
             if old:
@@ -136,7 +137,7 @@ class IndexWriter:
                 if verdict != "ok":
                     raise _Unusable(f"its database fails SQLite's check: {verdict}")
             self._conn.executescript(SCHEMA)
-            add_missing_columns(self._conn)
+            bring_up_to_date(self._conn)
             self._conn.execute("BEGIN IMMEDIATE")
             # Keyword search over the same chunks, changed in the same transaction.
             self._keywords = open_keyword_index(self._conn, content=SEARCH_VIEW)
@@ -188,7 +189,8 @@ class IndexWriter:
     def remove_file(self, path: str) -> list[int]:
         """Drop a file's chunks and dedup keys; returns the removed chunk ids."""
         held = self._ranges(path)
-        self._conn.execute("DELETE FROM skipped WHERE path = ?", (path,))
+        if has_table(self._conn, "skipped"):
+            self._conn.execute("DELETE FROM skipped WHERE path = ?", (path,))
         if held is None:
             return []
         ids = list(held.chunk_ids)
@@ -269,18 +271,18 @@ class IndexWriter:
     def _store_headings(
         self, file_id: int, ids: list[int], chunks: list[ChunkRow], searched: list[str]
     ) -> None:
-        """Record what each searched text adds before its chunk (the file's heading, once),
-        so that the chunk_search view gives back exactly the text the keyword index holds."""
-        headed = []
-        for chunk_id, chunk, text in zip(ids, chunks, searched, strict=True):
-            if text == chunk.text:
-                continue
-            heading = text[: len(text) - len(chunk.text) - 1]
-            if text != f"{heading}\n{chunk.text}":
-                raise ValueError(f"search text of chunk {chunk_id} is not heading + chunk")
-            headed.append((chunk_id,))
-            self._conn.execute("UPDATE files SET heading = ? WHERE id = ?", (heading, file_id))
-        self._conn.executemany("UPDATE chunks SET headed = 1 WHERE id = ?", headed)
+        """Record what each searched text adds before its chunk, so that the chunk_search view
+        gives back exactly the text the keyword index holds."""
+        heading = split_heading(chunks, searched)
+        if heading.chars is not None:
+            self._conn.execute(
+                "UPDATE files SET heading_chars = ? WHERE id = ?", (heading.chars, file_id)
+            )
+        elif heading.text is not None:
+            self._conn.execute("UPDATE files SET heading = ? WHERE id = ?", (heading.text, file_id))
+        self._conn.executemany(
+            "UPDATE chunks SET headed = 1 WHERE id = ?", [(ids[at],) for at in heading.headed]
+        )
 
     def touch(self, path: str, size: int, mtime_ns: int, ctime_ns: int) -> None:
         """Same content, new stat data: remember it so the next check is stat-only."""
@@ -290,6 +292,7 @@ class IndexWriter:
         )
 
     def mark_skipped(self, path: str, size: int, mtime_ns: int, ctime_ns: int, reason: str) -> None:
+        create_on_demand(self._conn, "skipped")
         self._conn.execute(
             "INSERT OR REPLACE INTO skipped (path, size, mtime_ns, ctime_ns, reason)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -378,23 +381,3 @@ class IndexWriter:
 
 class _Unusable(Exception):
     """The index cannot be used and may be replaced; str() says why, for the user."""
-
-
-def _discard_index_files(directory: Path) -> None:
-    """Delete an unusable index (the lock stays: this process holds it)."""
-    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
-        (directory / name).unlink(missing_ok=True)
-    for path in directory.glob("vectors-*"):
-        path.unlink(missing_ok=True)
-
-
-def _acquire_lock(path: Path) -> int:
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(handle)
-        raise IndexBusyError(
-            f"another askseed is updating the index in {path.parent}; wait for it to finish"
-        ) from None
-    return handle
