@@ -196,3 +196,21 @@ def test_a_build_killed_while_replacing_an_old_format_ivf_keeps_the_old_snapshot
         assert {i for i, _ in approx} == {i for i, _ in exact}
     assert vector_files(settings.index) == named_files(settings.index)
     assert not {name for name in old_files if name.endswith(".ivf")} & named_files(settings.index)
+
+
+def test_a_file_removed_before_its_vectors_are_written_needs_no_tombstone(tmp_path):
+    # Its vectors are still waiting in memory: they are dropped there, and the tombstone table,
+    # made by its first row, is not needed (nor touched: it does not exist yet).
+    from askseed.store.schema import ChunkRow, FileRecord, SentenceSpan
+    from askseed.store.writer import IndexWriter
+
+    row = ChunkRow("A note.", 0, 7, 1, 1, (SentenceSpan(0, 7, 0, 7, 1, 1),), np.ones((1, 4)))
+    with IndexWriter(tmp_path / "index", "fingerprint", {}, dim=4) as writer:
+        for path in ("kept.txt", "gone.txt"):
+            file_id, _ = writer.begin_file(FileRecord(path, 7, 1, "00" * 32, ctime_ns=1))
+            writer.finish_file(file_id, [row], np.ones((1, 4), dtype=np.float32), [])
+        assert writer.remove_file("gone.txt") == [2]
+        writer.commit()
+    with IndexReader(tmp_path / "index") as reader:
+        assert set(reader.files()) == {"kept.txt"}
+        assert reader.vectors.count == reader.chunks == 1

@@ -45,11 +45,13 @@ from askseed.errors import AskseedError, first_line, is_damage
 #    deltas; dedup keys as 64-bit integers, 8-bit MinHash signatures, 32-bit band keys in 6
 #    bands; files keep their id ranges instead of indexes on file_id; sha256 as bytes
 #    (BENCHMARKS.md, "Bytes per chunk, third pass").
-# 6: sentence spans as varints instead of JSON (chunk_codec.py), and the tables keyed by text
+# 6: sentence spans as varints instead of JSON (chunk_codec.py); the tables keyed by text
 #    (manifest, skipped, vector_segments) and dropped_keys as WITHOUT ROWID, with no second
-#    b-tree for their keys. Nothing else changed, so an index of version 5 is still read and
-#    updated: its rows keep their JSON, and its first writer marks it 6, after which an older
-#    askseed asks for a rebuild instead of misreading the new rows.
+#    b-tree for their keys; a file's heading kept as its length in its first chunk
+#    (heading_chars) instead of a copy; skipped and vector_tombstones made by their first row
+#    (BENCHMARKS.md, "Fifteenth round: store format 6"). Version 5's rows are still read, so
+#    such an index is read and updated in place (bring_up_to_date); its first writer marks it
+#    6, after which an older askseed asks for a rebuild instead of misreading the new rows.
 SCHEMA_VERSION = "6"
 READABLE_VERSIONS = ("5", SCHEMA_VERSION)
 # Chunk rows (text, spans, sentence vectors) run to a few KB: with SQLite's default 4 KB pages

@@ -185,8 +185,9 @@ class VectorWriter:
             position = np.searchsorted(firsts, chunk_id, side="right") - 1
             if position >= 0 and chunk_id <= segments[position].last_id:
                 rows.append((chunk_id, segments[position].name))
-        if rows:
-            create_on_demand(self._conn, "vector_tombstones")
+        if not rows:  # all still waiting: nothing written to tombstone
+            return
+        create_on_demand(self._conn, "vector_tombstones")
         self._conn.executemany(
             "INSERT OR IGNORE INTO vector_tombstones (chunk_id, segment) VALUES (?, ?)", rows
         )
