@@ -120,6 +120,7 @@ class Variant:
     settle: bool = False  # skip the re-ranking when step 1 is settled (SETTLED_SHARES)
     tolerance: float = 0.0  # what skipping it may cost (settled_share)
     rerank_l2: float = L2  # the penalty on the re-ranking's weights (fit_choice)
+    heads_l2: float = L2_ANSWERABLE  # the penalty on the answerable heads' weights
 
 
 FIRST_THREE = ("alignment", "content_alignment", "worst_alignment")  # the first pass's
@@ -319,7 +320,7 @@ def fit(table: FeatureTable, questions: np.ndarray, variant: Variant) -> Fit:
         q = table.q[:, question_columns] * head_mask(question_columns, statement)
         chosen = questions[statements(table)[questions] == statement]
         design = np.column_stack([q, best_share])[chosen]
-        theta, bias = fit_logistic(design, answerable[chosen].astype(float), L2_ANSWERABLE)
+        theta, bias = fit_logistic(design, answerable[chosen].astype(float), variant.heads_l2)
         theta[: len(question_columns)] *= head_mask(question_columns, statement)
         for name, weight in SET_BY_HAND.items():
             if not statement and QUESTION_FEATURES.index(name) in question_columns:
