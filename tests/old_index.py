@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from askseed.store.chunk_codec import _from_varints
+from askseed.store.chunk_codec import from_varints
 from askseed.store.schema import ON_DEMAND_TABLES
 
 VERSION_5_VIEW = """CREATE VIEW chunk_search AS
@@ -47,7 +47,7 @@ def as_version_5(index) -> None:
         db.execute("ALTER TABLE old RENAME TO dropped_keys")
         db.execute("CREATE INDEX dropped_keys_by_key ON dropped_keys(key)")
         for chunk_id, spans in db.execute("SELECT id, sentences FROM chunks").fetchall():
-            as_json = json.dumps(_from_varints(spans), separators=(",", ":"))
+            as_json = json.dumps(from_varints(spans), separators=(",", ":"))
             db.execute("UPDATE chunks SET sentences = ? WHERE id = ?", (as_json, chunk_id))
         db.execute(
             "UPDATE files SET heading = (SELECT substr(h.text, 1, files.heading_chars) "

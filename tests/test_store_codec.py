@@ -10,15 +10,15 @@ import pytest
 
 from askseed.store.chunk_codec import (
     Heading,
-    _from_varints,
-    _varints,
     decode_chunk,
     decode_sentence_vectors,
     decode_spans,
     encode_chunk,
     encode_sentence_vectors,
     encode_spans,
+    from_varints,
     split_heading,
+    to_varints,
 )
 from askseed.store.schema import ChunkRow, SentenceSpan
 
@@ -104,7 +104,7 @@ def test_spans_round_trip(spans):
     assert decode_spans(encoded, row.start, row.start_line) == row.sentences
     assert len(encoded) <= 13 * len(spans)
     # Version 5 stored the same six numbers a sentence as JSON.
-    as_json = json.dumps(_from_varints(encoded))
+    as_json = json.dumps(from_varints(encoded))
     assert decode_spans(as_json, row.start, row.start_line) == row.sentences
 
 
@@ -118,8 +118,8 @@ def test_spans_round_trip(spans):
     ],
 )
 def test_span_numbers_are_zigzag_varints(values, encoded):
-    assert _varints(values) == encoded
-    assert _from_varints(encoded) == values
+    assert to_varints(values) == encoded
+    assert from_varints(encoded) == values
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ def encode_spans(row: ChunkRow) -> bytes:
         values += (span.raw_end - span.raw_start - length, span.line - line)
         values.append(span.end_line - span.line)
         end, line = span.end, span.line
-    return _varints(values)
+    return to_varints(values)
 
 
 def decode_spans(value: bytes | str, start: int, start_line: int) -> tuple[SentenceSpan, ...]:
@@ -81,7 +81,7 @@ def decode_spans(value: bytes | str, start: int, start_line: int) -> tuple[Sente
     a row written by version 5, as JSON.
 
     Raises ValueError or TypeError for a damaged value."""
-    values = json.loads(value) if isinstance(value, str) else _from_varints(value)
+    values = json.loads(value) if isinstance(value, str) else from_varints(value)
     if not isinstance(values, list) or len(values) % 6:
         raise ValueError(f"sentence spans hold {len(values)} numbers, not six a sentence")
     spans = []
@@ -100,7 +100,7 @@ def decode_spans(value: bytes | str, start: int, start_line: int) -> tuple[Sente
     return tuple(spans)
 
 
-def _varints(values: list[int]) -> bytes:
+def to_varints(values: list[int]) -> bytes:
     """Each value zigzag-mapped (0, -1, 1, -2 ... to 0, 1, 2, 3 ...) and written 7 bits a
     byte, low bits first, the high bit set on every byte but a number's last."""
     out = bytearray()
@@ -113,7 +113,7 @@ def _varints(values: list[int]) -> bytes:
     return bytes(out)
 
 
-def _from_varints(data: bytes) -> list[int]:
+def from_varints(data: bytes) -> list[int]:
     values, number, shift = [], 0, 0
     for byte in data:
         number |= (byte & 0x7F) << shift
