@@ -21,26 +21,16 @@ def as_version_5(index) -> None:
     sentence spans as JSON, each heading a copy in its file's row and the search view that
     reads only that copy."""
     with sqlite3.connect(index / "meta.sqlite") as db:
-        for table, key in [("manifest", "key"), ("vector_segments", "name")]:
+        # Version 5 made skipped and vector_tombstones with the others, empty or not.
+        db.execute(ON_DEMAND_TABLES["skipped"])
+        db.execute(ON_DEMAND_TABLES["vector_tombstones"])
+        for table, key in [("manifest", "key"), ("vector_segments", "name"), ("skipped", "path")]:
             (sql,) = db.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()
             assert sql.endswith("WITHOUT ROWID") and f"{key} TEXT PRIMARY KEY" in sql
             db.execute(sql.replace(f"TABLE {table}", "TABLE old").removesuffix(" WITHOUT ROWID"))
             db.execute(f"INSERT INTO old SELECT * FROM {table}")
             db.execute(f"DROP TABLE {table}")
             db.execute(f"ALTER TABLE old RENAME TO {table}")
-        # Created with the others, empty or not.
-        for table in ON_DEMAND_TABLES:
-            assert (
-                db.execute("SELECT 1 FROM sqlite_schema WHERE name = ?", (table,)).fetchone()
-                is None
-            )
-        db.execute(
-            "CREATE TABLE skipped (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
-            "mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL, ctime_ns INTEGER)"
-        )
-        db.execute(
-            "CREATE TABLE vector_tombstones (chunk_id INTEGER PRIMARY KEY, segment TEXT NOT NULL)"
-        )
         db.execute("CREATE TABLE old (file_id INTEGER NOT NULL, key INTEGER NOT NULL)")
         db.execute("INSERT INTO old SELECT file_id, key FROM dropped_keys")
         db.execute("DROP TABLE dropped_keys")

@@ -152,6 +152,7 @@ def test_an_index_of_version_5_is_read_and_updated_in_place(corpus, fake_embedde
     shared = "Thorium salt reactors were first tested in the desert long ago."
     write(corpus.seeds, "a_first.txt", f"{shared}\nA first file adds its own note here.\n")
     write(corpus.seeds, "z_last.txt", f"{shared}\nThe last file also has its own note.\n")
+    (corpus.seeds / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
     update_index(corpus, fake_embedder)
     with IndexReader(corpus.index) as reader:
         before = reader.chunks_by_id(list(range(1, 100)))
@@ -175,7 +176,10 @@ def test_an_index_of_version_5_is_read_and_updated_in_place(corpus, fake_embedde
     assert any(shared in chunk.text and chunk.source == "z_last.txt" for chunk in after.values())
     with sqlite3.connect(corpus.index / "meta.sqlite") as db:
         kinds = {kind for (kind,) in db.execute("SELECT DISTINCT typeof(sentences) FROM chunks")}
+        skipped = db.execute("SELECT path FROM skipped").fetchall()
+        assert db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
     assert kinds == {"text", "blob"}
+    assert skipped == [("binary.txt",)]  # remembered, so not read again
 
 
 def test_deleting_a_file_removes_its_chunks(corpus, fake_embedder):
