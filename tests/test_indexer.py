@@ -30,6 +30,22 @@ def write(folder, name, text):
     return path
 
 
+SHARED = "Thorium salt reactors were first tested in the desert long ago."
+
+
+def write_a_shared_sentence(folder) -> str:
+    """Two files that begin with the same sentence, which the later one drops as a duplicate
+    (its key in dropped_keys); returns the sentence."""
+    write(folder, "a_first.txt", f"{SHARED}\nA first file adds its own note here.\n")
+    write(folder, "z_last.txt", f"{SHARED}\nThe last file also has its own note.\n")
+    return SHARED
+
+
+def write_a_binary_file(folder) -> None:
+    """A file the indexer skips (a row in `skipped`)."""
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+
+
 @pytest.fixture
 def corpus(make_settings):
     settings = make_settings()
@@ -149,10 +165,8 @@ def test_an_index_without_change_times_gains_them_without_re_embedding(corpus, f
 def test_an_index_of_version_5_is_read_and_updated_in_place(corpus, fake_embedder):
     # Version 6 changed how spans are stored and which tables have rowids, nothing a reader
     # of version 5's rows cannot follow: such an index is not rebuilt (re-embedded).
-    shared = "Thorium salt reactors were first tested in the desert long ago."
-    write(corpus.seeds, "a_first.txt", f"{shared}\nA first file adds its own note here.\n")
-    write(corpus.seeds, "z_last.txt", f"{shared}\nThe last file also has its own note.\n")
-    (corpus.seeds / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    shared = write_a_shared_sentence(corpus.seeds)
+    write_a_binary_file(corpus.seeds)
     update_index(corpus, fake_embedder)
     with IndexReader(corpus.index) as reader:
         before = reader.chunks_by_id(list(range(1, 100)))
@@ -209,9 +223,7 @@ def test_changed_chunk_settings_force_a_full_rebuild(corpus, fake_embedder):
 
 
 def test_duplicate_sentences_across_files_are_kept_once_and_come_back(corpus, fake_embedder):
-    shared = "Thorium salt reactors were first tested in the desert long ago."
-    write(corpus.seeds, "a_first.txt", f"{shared}\nA first file adds its own note here.\n")
-    write(corpus.seeds, "z_last.txt", f"{shared}\nThe last file also has its own note.\n")
+    shared = write_a_shared_sentence(corpus.seeds)
     report = update_index(corpus, fake_embedder)
     assert report.duplicates_dropped >= 1
 
@@ -229,10 +241,8 @@ def test_duplicate_sentences_across_files_are_kept_once_and_come_back(corpus, fa
 def test_an_index_with_a_row_in_every_table_passes_the_writers_check(corpus, fake_embedder):
     # The writer runs PRAGMA quick_check before each update and rebuilds an index that fails
     # it; SQLite 3.40's check misread a WITHOUT ROWID table whose key did not come first.
-    shared = "Thorium salt reactors were first tested in the desert long ago."
-    write(corpus.seeds, "a_first.txt", f"{shared}\nA first file adds its own note here.\n")
-    write(corpus.seeds, "z_last.txt", f"{shared}\nThe last file also has its own note.\n")
-    (corpus.seeds / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    write_a_shared_sentence(corpus.seeds)  # a row in dropped_keys
+    write_a_binary_file(corpus.seeds)
     update_index(corpus, fake_embedder)
     write(corpus.seeds, "beta.md", BETA + "\nPurple carrots need sandy soil.\n")
     update_index(corpus, fake_embedder)  # a tombstone for beta.md's old chunk

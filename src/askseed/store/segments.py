@@ -69,9 +69,9 @@ def read_segments(conn: sqlite3.Connection) -> list[Segment]:
 
 def read_tombstones(conn: sqlite3.Connection) -> dict[str, np.ndarray]:
     """Tombstoned chunk ids by segment name."""
-    dead: dict[str, list[int]] = {}
     if not has_table(conn, "vector_tombstones"):
         return {}
+    dead: dict[str, list[int]] = {}
     for chunk_id, segment in conn.execute("SELECT chunk_id, segment FROM vector_tombstones"):
         dead.setdefault(segment, []).append(chunk_id)
     return {name: np.asarray(ids, dtype=np.int64) for name, ids in dead.items()}
