@@ -17,8 +17,9 @@ confidence of a question is that of its highest-scoring sentence, which is also 
    skipped when (1) gives one sentence a share of at least `settled`, chosen on the fitted
    questions (SETTLED_SHARES).
 2. Whether the documents answer at all: a logistic regression (Newton's method, small L2
-   penalty) of "the question is answerable" on the question's features and the softmax's
-   probability of its best sentence.
+   penalty) of "the question is answerable" on the question's features, the softmax's
+   probability of its best sentence (the quote) and some QUOTE_FEATURES of the quote (its
+   mean alignment, and whether it lacks the question's negation).
 3. Platt rescaling of (2)'s log-odds against "the best sentence holds a gold answer", so that
    the quote's confidence is a calibrated probability that it answers. Another sentence's
    confidence is the quote's scaled by its share of (1) over the quote's.
@@ -46,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
-from calibration_notes import FOURTH_PASS, SECOND_PASS, THIRD_PASS  # noqa: E402
+from calibration_notes import FIFTH_PASS, FOURTH_PASS, SECOND_PASS, THIRD_PASS  # noqa: E402
 from fitting import L2, fit_choice, fit_logistic  # noqa: E402
 from record import record_section  # noqa: E402
 from sentence_choice import (  # noqa: E402
@@ -64,6 +65,7 @@ from askseed.query.calibration import (  # noqa: E402
     CALIBRATION_FILE,
     NEVER_SETTLED,
     QUOTE_FEATURES,
+    QUOTE_SENTENCE_FEATURES,
     RERANK_FEATURES,
 )
 from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
@@ -124,6 +126,9 @@ class Variant:
 
 
 FIRST_THREE = ("alignment", "content_alignment", "worst_alignment")  # the first pass's
+# The contrasts with the question (the sixteenth round): the rows before them do without.
+CONTRASTS = ("lacks_negation", "lacks_names")
+BEFORE_CONTRASTS = tuple(name for name in FEATURES if name not in CONTRASTS)
 RERANK_TOP = 3
 # The penalty on the re-ranking's weights: fitting.L2 (1e-3) until the fourteenth round, when
 # nested cross-validation by article showed it held the re-ranking back (calibrate_l2.py; the
@@ -132,18 +137,24 @@ RERANK_TOP = 3
 # first, and nDCG@10 fell from 0.7440 to 0.7362 (abstain.py, the fourteenth round).
 RERANK_L2 = 1e-5
 THIRTEENTH = Variant(
-    FEATURES,
+    BEFORE_CONTRASTS,
     QUESTION_FEATURES,
     ("alignment",),
-    RERANK_FEATURES,
+    (*BEFORE_CONTRASTS, *ALIGNMENT_FEATURES),
     RERANK_TOP,
     settle=True,
     tolerance=SETTLE_TOLERANCE,
 )
-SHIPPED = replace(THIRTEENTH, rerank_l2=RERANK_L2)
+FOURTEENTH = replace(THIRTEENTH, rerank_l2=RERANK_L2)
+# Both contrasts help choose the quote; the answerable heads read lacks_negation of the quote
+# (QUOTE_SENTENCE_FEATURES): lacks_names there too added adversarial abstention but cost
+# off-corpus abstention and calibration (calibrate_contrasts.py).
+SHIPPED = replace(
+    FOURTEENTH, sentence=FEATURES, rerank=RERANK_FEATURES, quote=("alignment", "lacks_negation")
+)
 # The sentences either side (the fourth pass): the rows before it are measured without them.
 NEIGHBOURS = ("coverage_before", "coverage_after", "cosine_before", "cosine_after")
-OWN = tuple(name for name in FEATURES if name not in NEIGHBOURS)
+OWN = tuple(name for name in BEFORE_CONTRASTS if name not in NEIGHBOURS)
 OWN_RERANK = (*OWN, *ALIGNMENT_FEATURES)
 SUBSETS = {
     "best sentence's cosine alone": Variant(("cosine",), ("best_cosine",)),
@@ -168,7 +179,7 @@ SUBSETS = {
         OWN, QUESTION_FEATURES, ("alignment",), OWN_RERANK, RERANK_TOP
     ),
     "re-ranking the top 3 by all six alignments; heads read all six": Variant(
-        OWN, QUESTION_FEATURES, QUOTE_FEATURES, OWN_RERANK, RERANK_TOP
+        OWN, QUESTION_FEATURES, ALIGNMENT_FEATURES, OWN_RERANK, RERANK_TOP
     ),
     "... the quote's mean; no re-ranking when step 1 is settled (the tenth round's)": replace(
         THIRTEENTH, sentence=OWN, rerank=OWN_RERANK, tolerance=0.0
@@ -177,7 +188,8 @@ SUBSETS = {
         THIRTEENTH, tolerance=0.0
     ),
     "... and the sentences either side; settled give or take 0.05 points (thirteenth)": THIRTEENTH,
-    f"... the re-ranking's penalty {RERANK_L2:g} instead of {L2:g} (shipped)": SHIPPED,
+    f"... the re-ranking's penalty {RERANK_L2:g} instead of {L2:g} (fourteenth)": FOURTEENTH,
+    "... and the contrasts with the question: lacks_negation, lacks_names (shipped)": SHIPPED,
 }
 
 
@@ -205,8 +217,8 @@ class Fit:
     question_columns: tuple[int, ...]  # into QUESTION_FEATURES
     heads: dict[bool, Head]  # by "is a statement"
     line: float
-    quote_columns: tuple[int, ...] = ()  # into QUOTE_FEATURES (table.z): what the heads read
-    quote_defaults: tuple[float, ...] = (0.0,) * len(QUOTE_FEATURES)
+    quote_columns: tuple[int, ...] = ()  # into QUOTE_FEATURES (quote_table): what the heads read
+    quote_defaults: tuple[float, ...] = (0.0,) * len(ALIGNMENT_FEATURES)
     rerank_columns: tuple[int, ...] = ()  # into RERANK_FEATURES (table.x, then table.z)
     top: int = 0  # how many of the top sentences are re-ranked
     rerank_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -249,8 +261,15 @@ def best_of(table: FeatureTable, model: Fit) -> tuple[np.ndarray, np.ndarray]:
     answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
     best_share = np.where(has, share[np.maximum(best, 0)], 0.0)
     correct = has & answerable & (table.y[np.maximum(best, 0)] > 0)
-    quote = table.z[np.maximum(best, 0)][:, list(model.quote_columns)] * has[:, None]
+    quote = quote_table(table)[np.maximum(best, 0)][:, list(model.quote_columns)] * has[:, None]
     return np.column_stack([best_share, quote]), correct.astype(float)
+
+
+def quote_table(table: FeatureTable) -> np.ndarray:
+    """Every row's QUOTE_FEATURES: its alignments (table.z), then QUOTE_SENTENCE_FEATURES of
+    its FEATURES (table.x)."""
+    columns = [FEATURES.index(name) for name in QUOTE_SENTENCE_FEATURES]
+    return np.column_stack([table.z, table.x[:, columns]])
 
 
 def settled_share(
@@ -312,9 +331,10 @@ def fit(table: FeatureTable, questions: np.ndarray, variant: Variant) -> Fit:
             )
     best_share, correct = best_of(table, model)
     fitted_answerable = questions[answerable[questions] & ~statements(table)[questions]]
-    defaults = [0.0] * len(QUOTE_FEATURES)
+    defaults = [0.0] * len(ALIGNMENT_FEATURES)
     for place, column in enumerate(quote_columns):
-        defaults[column] = round(float(best_share[fitted_answerable, 1 + place].mean()), 5)
+        if column < len(ALIGNMENT_FEATURES):
+            defaults[column] = round(float(best_share[fitted_answerable, 1 + place].mean()), 5)
     heads = {}
     for statement in (False, True):
         q = table.q[:, question_columns] * head_mask(question_columns, statement)
@@ -398,10 +418,13 @@ def outcomes(table: FeatureTable, model: Fit, questions: np.ndarray) -> list[Out
     ]
 
 
-def cross_validate(table: FeatureTable, variant: Variant) -> tuple[list, list[Fit]]:
-    """Every question's outcome under the fit that never saw its article, and the fits."""
+def cross_validate(
+    table: FeatureTable, variant: Variant, folds: list[np.ndarray] | None = None
+) -> tuple[list, list[Fit]]:
+    """Every question's outcome under the fit that never saw its article, and the fits;
+    `folds`: question indices of whole articles (article_folds when none are given)."""
     results, fits = [], []
-    folds = article_folds(table)
+    folds = article_folds(table) if folds is None else folds
     for held_out, questions in enumerate(folds):
         train = np.concatenate([f for i, f in enumerate(folds) if i != held_out])
         model = fit(table, train, variant)
@@ -436,7 +459,7 @@ def to_json(model: Fit) -> dict:
     return data | {
         "line": model.line,
         "rerank": {"top": model.top, "settled_share": model.settled, "weights": rerank},
-        "quote_defaults": dict(zip(QUOTE_FEATURES, model.quote_defaults, strict=True)),
+        "quote_defaults": dict(zip(ALIGNMENT_FEATURES, model.quote_defaults, strict=True)),
         "fitted_on": "squad-a-abstain, every article (benchmarks/calibrate.py); statements:"
         " its questions rewritten as keywords",
         "line_rule": f"answers {ANSWERED_SHARE:.0%} of the answerable questions it was fitted on,"
@@ -487,7 +510,10 @@ def main() -> int:
             '"answered with the right quote": answered and the quote holds the gold answer; '
             '"quote right": the quote holds it, answered or not (`askseed eval`\'s '
             "answer-sentence@1)."
-            "\n\n" + "\n".join(rows) + "\n\n" + "\n\n".join((SECOND_PASS, THIRD_PASS, FOURTH_PASS)),
+            "\n\n"
+            + "\n".join(rows)
+            + "\n\n"
+            + "\n\n".join((SECOND_PASS, THIRD_PASS, FOURTH_PASS, FIFTH_PASS)),
         )
     return 0
 

@@ -32,13 +32,9 @@ from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
 from sentence_choice import shares, top_rows  # noqa: E402
 
-from askseed.query.features import (  # noqa: E402
-    FEATURES,
-    QUESTION_FEATURES,
-    question_names,
-    text_tokens,
-)
+from askseed.query.features import FEATURES, QUESTION_FEATURES  # noqa: E402
 from askseed.query.scoring import term_weights  # noqa: E402
+from askseed.query.wording import question_names, text_tokens  # noqa: E402
 from askseed.store.reader import IndexReader  # noqa: E402
 from askseed.text import content_terms, sentence_terms  # noqa: E402
 

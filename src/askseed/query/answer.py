@@ -17,7 +17,6 @@ from askseed.query.alignment import Aligner
 from askseed.query.calibration import QUOTE_FEATURES, Calibrator, load_calibrator
 from askseed.query.features import (
     SentenceFeatures,
-    is_question,
     question_dict,
     question_words,
     quotable,
@@ -31,6 +30,7 @@ from askseed.query.scoring import (
     score_sentences,
     sentence_key,
 )
+from askseed.query.wording import is_question
 from askseed.store.reader import IndexReader
 
 # What askseed says when the documents do not answer: the CLI, the chat and the transcript.
@@ -116,7 +116,7 @@ class Evidence(NamedTuple):
     sentence_features: dict[str, float]  # features.FEATURES of the quote
     question_features: dict[str, float]  # features.QUESTION_FEATURES
     quote_features: dict[str, float]  # calibration.QUOTE_FEATURES of the quote
-    asks: bool  # a question, rather than a statement (features.is_question)
+    asks: bool  # a question, rather than a statement (wording.is_question)
     share: float  # P(the quote is the answer | the documents answer)
     answerable: float  # P(the documents answer)
     # What each feature adds to the quote's score and to the log-odds of `answerable`.

@@ -14,7 +14,8 @@
      saves two thirds of the pass for about half the questions.
 - Whether the documents answer: a logistic regression over the question's features
   (features.QUESTION_FEATURES), the quote's share and the quote's QUOTE_FEATURES (its
-  alignment), fitted on "the question is answerable", whose log-odds are then Platt-rescaled
+  alignment, and whether it lacks the question's negation), fitted on "the question is
+  answerable", whose log-odds are then Platt-rescaled
   against "the quote holds a gold answer". That is the quote's confidence: of the answers
   given with 70%, about 70% quote the answer. askseed answers when it is at or above the
   line. A question and a statement (a claim, a few keywords) each have their own fit, on the
@@ -41,8 +42,13 @@ from askseed.query.features import FEATURES, QUESTION_FEATURES
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 BEST_SHARE = "best_share"  # the softmax's probability of its best sentence, an input of (2)
 # What the answerable heads read of the quote, once it is chosen: its alignment with the
-# question (computed for the re-ranked sentences only, as it runs the model on them).
-QUOTE_FEATURES = ALIGNMENT_FEATURES
+# question (computed for the re-ranked sentences only, as it runs the model on them), then
+# some of its FEATURES: a question about what is not so, quoted a sentence that says nothing
+# is not, is seldom answered by it (its weight in the choice alone cannot say so, as the
+# choice compares the question's sentences with one another).
+QUOTE_SENTENCE_FEATURES = ("lacks_negation",)
+QUOTE_FEATURES = (*ALIGNMENT_FEATURES, *QUOTE_SENTENCE_FEATURES)
+_QUOTE_COLUMNS = tuple(FEATURES.index(name) for name in QUOTE_SENTENCE_FEATURES)
 # What the re-ranking reads of each of the top sentences: its features, its alignment.
 RERANK_FEATURES = (*FEATURES, *ALIGNMENT_FEATURES)
 # A settled_share no sentence reaches (shares are at most 1): every question re-ranked.
@@ -75,21 +81,22 @@ class Head(NamedTuple):
         return self.bias + _dot(self.weights, (*question, best_share, *quote))
 
     @property
-    def reads_quote(self) -> bool:
-        return any(self.weights[len(QUESTION_FEATURES) + 1 :])
+    def reads_alignment(self) -> bool:
+        start = len(QUESTION_FEATURES) + 1
+        return any(self.weights[start : start + len(ALIGNMENT_FEATURES)])
 
 
 class Calibrator(NamedTuple):
     sentence_weights: tuple[float, ...]  # FEATURES order
     # A question ("Who led the trial?") and a statement (a claim, a few keywords) are told
-    # apart by features.is_question; each has its own fit of whether the documents answer.
+    # apart by wording.is_question; each has its own fit of whether the documents answer.
     question: Head
     statement: Head
     # askseed answers when the quote's confidence is at or above this line.
     line: float
-    # QUOTE_FEATURES when they cannot be computed (an embedder without token vectors): their
-    # mean over the answerable questions fitted on.
-    quote_defaults: tuple[float, ...] = (0.0,) * len(QUOTE_FEATURES)
+    # The quote's ALIGNMENT_FEATURES when they cannot be computed (an embedder without token
+    # vectors): their mean over the answerable questions fitted on.
+    quote_defaults: tuple[float, ...] = (0.0,) * len(ALIGNMENT_FEATURES)
     # The re-ranking (step 2): how many of the top sentences, and its weights (RERANK_FEATURES
     # order). 0 sentences: none, the first step's shares stand.
     rerank_top: int = 0
@@ -125,18 +132,27 @@ class Calibrator(NamedTuple):
         aligned: dict[int, tuple[float, ...]] = {}
         reranks = alignments is not None and self.rerank_top > 0
         reranks = reranks and max(shares) < self.settled_share
-        if alignments is not None and (reranks or head.reads_quote):
+        if alignments is not None and (reranks or head.reads_alignment):
             within = None if asks or passages is None else passages
             top = top_rows(shares, self.rerank_top if reranks else 1, within)
             aligned = dict(zip(top, alignments(top), strict=True))
             if reranks:
                 shares = self.rerank(shares, rows, aligned)
         best_share = max(shares)
-        quote_values = aligned.get(shares.index(best_share), self.quote_defaults)
+        best = shares.index(best_share)
+        quote_values = self.quote_values(rows[best], aligned.get(best))
         log_odds = head.log_odds(question, best_share, quote_values)
         quote = sigmoid(head.slope * log_odds + head.intercept)
         confidences = [quote * share / best_share for share in shares]
         return Judgement(confidences, shares, sigmoid(log_odds), quote_values, reranks)
+
+    def quote_values(
+        self, values: tuple[float, ...], alignment: tuple[float, ...] | None
+    ) -> tuple[float, ...]:
+        """The quote's QUOTE_FEATURES, from its FEATURES `values` and its alignment (None:
+        not computed)."""
+        alignment = self.quote_defaults if alignment is None else alignment
+        return (*alignment, *(values[column] for column in _QUOTE_COLUMNS))
 
     def rerank(
         self,
@@ -172,7 +188,7 @@ class Calibrator(NamedTuple):
             name: round(weight * value, 4)
             for name, weight, value in zip(FEATURES, self.sentence_weights, values, strict=True)
         }
-        quote = self.quote_defaults if quote is None else quote
+        quote = self.quote_values(values, None) if quote is None else quote
         effects = {"sentence_score": sentence}
         if self.rerank_top and reranked:
             effects["rerank_score"] = {
@@ -180,7 +196,7 @@ class Calibrator(NamedTuple):
                 for name, weight, value in zip(
                     RERANK_FEATURES,
                     self.rerank_weights,
-                    (*values, *quote),
+                    (*values, *quote[: len(ALIGNMENT_FEATURES)]),
                     strict=True,
                 )
             }
@@ -247,7 +263,7 @@ def calibrator_from_json(data: dict) -> Calibrator:
         question=_head(data, "question"),
         statement=_head(data, "statement"),
         line=float(data["line"]),
-        quote_defaults=_weights(data["quote_defaults"], QUOTE_FEATURES, "quote_defaults"),
+        quote_defaults=_weights(data["quote_defaults"], ALIGNMENT_FEATURES, "quote_defaults"),
         rerank_top=int(data["rerank"]["top"]),
         rerank_weights=_weights(data["rerank"]["weights"], RERANK_FEATURES, "rerank weights"),
         settled_share=float(data["rerank"]["settled_share"]),

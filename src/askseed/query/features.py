@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import NamedTuple
 
 from askseed.query.retrieve import Candidate
 from askseed.query.scoring import sentence_key, term_weights, weighted_share
+from askseed.query.wording import (
+    answer_kind,
+    holds_kind,
+    is_heading,
+    is_negated,
+    names_lacking,
+    question_names,
+    text_tokens,
+)
 from askseed.store.reader import IndexReader
-from askseed.text import QUESTION_WORDS, STOPWORDS, WORD, content_terms, fold, sentence_terms
+from askseed.text import WORD, content_terms, fold, sentence_terms
 
 # What the calibrator reads of each sentence, in the order of its weights (calibration.json).
 # "Weight" of a question word: its rarity over the whole index (QuestionWords); "local": its
@@ -41,6 +48,14 @@ FEATURES = (
     "coverage_after",  # ... after it
     "cosine_before",  # the cosine of the sentence before it
     "cosine_after",  # ... after it
+    # Contrasts with the question. SQuAD 2.0's unanswerable questions were often written by
+    # changing one a paragraph answers: a negation put in ("What is *not* recognised ...?"
+    # of a sentence saying what is), a name or a year swapped ("Where in Katyn ...?" of a
+    # sentence about a museum in Warsaw). The answerable heads read the quote's
+    # lacks_negation (calibration.QUOTE_SENTENCE_FEATURES); lacks_names helps choose the
+    # quote only: as a sign of a swap it cost more than it caught (calibrate_contrasts.py).
+    "lacks_negation",  # the question holds a negation (not, never, n't ...), the sentence none
+    "lacks_names",  # the share of the question's names and numbers the sentence lacks
 )
 _HEADING, _REPEATS = FEATURES.index("heading"), FEATURES.index("repeats")
 # What it reads of the question and all its candidates together: whether the documents
@@ -66,96 +81,6 @@ QUESTION_FEATURES = (
 )
 FOLDER_RANK = 50
 
-# Kinds of answer a question can ask for, from its first words.
-NUMBER, AMOUNT, DATE, NAME = "number", "amount", "date", "name"
-_KIND_PATTERNS = (
-    (DATE, re.compile(r"\b(when|(what|which) (year|century|decade|month|day|date|time))\b")),
-    # "How much does it cost?" wants a sum or a share, which a count ("5 of 6") is not
-    (
-        AMOUNT,
-        re.compile(
-            r"\bhow much\b|\b(what|which) (price|cost|amount|percentage|percent|proportion|share)"
-            r"\b|\bcost\b"
-        ),
-    ),
-    (
-        NUMBER,
-        re.compile(
-            r"\bhow (many|old|long|far|large|big|tall|high|fast|heavy|often|deep|wide)\b"
-            r"|\b(what|which) (number|fraction)\b"
-        ),
-    ),
-    (NAME, re.compile(r"\b(who|whom|whose)\b")),
-)
-_NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
-    "hundred hundreds thousand thousands million millions billion billions dozen half once twice"
-)
-_NUMBER = re.compile(
-    r"\d+(?:[.,]\d+)*|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE
-)
-_AMOUNT = re.compile(
-    r"[$£€¥]|\d[\d,.]*\s*(%|percent|per cent|pounds?|dollars?|euros?|yen|million|billion"
-    r"|thousand|trillion|bn|m\b|k\b)|\b(half|quarter|third|percent|per cent)\b",
-    re.IGNORECASE,
-)
-_DATE = re.compile(
-    r"\b(1\d{3}|20\d{2})s?\b|\b\d+(st|nd|rd|th) century\b|\b(January|February|March|April|May"
-    r"|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday"
-    r"|Friday|Saturday|Sunday|ago|century|decade|years?|months?|weeks?|days?|morning|afternoon"
-    r"|evening|night|noon|midnight|dawn|o'clock|[ap]\.?m|today|tomorrow|yesterday|daily|weekly"
-    r"|annually|every|spring|summer|autumn|winter|before|after|during|until|since|nine|ten|eleven"
-    r"|twelve|\d{1,2}[:.]\d{2})\b",
-    re.IGNORECASE,
-)
-_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
-_FULL_STOP = re.compile(r"[.!?:;\"”’')\]]\s*$")
-HEADING_WORDS = 14
-
-
-# Words that open a yes/no question: "Is it a one-off treatment?"
-_AUXILIARIES = frozenset(
-    ["is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would"]
-    + ["will", "shall", "has", "have", "had", "may", "might", "must"]
-)
-
-
-def is_question(query: str) -> bool:
-    """A question (it ends with "?" or opens with a question word or an auxiliary verb),
-    rather than a statement: a claim to check or a few keywords."""
-    tokens = WORD.findall(query)
-    if query.rstrip().endswith("?"):
-        return True
-    return bool(tokens) and fold(tokens[0]) in (QUESTION_WORDS | _AUXILIARIES)
-
-
-def answer_kind(question: str) -> str | None:
-    """date, amount, number or name when the question asks for one ("when", "how much",
-    "how many", "who")."""
-    folded = question.casefold()
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(folded):
-            return kind
-    return None
-
-
-@lru_cache(maxsize=100_000)
-def holds_kind(sentence: str, kind: str, question_tokens: frozenset[str]) -> bool:
-    """Whether the sentence holds a thing of this kind that the question does not already say:
-    "How many ... Super Bowl 50?" is not answered by the "50" it repeats."""
-    pattern = {NUMBER: _NUMBER, AMOUNT: _AMOUNT, DATE: _DATE, NAME: _NAME}[kind]
-    return any(
-        fold(match.group()) not in question_tokens
-        and not (match.group().isdigit() and match.group() in question_tokens)
-        for match in pattern.finditer(sentence)
-    )
-
-
-@lru_cache(maxsize=100_000)
-def is_heading(sentence: str) -> bool:
-    """A title or heading: a short line that does not end like a sentence."""
-    return len(WORD.findall(sentence)) < HEADING_WORDS and not _FULL_STOP.search(sentence)
-
 
 class QuestionWords(NamedTuple):
     """The question's content words and what each weighs: its rarity over the whole index."""
@@ -165,6 +90,7 @@ class QuestionWords(NamedTuple):
     kind: str | None  # the kind of answer asked for
     tokens: frozenset[str]  # the question's folded words, for holds_kind
     names: frozenset[str] = frozenset()  # folded names and numbers (see question_names)
+    negated: bool = False  # the question holds a negation (is_negated)
 
     @property
     def total(self) -> float:
@@ -185,30 +111,19 @@ def question_words(reader: IndexReader, question: str) -> QuestionWords:
     weights = {stem: math.log((chunks + 1) / (frequencies.get(stem, 0) + 0.5)) for stem in stems}
     absent = frozenset(stem for stem in stems if not frequencies.get(stem, 0))
     tokens = frozenset(fold(token) for token in WORD.findall(question))
-    return QuestionWords(weights, absent, answer_kind(question), tokens, question_names(question))
+    return QuestionWords(
+        weights,
+        absent,
+        answer_kind(question),
+        tokens,
+        question_names(question),
+        is_negated(question),
+    )
 
 
 def question_stems(question: str) -> list[str]:
     """The stems question_words asks the index about (IndexReader.prefetch reads them early)."""
     return sorted(content_terms(question))
-
-
-def question_names(question: str) -> frozenset[str]:
-    """The question's names and numbers, folded: capitalised words after the first, and any
-    word with a digit, leaving out question words and stopwords."""
-    found = set()
-    for index, token in enumerate(WORD.findall(question)):
-        folded = fold(token)
-        if folded in STOPWORDS or folded in QUESTION_WORDS:
-            continue
-        if any(char.isdigit() for char in token) or (index > 0 and token[0].isupper()):
-            found.add(folded)
-    return frozenset(found)
-
-
-@lru_cache(maxsize=100_000)
-def text_tokens(text: str) -> frozenset[str]:
-    return frozenset(fold(token) for token in WORD.findall(text))
 
 
 class SentenceFeatures(NamedTuple):
@@ -305,6 +220,8 @@ def sentence_features(
             float(not adds),
             math.log1p(row.position),
             *beside,
+            float(words.negated and not is_negated(row.text)),
+            names_lacking(words.names, text_tokens(row.text)),
         )
         features.append(SentenceFeatures(row.position, row.raw_start, row.text, values))
     top_tokens = frozenset().union(*(text_tokens(row.text) for row in rows if row.position == 0))
@@ -359,9 +276,6 @@ def question_features(
     """QUESTION_FEATURES of a question and its candidate sentences; the tokens are the folded
     words of the first passage and of all the candidates."""
 
-    def missing(tokens: frozenset[str]) -> float:
-        return len(words.names - tokens) / len(words.names) if words.names else 0.0
-
     def best(name: str) -> float:
         column = FEATURES.index(name)
         return max((row.values[column] for row in rows), default=0.0)
@@ -376,8 +290,8 @@ def question_features(
         best("passage_coverage"),
         best("passage_cosine"),
         float(type_nowhere),
-        missing(top_tokens),
-        missing(pool_tokens),
+        names_lacking(words.names, top_tokens),
+        names_lacking(words.names, pool_tokens),
     )
 
 
