@@ -149,6 +149,46 @@ def load_questions(
     ]
 
 
+class TableBuilder:
+    """A FeatureTable, one question at a time: its candidate sentences and features, exactly
+    as find_answer computes them over the first passages of `reader`'s index."""
+
+    def __init__(self) -> None:
+        self.xs: list[tuple[float, ...]] = []
+        self.ys: list[float] = []
+        self.owners: list[int] = []
+        self.qs: list[tuple[float, ...]] = []
+        self.row_texts: list[int] = []
+        self.text_ids: dict[str, int] = {}
+
+    def add(self, reader: IndexReader, question: Question, vector: np.ndarray) -> None:
+        ranked, cosines = rank_chunks(reader, question.text, vector, ASKSEED)
+        candidates = load_candidates(reader, ranked[: SUPPORT_PASSAGES + 5], cosines)
+        words = question_words(reader, question.text)
+        rows, question_values = sentence_features(
+            words, vector, candidates, SUPPORT_PASSAGES, cosines.values()
+        )
+        owner = len(self.qs)
+        self.qs.append(question_values)
+        for row in rows:
+            self.xs.append(row.values)
+            self.ys.append(1.0 if answer_found(row.text, list(question.answers)) else 0.0)
+            self.owners.append(owner)
+            self.row_texts.append(self.text_ids.setdefault(row.text, len(self.text_ids)))
+
+    def table(self, questions: list[Question]) -> FeatureTable:
+        """The table of the questions added, which are `questions`, in that order."""
+        return FeatureTable(
+            questions,
+            np.asarray(self.xs, dtype=np.float64).reshape(-1, len(FEATURES)),
+            np.asarray(self.ys),
+            np.asarray(self.owners),
+            np.asarray(self.qs, dtype=np.float64).reshape(-1, len(QUESTION_FEATURES)),
+            list(self.text_ids),
+            np.asarray(self.row_texts),
+        )
+
+
 def _cache_file() -> Path:
     digest = hashlib.sha256()
     for path in (
@@ -197,32 +237,12 @@ def sentence_table() -> tuple[FeatureTable, Engine, np.ndarray]:
     ]
     vectors = np.vstack([vectors, query_vectors(engine, [q.text for q in statements])])
     questions += statements
-    xs, ys, owners, qs, row_texts = [], [], [], [], []
-    text_ids: dict[str, int] = {}
+    builder = TableBuilder()
     for index, question in enumerate(questions):
-        ranked, cosines = rank_chunks(reader, question.text, vectors[index], ASKSEED)
-        candidates = load_candidates(reader, ranked[: SUPPORT_PASSAGES + 5], cosines)
-        words = question_words(reader, question.text)
-        rows, question_values = sentence_features(
-            words, vectors[index], candidates, SUPPORT_PASSAGES, cosines.values()
-        )
-        qs.append(question_values)
-        for row in rows:
-            xs.append(row.values)
-            ys.append(1.0 if answer_found(row.text, list(question.answers)) else 0.0)
-            owners.append(index)
-            row_texts.append(text_ids.setdefault(row.text, len(text_ids)))
+        builder.add(reader, question, vectors[index])
         if (index + 1) % 1000 == 0:
             print(f"features {index + 1}/{len(questions)}", file=sys.stderr)
-    table = FeatureTable(
-        questions,
-        np.asarray(xs, dtype=np.float64).reshape(-1, len(FEATURES)),
-        np.asarray(ys),
-        np.asarray(owners),
-        np.asarray(qs, dtype=np.float64).reshape(-1, len(QUESTION_FEATURES)),
-        list(text_ids),
-        np.asarray(row_texts),
-    )
+    table = builder.table(questions)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         cache,
