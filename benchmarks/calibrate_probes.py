@@ -57,8 +57,10 @@ def extra_features(sentence: tuple[str, ...] = (), quote: tuple[str, ...] = ()):
     ALIGNMENT_FEATURES (table.z), for as long as a probe runs."""
     saved = calibrate.FEATURES, calibrate.QUOTE_FEATURES, calibrate.RERANK_FEATURES
     calibrate.FEATURES = (*FEATURES, *sentence)
-    calibrate.QUOTE_FEATURES = (*ALIGNMENT_FEATURES, *quote)
-    calibrate.RERANK_FEATURES = (*calibrate.FEATURES, *calibrate.QUOTE_FEATURES)
+    # calibrate.quote_table puts the quote's own FEATURES (QUOTE_SENTENCE_FEATURES) after
+    # table.z, so they stay last.
+    calibrate.QUOTE_FEATURES = (*ALIGNMENT_FEATURES, *quote, *calibrate.QUOTE_SENTENCE_FEATURES)
+    calibrate.RERANK_FEATURES = (*calibrate.FEATURES, *ALIGNMENT_FEATURES, *quote)
     try:
         yield
     finally:
