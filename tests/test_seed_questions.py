@@ -138,7 +138,7 @@ def test_the_title_line_is_never_the_quote(seed_engine, question, _):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 11 example not met: 13% confident, below the line (the quote is right)",
+    reason="issue 11 example not met: 12% confident, below the line (the quote is right)",
 )
 def test_the_issue_experts_question_is_answered(seed_engine):
     assert quotes_the_answer(seed_engine, "What did experts call the results?", ("truly",))
