@@ -7,13 +7,16 @@ import sqlite3
 
 import pytest
 
+from askseed import engine as engine_module
 from askseed.checksum import file_sha256
 from askseed.engine import Engine
 from askseed.errors import NoDocumentsError
 from askseed.ingest import freshness, indexer
 from askseed.ingest.dedup import NUM_BANDS
 from askseed.ingest.indexer import update_index
-from askseed.store.reader import IndexReader
+from askseed.ingest.listing import iter_source_files
+from askseed.reports import hashing_notice
+from askseed.store.reader import IndexReader, read_catalogue
 from askseed.store.schema import PAGE_SIZE
 from askseed.store.seen import SWEEP_MIN, sweep_bands
 from old_index import as_version_5
@@ -142,6 +145,61 @@ def test_a_question_records_touched_files_so_the_next_hashes_nothing(
     assert hashed == [path]  # by the check; recording it reuses that digest
     status = engine.status()
     assert status.fresh and status.touched_files == 0
+
+
+def touch(path) -> None:
+    """New dates, same content."""
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+
+
+@pytest.mark.parametrize(("threshold", "said"), [(1, True), (10**9, False)])
+def test_the_check_says_first_when_it_must_read_many_touched_files(
+    corpus, fake_embedder, monkeypatch, threshold, said
+):
+    """A folder touched as a whole (a checkout, a copy without dates) is read file by file
+    before the first answer: above HASHING_NOTICE_BYTES, that is said before it starts."""
+    update_index(corpus, fake_embedder)
+    for name in ("alpha.txt", "beta.md"):
+        touch(corpus.seeds / name)
+    monkeypatch.setattr(engine_module, "HASHING_NOTICE_BYTES", threshold)
+    notices, hashed = [], []
+    monkeypatch.setattr(
+        freshness, "file_sha256", lambda p: hashed.append(notices[:]) or file_sha256(p)
+    )
+
+    result = Engine(corpus, embedder=fake_embedder).ensure_fresh(on_notice=notices.append)
+
+    assert not result.refreshed
+    size = sum((corpus.seeds / name).stat().st_size for name in ("alpha.txt", "beta.md"))
+    if said:
+        assert notices == [hashing_notice(2, size)]
+        assert hashed and all(seen == notices for seen in hashed)  # said before any read
+        assert notices[0].startswith("2 files (0 MB) have new dates but the same sizes")
+    else:
+        assert notices == []
+
+
+def test_the_plan_keeps_the_walks_order_and_counts_only_files_it_must_read(
+    corpus, fake_embedder, monkeypatch
+):
+    update_index(corpus, fake_embedder)
+    write(corpus.seeds, "alpha.txt", ALPHA.replace("a", "e"))  # same size, new content
+    write(corpus.seeds, "beta.md", BETA + "More.\n")  # a new size: not read to compare
+    write(corpus.seeds, "sub/gamma.txt", GAMMA.replace("a", "o"))
+    told = []
+    catalogue = read_catalogue(corpus.index)
+    alpha = next(s for s in iter_source_files(corpus.seeds) if s.rel == "alpha.txt")
+
+    plan = freshness.plan_update(
+        corpus.seeds,
+        catalogue.files,
+        catalogue.skipped,
+        hashed={alpha: "0" * 64},
+        on_hashing=lambda files, size: told.append((files, size)),
+    )
+
+    assert [source.rel for source in plan.changed] == ["alpha.txt", "beta.md", "sub/gamma.txt"]
+    assert told == [(1, (corpus.seeds / "sub/gamma.txt").stat().st_size)]  # alpha was hashed
 
 
 def test_an_index_without_change_times_gains_them_without_re_embedding(corpus, fake_embedder):

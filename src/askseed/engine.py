@@ -42,7 +42,13 @@ from askseed.query.answer import (
 )
 from askseed.query.features import question_stems
 from askseed.query.retrieve import ASKSEED, Retrieval
-from askseed.reports import Freshness, IndexReport, IndexStatus
+from askseed.reports import (
+    HASHING_NOTICE_BYTES,
+    Freshness,
+    IndexReport,
+    IndexStatus,
+    hashing_notice,
+)
 from askseed.store.folder import check_index_folder
 from askseed.store.reader import IndexReader, read_catalogue
 from askseed.store.schema import IndexBusyError, StoreError
@@ -112,13 +118,21 @@ class Engine:
     def status(self) -> IndexStatus:
         return self._status()[0]
 
-    def _status(self) -> tuple[IndexStatus, UpdatePlan | None]:
-        """The status, and the plan it was read from (None without an index)."""
+    def _status(self, on_notice: Notice | None = None) -> tuple[IndexStatus, UpdatePlan | None]:
+        """The status, and the plan it was read from (None without an index). `on_notice` is
+        told first when the check must read many files to compare them (hashing_notice)."""
         self._check_index_path()
         manifest, files, skipped = read_catalogue(self.settings.index)
         if not manifest:
             return IndexStatus(0, 0, fresh=False, exists=False, built_at=None), None
-        plan = plan_update(self.settings.seeds, files, skipped, self.settings.follow_links)
+
+        def on_hashing(count: int, size: int) -> None:
+            if on_notice is not None and size >= HASHING_NOTICE_BYTES:
+                on_notice(hashing_notice(count, size))
+
+        plan = plan_update(
+            self.settings.seeds, files, skipped, self.settings.follow_links, on_hashing=on_hashing
+        )
         status = IndexStatus(
             documents=len(files),
             chunks=sum(record.chunks for record in files.values()),
@@ -196,7 +210,7 @@ class Engine:
         When another process is already updating a stale index, the current snapshot answers
         (a missing one cannot: IndexBusyError).
         """
-        status, plan = self._status()
+        status, plan = self._status(on_notice)
         hashed = dict(plan.touched) if plan is not None else None
         if status.exists and status.fresh:
             if hashed:

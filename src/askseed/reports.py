@@ -11,6 +11,21 @@ def count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+# The check before a question reads a file whose dates moved but whose size did not, to
+# compare its content with the index; it says so first when that is this much to read (a
+# second or more on a laptop's disk), as after a checkout or a copy that kept no dates.
+HASHING_NOTICE_BYTES = 200 * 1024 * 1024
+
+
+def hashing_notice(files: int, size: int) -> str:
+    """What the check before a question says when it must read `files` files (`size` bytes)."""
+    verb = "has" if files == 1 else "have"
+    return (
+        f"{count(files, 'file')} ({size / 1024**2:,.0f} MB) {verb} new dates but the same "
+        "sizes; reading them to see whether they changed (only changed files are re-embedded)"
+    )
+
+
 @dataclass(frozen=True)
 class IndexStatus:
     documents: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,19 +37,25 @@ def plan_update(
     skipped: dict[str, SkippedFile],
     follow_links: bool = False,
     hashed: Mapping[SourceFile, str] | None = None,
+    on_hashing: Callable[[int, int], None] | None = None,
 ) -> UpdatePlan:
     """Compare the documents folder with what the index holds. `hashed` holds digests already
     taken (by an earlier plan): one is used for a file listed with exactly the same stat data,
-    change time included, so the file cannot have been written since."""
+    change time included, so the file cannot have been written since.
+
+    A file of the same size under new stat data is read to compare its digest: once the walk
+    is done, `on_hashing(files, bytes)` is told how much that is, before any of it is read
+    (a folder touched as a whole, by a checkout or a copy without its dates, is read whole)."""
     hashed = hashed or {}
     plan = UpdatePlan()
-    seen: set[str] = set()
+    walked: dict[str, int] = {}  # rel -> place in the walk, to keep plan.changed in its order
+    to_compare: list[tuple[SourceFile, FileRecord]] = []
 
     def on_skip(rel: str, reason: str) -> None:
         plan.walk_skips.append((rel, reason))
 
     for source in iter_source_files(root, follow_links=follow_links, on_skip=on_skip):
-        seen.add(source.rel)
+        walked[source.rel] = len(walked)
         record = known.get(source.rel)
         if record is None:
             previous = skipped.get(source.rel)
@@ -61,17 +67,23 @@ def plan_update(
         elif record.size != source.size:
             plan.changed.append(source)  # no need to hash: the content cannot be the same
         else:
-            try:
-                digest = hashed.get(source) or file_sha256(source.path)
-            except OSError:
-                plan.changed.append(source)
-                continue
-            if digest == record.sha256:
-                plan.touched.append((source, digest))
-            else:
-                plan.changed.append(source)
-    plan.removed = sorted(set(known) - seen)
-    plan.forgotten_skips = sorted(set(skipped) - seen)
+            to_compare.append((source, record))
+    unread = [source for source, _ in to_compare if source not in hashed]
+    if unread and on_hashing is not None:
+        on_hashing(len(unread), sum(source.size for source in unread))
+    for source, record in to_compare:
+        try:
+            digest = hashed.get(source) or file_sha256(source.path)
+        except OSError:
+            plan.changed.append(source)
+            continue
+        if digest == record.sha256:
+            plan.touched.append((source, digest))
+        else:
+            plan.changed.append(source)
+    plan.changed.sort(key=lambda source: walked[source.rel])
+    plan.removed = sorted(set(known) - walked.keys())
+    plan.forgotten_skips = sorted(set(skipped) - walked.keys())
     return plan
 
 
