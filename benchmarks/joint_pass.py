@@ -41,6 +41,7 @@ from sentence_choice import ranked, shares, top_rows  # noqa: E402
 
 from askseed.engine import Engine  # noqa: E402
 from askseed.eval.runner import cache_root  # noqa: E402
+from askseed.query.alignment import ALIGNMENT_FEATURES  # noqa: E402
 
 JOINT = "joint"
 TOP = 3
@@ -134,8 +135,10 @@ def main() -> int:
     table, engine, vectors = feature_table()
     column, computed = joint_column(table, engine, vectors)
     table.z = np.column_stack([table.z, column])
-    calibrate.QUOTE_FEATURES = (*calibrate.QUOTE_FEATURES, JOINT)
-    with_joint = replace(calibrate.SHIPPED, quote=("alignment", JOINT))
+    # calibrate.quote_table reads table.z, then the quote's own FEATURES: the joint cosine
+    # goes between them.
+    calibrate.QUOTE_FEATURES = (*ALIGNMENT_FEATURES, JOINT, *calibrate.QUOTE_SENTENCE_FEATURES)
+    with_joint = replace(calibrate.SHIPPED, quote=(*calibrate.SHIPPED.quote, JOINT))
     print("| heads read | answered | answered with the right quote | quote right |", end="")
     print(" abstained off-corpus | abstained adversarial | ECE | AUROC |")
     print("|---|---|---|---|---|---|---|---|")

@@ -15,11 +15,10 @@
 - Whether the documents answer: a logistic regression over the question's features
   (features.QUESTION_FEATURES), the quote's share and the quote's QUOTE_FEATURES (its
   alignment, and whether it lacks the question's negation), fitted on "the question is
-  answerable", whose log-odds are then Platt-rescaled
-  against "the quote holds a gold answer". That is the quote's confidence: of the answers
-  given with 70%, about 70% quote the answer. askseed answers when it is at or above the
-  line. A question and a statement (a claim, a few keywords) each have their own fit, on the
-  same features.
+  answerable", whose log-odds are then Platt-rescaled against "the quote holds a gold
+  answer". That is the quote's confidence: of the answers given with 70%, about 70% quote
+  the answer. askseed answers when it is at or above the line. A question and a statement
+  (a claim, a few keywords) each have their own fit, on the same features.
 - Any other sentence's confidence is the quote's, scaled by its share over the quote's.
 
 All of it is fitted by benchmarks/calibrate.py on squad-a-abstain, cross-validated by
