@@ -68,8 +68,9 @@ NOTES = [
     ' ("plague", "rock", "Paris"): the folder holds related text, just not the answer.',
     "- Seed paraphrases: the calibrator learned from SQuAD, whose questions share many words"
     " with their paragraph; a paraphrase sharing few (cosine 0.3-0.5 to its sentence) looks to"
-    " it like an unanswerable question. The quote is right for 22 of the 27 (the older rule:"
-    " 21), but for many the confidence falls below the line, and the nearest miss is shown.",
+    " it like an unanswerable question. The quote is right for 24 of the 27 (23 before the"
+    " sixteenth round's contrasts; the older rule: 21), but for many the confidence falls"
+    " below the line, and the nearest miss is shown.",
     "- answer-sentence@1 here counts a question only when it is answered AND its quote holds"
     " the gold answer. `askseed eval`'s answer-sentence@1 (eval/runner.py) counts the quote"
     " whether or not askseed answers: calibrate.py's `quote right` column, 0.760 held out for"
