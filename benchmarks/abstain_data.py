@@ -212,21 +212,11 @@ def sentence_table() -> tuple[FeatureTable, Engine, np.ndarray]:
     cache = _cache_file()
     if cache.exists():
         saved = np.load(cache, allow_pickle=False)
-        vectors = saved["vectors"]
         questions = [
             Question(**{**row, "answers": tuple(row["answers"])})
             for row in json.loads(str(saved["questions"]))
         ]
-        table = FeatureTable(
-            questions,
-            saved["x"],
-            saved["y"],
-            saved["question"],
-            saved["q"],
-            json.loads(str(saved["texts"])),
-            saved["text"],
-        )
-        return table, engine, vectors
+        return load_table(saved, questions), engine, saved["vectors"]
     texts = [row["text"] for row in jsonl_rows(SET / "queries.jsonl")]
     vectors = query_vectors(engine, texts)
     reader = IndexReader(engine.settings.index)
@@ -243,19 +233,37 @@ def sentence_table() -> tuple[FeatureTable, Engine, np.ndarray]:
         if (index + 1) % 1000 == 0:
             print(f"features {index + 1}/{len(questions)}", file=sys.stderr)
     table = builder.table(questions)
-    cache.parent.mkdir(parents=True, exist_ok=True)
+    questions_json = json.dumps([q.__dict__ for q in questions])
+    save_table(cache, table, vectors=vectors, questions=questions_json)
+    return table, engine, vectors
+
+
+def save_table(path: Path, table: FeatureTable, **extra) -> None:
+    """The table's arrays and texts (not its questions, nor z) in one .npz, with `extra`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
-        cache,
+        path,
         x=table.x,
         y=table.y,
         question=table.question,
         q=table.q,
-        vectors=vectors,
-        questions=json.dumps([q.__dict__ for q in questions]),
         texts=json.dumps(table.texts),
         text=table.text,
+        **extra,
     )
-    return table, engine, vectors
+
+
+def load_table(saved, questions: list[Question]) -> FeatureTable:
+    """The table save_table wrote (`saved`: its np.load), for these questions."""
+    return FeatureTable(
+        questions,
+        saved["x"],
+        saved["y"],
+        saved["question"],
+        saved["q"],
+        json.loads(str(saved["texts"])),
+        saved["text"],
+    )
 
 
 def share(values) -> float:

@@ -108,6 +108,17 @@ SUMMARY_COLUMNS = (
 SETTLE_TOLERANCE = 0.0005
 
 
+def summary_header(*labels: str) -> list[str]:
+    """The first two lines of a markdown table of summaries: `labels`, then SUMMARY_COLUMNS."""
+    columns = (*labels, *SUMMARY_COLUMNS)
+    return ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+
+
+def summary_row(label: str, summary: dict) -> str:
+    """One row of that table: `label` (its cells, " | " between them), then the figures."""
+    return f"| {label} | " + " | ".join(f"{value:.3f}" for value in summary.values()) + " |"
+
+
 @dataclass(frozen=True)
 class Variant:
     """What a fit reads: names of FEATURES, QUESTION_FEATURES, the QUOTE_FEATURES the
@@ -355,13 +366,19 @@ def fit(table: FeatureTable, questions: np.ndarray, variant: Variant) -> Fit:
             raise ValueError("the rescaling must be increasing")
         heads[statement] = Head(theta, bias, float(slope), intercept)
     model = replace(model, heads=heads, quote_defaults=tuple(defaults))
-    # One line for both forms: the lower of the two that answer ANSWERED_SHARE of each.
+    return replace(model, line=line_for(table, model, questions))
+
+
+def line_for(table: FeatureTable, model: Fit, questions: np.ndarray) -> float:
+    """The line that answers ANSWERED_SHARE of the answerable `questions`: one for both
+    forms, the lower of the two that answer that share of each."""
+    answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
+    confidences = question_confidences(table, model)
     lines = []
     for statement in (False, True):
         asked = questions[answerable[questions] & (statements(table)[questions] == statement)]
-        confidences = question_confidences(table, model)[asked]
-        lines.append(np.floor(np.quantile(confidences, 1 - ANSWERED_SHARE) * 1000) / 1000)
-    return replace(model, line=float(min(lines)))
+        lines.append(np.floor(np.quantile(confidences[asked], 1 - ANSWERED_SHARE) * 1000) / 1000)
+    return float(min(lines))
 
 
 def question_confidences(table: FeatureTable, model: Fit) -> np.ndarray:
@@ -477,10 +494,7 @@ def main() -> int:
     args = parser.parse_args()
     table, _, _ = feature_table()
     print(f"{len(table.questions)} questions, {len(table.y)} candidate sentences")
-    rows = [
-        "| features | queries | " + " | ".join(SUMMARY_COLUMNS) + " |",
-        "|---" * (len(SUMMARY_COLUMNS) + 2) + "|",
-    ]
+    rows = summary_header("features", "queries")
     for name, variant in SUBSETS.items():
         results = cross_validate(table, variant)[0]
         for form, statement in (("questions", False), ("as keywords", True)):
@@ -488,9 +502,7 @@ def main() -> int:
             print(
                 f"  {name:<30} {form:<12} " + "  ".join(f"{k} {v:.3f}" for k, v in summary.items())
             )
-            rows.append(
-                f"| {name} | {form} | " + " | ".join(f"{v:.3f}" for v in summary.values()) + " |"
-            )
+            rows.append(summary_row(f"{name} | {form}", summary))
     model = fit(table, np.arange(len(table.questions)), SHIPPED)
     data = to_json(model)
     print(json.dumps(data, indent=2))

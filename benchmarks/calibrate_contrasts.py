@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibrate  # noqa: E402
 from abstain_data import FeatureTable, summarise  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
-from calibrate_probes import held_out, row  # noqa: E402
+from calibrate_probes import held_out  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.query.alignment import ALIGNMENT_FEATURES  # noqa: E402
@@ -93,22 +93,22 @@ def main() -> int:
     parser.add_argument("--no-record", action="store_true", help="print, leave BENCHMARKS.md")
     args = parser.parse_args()
     table, _, _ = feature_table()
-    columns = calibrate.SUMMARY_COLUMNS
-    rows = ["| calibrator | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    rows = calibrate.summary_header("calibrator")
     with quote_reads(CONTRASTS):
         for name, variant in variants().items():
-            rows.append(row(name, held_out(table, variant)))
+            rows.append(calibrate.summary_row(name, held_out(table, variant)))
             print(rows[-1], flush=True)
     splits = {
         "4 folds": calibrate.article_folds(table, 4),
         "6 folds": calibrate.article_folds(table, 6),
         **{f"random 5 folds ({seed})": random_folds(table, seed) for seed in (1, 2, 3)},
     }
-    other = ["| split | calibrator | " + " | ".join(columns) + " |"]
-    other.append("|---" * (len(columns) + 2) + "|")
+    other = calibrate.summary_header("split", "calibrator")
     for split, folds in splits.items():
         for name, variant in (("fourteenth", calibrate.FOURTEENTH), ("shipped", calibrate.SHIPPED)):
-            other.append(f"| {split} " + row(name, held_out_on(table, variant, folds)))
+            other.append(
+                calibrate.summary_row(f"{split} | {name}", held_out_on(table, variant, folds))
+            )
             print(other[-1], flush=True)
     if not args.no_record:
         record_section(

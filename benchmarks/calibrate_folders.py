@@ -43,15 +43,17 @@ from abstain_data import (  # noqa: E402
     Question,
     TableBuilder,
     article_of,
+    load_table,
+    query_vectors,
+    save_table,
     summarise,
 )
-from alignment_data import feature_table, question_pieces, token_vectors  # noqa: E402
+from alignment_data import alignment_columns, feature_table  # noqa: E402
 from record import record_section  # noqa: E402
 
 from askseed.config import load_settings  # noqa: E402
 from askseed.engine import Engine  # noqa: E402
 from askseed.eval.runner import cache_root, prepare_corpus  # noqa: E402
-from askseed.query.alignment import ALIGNMENT_FEATURES, alignment_features, piece_kinds  # noqa: E402
 from askseed.store.reader import IndexReader  # noqa: E402
 
 FOLDERS_NOTE = """\
@@ -97,14 +99,11 @@ def article_engines(embedder) -> dict[str, Engine]:
     return engines
 
 
-def folder_questions(table: FeatureTable, folds: list[np.ndarray]) -> dict[str, list[Question]]:
+def folder_questions(table: FeatureTable, fold_of: dict[str, int]) -> dict[str, list[Question]]:
     """Per corpus article: its answerable and adversarial questions, and OFF_PER_FOLDER of the
-    other questions (answerable or off-corpus, not adversarial) of the articles of its fold."""
+    other questions (answerable or off-corpus, not adversarial) of the articles of its fold
+    (`fold_of`: each article's)."""
     rng = random.Random(11)
-    fold_of = {}
-    for number, members in enumerate(folds):
-        for index in members:
-            fold_of[table.questions[index].article] = number
     asked: dict[str, list[Question]] = {}
     questions = [q for q in table.questions if not q.statement]
     corpus_articles = sorted({q.article for q in questions if q.kind == ANSWERABLE})
@@ -125,62 +124,31 @@ def folder_questions(table: FeatureTable, folds: list[np.ndarray]) -> dict[str, 
     return asked
 
 
-def folder_table(engines: dict[str, Engine], asked: dict[str, list[Question]]) -> FeatureTable:
-    """The FeatureTable of every one-article folder's questions (cached)."""
+def folder_table(
+    engine: Engine, engines: dict[str, Engine], asked: dict[str, list[Question]]
+) -> FeatureTable:
+    """The FeatureTable of every one-article folder's questions, with their alignments
+    (alignment_data.alignment_columns, by `engine`); both cached."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    for path in ("src/askseed/query/features.py", "src/askseed/query/alignment.py"):
-        digest.update(REPO.joinpath(path).read_bytes())
+    digest.update(REPO.joinpath("src/askseed/query/features.py").read_bytes())
     digest.update(json.dumps({a: [q.id for q in qs] for a, qs in asked.items()}).encode())
     cache = cache_root().parent / "calibrate" / f"folders-{digest.hexdigest()[:12]}.npz"
     questions = [q for article in sorted(asked) for q in asked[article]]
     if cache.exists():
-        saved = np.load(cache, allow_pickle=False)
-        return FeatureTable(
-            questions,
-            saved["x"],
-            saved["y"],
-            saved["question"],
-            saved["q"],
-            json.loads(str(saved["texts"])),
-            saved["text"],
-            saved["z"],
-        )
-    embedder = next(iter(engines.values())).embedder
-    texts = [q.text for q in questions]
-    encoded = []
-    for start in range(0, len(texts), 64):
-        encoded.append(embedder.encode(texts[start : start + 64]))
-    vectors = np.vstack(encoded)
-    builder = TableBuilder()
-    index = 0
-    for article in sorted(asked):
-        reader = IndexReader(engines[article].settings.index)
-        for question in asked[article]:
-            builder.add(reader, question, vectors[index])
-            index += 1
-        print(f"features: {article} ({index}/{len(questions)})", file=sys.stderr)
-    table = builder.table(questions)
-    print(f"token vectors of {len(table.texts)} sentences", file=sys.stderr)
-    sentences = token_vectors(engines[sorted(engines)[0]], table.texts)
-    pieces = question_pieces(engines[sorted(engines)[0]], texts)
-    kinds = [piece_kinds(q.text, p.spans) for q, p in zip(questions, pieces, strict=True)]
-    table.z = np.array(
-        [
-            alignment_features(pieces[owner].vectors, kinds[owner], sentences[text].vectors)
-            for owner, text in zip(table.question, table.text, strict=True)
-        ]
-    ).reshape(-1, len(ALIGNMENT_FEATURES))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        cache,
-        x=table.x,
-        y=table.y,
-        question=table.question,
-        q=table.q,
-        texts=json.dumps(table.texts),
-        text=table.text,
-        z=table.z,
-    )
+        table = load_table(np.load(cache, allow_pickle=False), questions)
+    else:
+        vectors = query_vectors(engine, [q.text for q in questions])
+        builder = TableBuilder()
+        index = 0
+        for article in sorted(asked):
+            reader = IndexReader(engines[article].settings.index)
+            for question in asked[article]:
+                builder.add(reader, question, vectors[index])
+                index += 1
+            print(f"features: {article} ({index}/{len(questions)})", file=sys.stderr)
+        table = builder.table(questions)
+        save_table(cache, table)
+    table.z = alignment_columns(table, engine)
     return table
 
 
@@ -200,43 +168,23 @@ def joined(first: FeatureTable, second: FeatureTable) -> FeatureTable:
     )
 
 
-def full_line(table: FeatureTable, model, questions: np.ndarray) -> float:
-    """calibrate.fit's line rule over `questions` alone."""
-    answerable = np.array([q.kind == ANSWERABLE for q in table.questions])
-    statements = calibrate.statements(table)
-    confidences = calibrate.question_confidences(table, model)
-    lines = []
-    for statement in (False, True):
-        asked = questions[answerable[questions] & (statements[questions] == statement)]
-        lines.append(
-            np.floor(np.quantile(confidences[asked], 1 - calibrate.ANSWERED_SHARE) * 1000) / 1000
-        )
-    return float(min(lines))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-record", action="store_true", help="print, leave BENCHMARKS.md")
     args = parser.parse_args()
     full, engine, _ = feature_table()
     folds = calibrate.article_folds(full)
+    fold_of = {full.questions[i].article: number for number, f in enumerate(folds) for i in f}
     engines = article_engines(engine.embedder)
-    asked = folder_questions(full, folds)
-    small = folder_table(engines, asked)
+    small = folder_table(engine, engines, folder_questions(full, fold_of))
     both = joined(full, small)
-    fold_of_article = {}
-    for number, members in enumerate(folds):
-        for index in members:
-            fold_of_article[full.questions[index].article] = number
     both_folds = [
-        np.array([i for i, q in enumerate(both.questions) if fold_of_article[q.article] == n])
+        np.array([i for i, q in enumerate(both.questions) if fold_of[q.article] == n])
         for n in range(len(folds))
     ]
     full_count = len(full.questions)
     print(f"{full_count} questions in the full folder, {len(small.questions)} in one-article ones")
-    columns = calibrate.SUMMARY_COLUMNS
-    rows = ["| fitted on | measured on | " + " | ".join(columns) + " |"]
-    rows.append("|---" * (len(columns) + 2) + "|")
+    rows = calibrate.summary_header("fitted on", "measured on")
     for name, fit_small in (
         ("full folder only (shipped)", False),
         ("full + one-article", True),
@@ -249,7 +197,9 @@ def main() -> int:
                 train = train[train < full_count]
             model = calibrate.fit(both, train, calibrate.SHIPPED)
             if fit_small == "line":
-                model = replace(model, line=full_line(both, model, train[train < full_count]))
+                model = replace(
+                    model, line=calibrate.line_for(both, model, train[train < full_count])
+                )
             for index, outcome in zip(
                 questions, calibrate.outcomes(both, model, questions), strict=True
             ):
@@ -260,9 +210,7 @@ def main() -> int:
             ("one-article", lambda i: i >= full_count),
         ):
             summary = summarise([r for i, r in results.items() if chosen(i)])
-            rows.append(
-                f"| {name} | {where} | " + " | ".join(f"{v:.3f}" for v in summary.values()) + " |"
-            )
+            rows.append(calibrate.summary_row(f"{name} | {where}", summary))
             print(rows[-1], flush=True)
     if not args.no_record:
         record_section(

@@ -147,10 +147,6 @@ def phrase_overlap(table: FeatureTable) -> np.ndarray:
     )
 
 
-def row(name: str, summary: dict) -> str:
-    return f"| {name} | " + " | ".join(f"{value:.3f}" for value in summary.values()) + " |"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-record", action="store_true", help="print, leave BENCHMARKS.md")
@@ -160,11 +156,10 @@ def main() -> int:
     stored = engine.embedder.encode_sentences(table.texts)
     exact = engine.embedder.encode(table.texts)
     shipped = calibrate.THIRTEENTH  # what askseed shipped when the probes were run
-    columns = calibrate.SUMMARY_COLUMNS
-    rows = ["| probe | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    rows = calibrate.summary_header("probe")
 
     def measure(name: str, summary: dict) -> None:
-        rows.append(row(name, summary))
+        rows.append(calibrate.summary_row(name, summary))
         print(rows[-1], flush=True)
 
     measure("the thirteenth round's calibrator", held_out(table, shipped))

@@ -86,7 +86,7 @@ def joint_column(
 
 def report(name: str, results: list) -> None:
     summary = summarise([r for r in results if not r.statement])
-    print(f"| {name} | " + " | ".join(f"{value:.3f}" for value in summary.values()) + " |")
+    print(calibrate.summary_row(name, summary))
 
 
 def quotes_outside(table: FeatureTable, computed: np.ndarray, fits: list) -> float:
@@ -139,9 +139,7 @@ def main() -> int:
     # goes between them.
     calibrate.QUOTE_FEATURES = (*ALIGNMENT_FEATURES, JOINT, *calibrate.QUOTE_SENTENCE_FEATURES)
     with_joint = replace(calibrate.SHIPPED, quote=(*calibrate.SHIPPED.quote, JOINT))
-    print("| heads read | answered | answered with the right quote | quote right |", end="")
-    print(" abstained off-corpus | abstained adversarial | ECE | AUROC |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(calibrate.summary_header("heads read")))
     for name, variant in (
         ("the quote's alignment (shipped)", calibrate.SHIPPED),
         ("the quote's alignment and joint cosine", with_joint),
