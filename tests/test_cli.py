@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pytest
 
+from askseed import reports
 from askseed.config import Settings
 from askseed.ui import arguments, cli
 
@@ -74,6 +76,20 @@ def test_index_twice_says_nothing_was_re_embedded(docs, capsys):
     assert run(capsys, "index")[0] == 0
     code, out, err = run(capsys, "index")
     assert code == 0 and "nothing re-embedded" in err
+
+
+def test_index_says_first_when_it_must_read_touched_files(docs, capsys, monkeypatch):
+    # A checkout or a copy without dates: every file has new dates and its old size, so each
+    # is read to compare it; above HASHING_NOTICE_BYTES that is said before the long read.
+    assert run(capsys, "index")[0] == 0
+    document = docs / "seeds" / "io.txt"
+    os.utime(document, ns=(document.stat().st_atime_ns, document.stat().st_mtime_ns + 10**9))
+    monkeypatch.setattr(reports, "HASHING_NOTICE_BYTES", 1)
+    code, out, err = run(capsys, "index")
+    assert code == 0
+    notice, summary = err.splitlines()
+    assert notice == f"askseed: {reports.hashing_notice(1, document.stat().st_size)}"
+    assert "nothing re-embedded" in summary
 
 
 def test_unanswerable_question_exits_1(docs, capsys):

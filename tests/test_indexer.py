@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from askseed import engine as engine_module
+from askseed import reports
 from askseed.checksum import file_sha256
 from askseed.engine import Engine
 from askseed.errors import NoDocumentsError
@@ -15,7 +15,6 @@ from askseed.ingest import freshness, indexer
 from askseed.ingest.dedup import NUM_BANDS
 from askseed.ingest.indexer import update_index
 from askseed.ingest.listing import iter_source_files
-from askseed.reports import hashing_notice
 from askseed.store.reader import IndexReader, read_catalogue
 from askseed.store.schema import PAGE_SIZE
 from askseed.store.seen import SWEEP_MIN, sweep_bands
@@ -161,7 +160,7 @@ def test_the_check_says_first_when_it_must_read_many_touched_files(
     update_index(corpus, fake_embedder)
     for name in ("alpha.txt", "beta.md"):
         touch(corpus.seeds / name)
-    monkeypatch.setattr(engine_module, "HASHING_NOTICE_BYTES", threshold)
+    monkeypatch.setattr(reports, "HASHING_NOTICE_BYTES", threshold)
     notices, hashed = [], []
     monkeypatch.setattr(
         freshness, "file_sha256", lambda p: hashed.append(notices[:]) or file_sha256(p)
@@ -172,7 +171,7 @@ def test_the_check_says_first_when_it_must_read_many_touched_files(
     assert not result.refreshed
     size = sum((corpus.seeds / name).stat().st_size for name in ("alpha.txt", "beta.md"))
     if said:
-        assert notices == [hashing_notice(2, size)]
+        assert notices == [reports.hashing_notice(2, size)]
         assert hashed and all(seen == notices for seen in hashed)  # said before any read
         assert notices[0].startswith("2 files (0 MB) have new dates but the same sizes")
     else:

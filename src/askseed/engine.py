@@ -43,11 +43,10 @@ from askseed.query.answer import (
 from askseed.query.features import question_stems
 from askseed.query.retrieve import ASKSEED, Retrieval
 from askseed.reports import (
-    HASHING_NOTICE_BYTES,
     Freshness,
     IndexReport,
     IndexStatus,
-    hashing_notice,
+    hashing_notices,
 )
 from askseed.store.folder import check_index_folder
 from askseed.store.reader import IndexReader, read_catalogue
@@ -126,12 +125,12 @@ class Engine:
         if not manifest:
             return IndexStatus(0, 0, fresh=False, exists=False, built_at=None), None
 
-        def on_hashing(count: int, size: int) -> None:
-            if on_notice is not None and size >= HASHING_NOTICE_BYTES:
-                on_notice(hashing_notice(count, size))
-
         plan = plan_update(
-            self.settings.seeds, files, skipped, self.settings.follow_links, on_hashing=on_hashing
+            self.settings.seeds,
+            files,
+            skipped,
+            self.settings.follow_links,
+            on_hashing=hashing_notices(on_notice),
         )
         status = IndexStatus(
             documents=len(files),
@@ -187,13 +186,15 @@ class Engine:
         rebuild: bool = False,
         on_warning: Notice | None = None,
         hashed: Mapping[SourceFile, str] | None = None,
+        on_notice: Notice | None = None,
     ) -> IndexReport:
-        """`hashed`: digests a freshness check just took (plan_update), not to be taken again."""
+        """`hashed`: digests a freshness check just took (plan_update), not to be taken again.
+        `on_notice` is told first when the update must read many files to compare them."""
         from askseed.ingest.indexer import update_index  # see the module's docstring
 
         self._check_index_path()
         report = update_index(
-            self.settings, self.embedder, rebuild, on_progress, on_warning, hashed
+            self.settings, self.embedder, rebuild, on_progress, on_warning, hashed, on_notice
         )
         self.close()  # the next question opens the new snapshot
         return report

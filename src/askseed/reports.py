@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,19 @@ def hashing_notice(files: int, size: int) -> str:
         f"{count(files, 'file')} ({size / 1024**2:,.0f} MB) {verb} new dates but the same "
         "sizes; reading them to see whether they changed (only changed files are re-embedded)"
     )
+
+
+def hashing_notices(on_notice: Callable[[str], None] | None) -> Callable[[int, int], None] | None:
+    """An `on_hashing` for freshness.plan_update that tells `on_notice` the hashing_notice
+    when what must be read reaches HASHING_NOTICE_BYTES (None without `on_notice`)."""
+    if on_notice is None:
+        return None
+
+    def on_hashing(files: int, size: int) -> None:
+        if size >= HASHING_NOTICE_BYTES:
+            on_notice(hashing_notice(files, size))
+
+    return on_hashing
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from askseed.ingest.reading import SkipFile, read_document
 from askseed.ingest.sentences import Sentence, split_sentences
 from askseed.model.embedder import MAX_SEQ_LENGTH, Embedder
 from askseed.model.export_cache import remove_index_folder_exports
-from askseed.reports import IndexReport, count
+from askseed.reports import IndexReport, count, hashing_notices
 from askseed.store.schema import ChunkRow, FileRecord, SentenceSpan
 from askseed.store.writer import IndexWriter
 
@@ -147,9 +147,11 @@ def update_index(
     on_progress: Progress | None = None,
     on_warning: Callable[[str], None] | None = None,
     hashed: Mapping[SourceFile, str] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> IndexReport:
     """Bring the index up to date with the documents folder (all of it with `rebuild`).
-    `hashed`: digests a freshness check just took, as plan_update takes them."""
+    `hashed`: digests a freshness check just took, as plan_update takes them. `on_notice` is
+    told first when many files must be read to compare them (reports.hashing_notice)."""
     check_chunk_settings(settings)
     check_documents_folder(settings.seeds)  # before the index folder is made
     started = time.perf_counter()
@@ -171,7 +173,12 @@ def update_index(
                 "rebuilding it from the documents"
             )
         plan = plan_update(
-            settings.seeds, writer.files(), writer.skipped(), settings.follow_links, hashed
+            settings.seeds,
+            writer.files(),
+            writer.skipped(),
+            settings.follow_links,
+            hashed,
+            hashing_notices(on_notice),
         )
         for rel, reason in plan.walk_skips:
             run.skip(rel, reason)

@@ -122,7 +122,10 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with ProgressLine("indexing") as progress:
             report = engine.refresh(
-                on_progress=progress.update, rebuild=args.rebuild, on_warning=progress.warn
+                on_progress=progress.update,
+                rebuild=args.rebuild,
+                on_warning=progress.warn,
+                on_notice=progress.note,
             )
     except KeyboardInterrupt:
         if not args.watch:

@@ -31,6 +31,10 @@ class ProgressLine:
         self._clear()
         print(f"askseed: warning: {message}", file=self.stream)
 
+    def note(self, message: str) -> None:
+        self._clear()
+        print(f"askseed: {message}", file=self.stream, flush=True)
+
     def _clear(self) -> None:
         if self._drawn:
             self.stream.write("\r\x1b[2K")
