@@ -52,7 +52,7 @@ LAZY_OWN = {
     # loaded to update an index or read a document, never for a question to a fresh index:
     # ~12 ms of imports, a twentieth of a one-shot question.
     ("askseed.engine", "askseed.ingest.indexer"),
-    ("askseed.engine", "askseed.ingest.reading"),
+    ("askseed.engine", "askseed.ingest.readers"),
     # The ONNX export runs once per machine and imports torch; its module's own imports
     # (shutil, tempfile) would cost every question ~4 ms.
     ("askseed.model.embedder", "askseed.model.onnx_export"),

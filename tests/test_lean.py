@@ -30,7 +30,6 @@ LAZY_OWN = (
     "askseed.ui.mcp_server",
     "askseed.ingest.indexer",
     "askseed.ingest.readers",
-    "askseed.ingest.reading",
     "askseed.ingest.chunk",
     "askseed.ingest.dedup",
     "askseed.store.writer",

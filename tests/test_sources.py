@@ -18,8 +18,7 @@ from askseed.ingest.listing import (
     iter_source_files,
     source_file,
 )
-from askseed.ingest.readers import READERS
-from askseed.ingest.reading import SkipFile, read_document
+from askseed.ingest.readers import READERS, SkipFile, read_document
 from hostile import GOOD_SENTENCES, SILENT, build_hostile_folder
 
 

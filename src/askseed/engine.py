@@ -304,7 +304,7 @@ class Engine:
         comes from passages, but an agent (the MCP server) passes it on: only a file indexing
         would read is read, never a path out of the documents folder.
         """
-        from askseed.ingest.reading import read_document  # see the module's docstring
+        from askseed.ingest.readers import read_document  # see the module's docstring
 
         path = self._document_path(source)
         document = read_document(source_file(str(path), source, path.stat()))

@@ -23,7 +23,7 @@ class Document:
     page_starts: tuple[int, ...] | None = None
     # Non-fatal problems worth telling the user, e.g. "not valid UTF-8; decoded as cp1252".
     warnings: tuple[str, ...] = ()
-    sha256: str = ""  # of the bytes the text was read from, set by reading.read_document
+    sha256: str = ""  # of the bytes the text was read from, set by readers.read_document
 
 
 def paged_document(

@@ -16,7 +16,7 @@ from askseed.ingest.chunk import Chunk, line_finder, make_chunks
 from askseed.ingest.dedup import drop_duplicates, duplicate_key
 from askseed.ingest.freshness import plan_update
 from askseed.ingest.listing import FORMATS, SourceFile, check_documents_folder, source_file
-from askseed.ingest.reading import SkipFile, read_document
+from askseed.ingest.readers import SkipFile, read_document
 from askseed.ingest.sentences import Sentence, split_sentences
 from askseed.model.embedder import MAX_SEQ_LENGTH, Embedder
 from askseed.model.export_cache import remove_index_folder_exports

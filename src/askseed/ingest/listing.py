@@ -1,7 +1,7 @@
 """Find the documents in a folder, whatever state the folder is in.
 
 Only names and stat data: the freshness check before every question lists the folder, and
-reading a document (reading.py) needs the readers of every format, which a question to a
+reading a document (readers.py) needs the readers of every format, which a question to a
 fresh index never loads.
 
 Rules of the walk (each problem becomes one on_skip(rel, reason) call, never an exception):

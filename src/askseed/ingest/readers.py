@@ -1,22 +1,26 @@
-"""Turn one file into plain text: one reader per file type.
+"""Turn one file into plain text: one reader per file type, and read_document, which picks it.
 
-A reader takes the file's bytes (read once, by reading.read_document, which also hashes them)
-and returns a Document, or raises SkipFile with a one-line reason that the user will read. To
-support a new format, write one function and add it to READERS. The readers of richer formats
-live in their own modules: html, pdf, word and epub; decoding holds the rules for bytes to text.
+read_document reads a listed file's bytes once, hashes them, and gives them to the reader of
+its type. A reader takes the bytes and returns a Document, or raises SkipFile with a one-line
+reason that the user will read. To support a new format, write one function and add it to
+READERS. The readers of richer formats live in their own modules: html, pdf, word and epub;
+decoding holds the rules for bytes to text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from askseed.ingest.decoding import declared_charset, decode_text, text_from_bytes
 from askseed.ingest.document import Document, SkipFile, captured_logs
 from askseed.ingest.epub import read_epub
 from askseed.ingest.html import extract_main_text, read_html
+from askseed.ingest.listing import SourceFile, os_reason
 from askseed.ingest.pdf import PAGE_SEPARATOR, read_pdf
 from askseed.ingest.word import read_docx
 
@@ -32,6 +36,7 @@ __all__ = [
     "declared_charset",
     "extract_main_text",
     "read_bytes",
+    "read_document",
     "read_docx",
     "read_epub",
     "read_html",
@@ -90,3 +95,42 @@ READERS: dict[str, Callable[[bytes], Document]] = {
     ".docx": read_docx,
     ".epub": read_epub,
 }
+
+
+def read_document(source: SourceFile) -> Document:
+    """The file's text and the SHA-256 of its bytes, both from one read.
+
+    Raises SkipFile (a one-line reason) for anything that makes the file unusable.
+    """
+    path = source.path
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise SkipFile(f"unsupported file type {path.suffix or '(no extension)'}")
+    if source.size > MAX_FILE_BYTES:
+        raise SkipFile(too_large_reason(source.size))
+    try:
+        data = read_bytes(path)
+        document = reader(data)
+    except SkipFile:
+        raise
+    except FileNotFoundError as error:
+        raise SkipFile("deleted before it could be read") from error
+    except OSError as error:
+        raise SkipFile(os_reason(error)) from error
+    # The last line of defence for "never a traceback": a reader bug or a library failing on
+    # hostile input costs this one file, not the whole run.
+    except Exception as error:
+        raise SkipFile(f"could not read it ({type(error).__name__}: {error})") from error
+    try:
+        after = os.stat(path)
+    except FileNotFoundError as error:
+        raise SkipFile("deleted while reading") from error
+    except OSError as error:
+        raise SkipFile(os_reason(error)) from error
+    # Comparing with the listing's stat data also catches a change between listing and reading.
+    # Size and mtime only: an edit meanwhile that restores the mtime is caught by the next
+    # freshness check, through the change time recorded from the listing; a chmod meanwhile
+    # need not cost the file a run.
+    if (after.st_size, after.st_mtime_ns) != (source.size, source.mtime_ns):
+        raise SkipFile("changed while reading; will retry next run")
+    return replace(document, sha256=hashlib.sha256(data).hexdigest())
