@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibrate  # noqa: E402
 from abstain_data import FeatureTable, summarise  # noqa: E402
 from alignment_data import feature_table, question_pieces, token_vectors  # noqa: E402
-from calibrate_contrasts import random_folds  # noqa: E402
+from calibrate_contrasts import other_splits, random_folds  # noqa: E402
 from calibrate_probes import extra_features  # noqa: E402
 from record import record_section  # noqa: E402
 
@@ -279,14 +279,9 @@ def main() -> int:
         summary = questions_only(calibrate.cross_validate(table, variant, folds)[0])
     rows.append(calibrate.summary_row("1. English rarity | all three", summary))
     print(rows[-1], flush=True)
-    splits = {
-        "4 folds": calibrate.article_folds(table, 4),
-        "6 folds": calibrate.article_folds(table, 6),
-        **{f"random 5 folds ({seed})": random_folds(table, seed) for seed in (1, 2, 3)},
-    }
     other = calibrate.summary_header("split", "calibrator")
     coverage = english[:, [ENGLISH.index("best_coverage_en")]]
-    for split, split_folds in splits.items():
+    for split, split_folds in other_splits(table).items():
         summary = questions_only(calibrate.cross_validate(table, calibrate.SHIPPED, split_folds)[0])
         other.append(calibrate.summary_row(f"{split} | shipped", summary))
         with question_features(("best_coverage_en",), table, coverage) as variant:
