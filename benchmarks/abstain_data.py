@@ -271,6 +271,11 @@ def share(values) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def questions_summary(results) -> dict:
+    """summarise of the questions alone, leaving out their keyword forms (statements)."""
+    return summarise([result for result in results if not result.statement])
+
+
 def summarise(results, score: str = "confidence", calibrated: bool = True) -> dict:
     """The figures a benchmark row reports of a list of results, each with `kind`, `answered`,
     `correct` and a score attribute named by `score`; ECE only for a calibrated score."""

@@ -45,7 +45,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
+from abstain_data import ANSWERABLE, FeatureTable, questions_summary, summarise  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
 from calibration_notes import FIFTH_PASS, FOURTH_PASS, SECOND_PASS, THIRD_PASS  # noqa: E402
 from fitting import L2, fit_choice, fit_logistic  # noqa: E402
@@ -448,6 +448,13 @@ def cross_validate(
         fits.append(model)
         results.extend(outcomes(table, model, questions))
     return results, fits
+
+
+def held_out_questions(
+    table: FeatureTable, variant: Variant, folds: list[np.ndarray] | None = None
+) -> dict:
+    """cross_validate's figures for the questions alone (not their keyword forms)."""
+    return questions_summary(cross_validate(table, variant, folds)[0])
 
 
 def to_json(model: Fit) -> dict:

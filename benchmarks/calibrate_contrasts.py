@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate  # noqa: E402
-from abstain_data import FeatureTable, summarise  # noqa: E402
+from abstain_data import FeatureTable  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
 from calibrate_probes import held_out  # noqa: E402
 from record import record_section  # noqa: E402
@@ -92,12 +92,6 @@ def other_splits(table: FeatureTable) -> dict[str, list]:
     }
 
 
-def held_out_on(table: FeatureTable, variant: calibrate.Variant, folds: list) -> dict:
-    """calibrate.cross_validate on the given folds, questions only."""
-    outcomes, _ = calibrate.cross_validate(table, variant, folds)
-    return summarise([r for r in outcomes if not r.statement])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-record", action="store_true", help="print, leave BENCHMARKS.md")
@@ -112,7 +106,9 @@ def main() -> int:
     for split, folds in other_splits(table).items():
         for name, variant in (("fourteenth", calibrate.FOURTEENTH), ("shipped", calibrate.SHIPPED)):
             other.append(
-                calibrate.summary_row(f"{split} | {name}", held_out_on(table, variant, folds))
+                calibrate.summary_row(
+                    f"{split} | {name}", calibrate.held_out_questions(table, variant, folds)
+                )
             )
             print(other[-1], flush=True)
     if not args.no_record:

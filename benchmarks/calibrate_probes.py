@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate  # noqa: E402
-from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
+from abstain_data import ANSWERABLE, FeatureTable, questions_summary  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
 from fitting import fit_choice  # noqa: E402
 from record import record_section  # noqa: E402
@@ -86,7 +86,7 @@ def held_out(
             results.extend(calibrate.outcomes(table, model, questions))
     finally:
         table.x, table.z = base_x, base_z
-    return summarise([r for r in results if not r.statement])
+    return questions_summary(results)
 
 
 def products(table: FeatureTable, queries: np.ndarray, sentences: np.ndarray) -> np.ndarray:

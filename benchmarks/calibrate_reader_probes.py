@@ -43,7 +43,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate  # noqa: E402
-from abstain_data import FeatureTable, summarise  # noqa: E402
+from abstain_data import FeatureTable, questions_summary  # noqa: E402
 from alignment_data import feature_table, question_pieces, token_vectors  # noqa: E402
 from calibrate_contrasts import other_splits, random_folds  # noqa: E402
 from calibrate_probes import extra_features  # noqa: E402
@@ -52,6 +52,7 @@ from record import record_section  # noqa: E402
 from askseed.engine import Engine  # noqa: E402
 from askseed.model.embedder import model_dir  # noqa: E402
 from askseed.query.alignment import piece_kinds  # noqa: E402
+from askseed.store.reader import IndexReader  # noqa: E402
 from askseed.text import WORD, content_terms, fold, sentence_terms, stem  # noqa: E402
 
 BEYOND = 40_000  # the place given to a word the vocabulary does not hold whole
@@ -76,7 +77,7 @@ def english_rarity() -> dict[str, float]:
 def english_columns(table: FeatureTable, engine: Engine) -> np.ndarray:
     """The ENGLISH features of every question (questions x 3)."""
     rarity = english_rarity()
-    reader = engine._open_reader()
+    reader = IndexReader(engine.settings.index)
     weights: list[dict[str, float]] = []
     columns = np.zeros((len(table.questions), len(ENGLISH)))
     for index, question in enumerate(table.questions):
@@ -115,10 +116,6 @@ def question_features(names: tuple[str, ...], table: FeatureTable, columns: np.n
         yield replace(calibrate.SHIPPED, question=calibrate.QUESTION_FEATURES)
     finally:
         calibrate.QUESTION_FEATURES, calibrate.STATEMENT_FEATURES, table.q = saved
-
-
-def questions_only(results: list) -> dict:
-    return summarise([result for result in results if not result.statement])
 
 
 class TokenMatch:
@@ -222,7 +219,7 @@ def cross_fitted(table: FeatureTable, match: TokenMatch, variant, folds: list) -
             print(f"  fold {held + 1} of {len(folds)}", flush=True)
     finally:
         table.x, table.z = base_x, base_z
-    return questions_only(results)
+    return questions_summary(results)
 
 
 def match_on_other_splits(table: FeatureTable, engine: Engine, record: bool) -> None:
@@ -234,7 +231,7 @@ def match_on_other_splits(table: FeatureTable, engine: Engine, record: bool) -> 
     }
     rows = calibrate.summary_header("split", "calibrator")
     for split, folds in splits.items():
-        summary = questions_only(calibrate.cross_validate(table, calibrate.SHIPPED, folds)[0])
+        summary = calibrate.held_out_questions(table, calibrate.SHIPPED, folds)
         rows.append(calibrate.summary_row(f"{split} | shipped", summary))
         with extra_features(sentence=("learned_match",), quote=("learned_match",)):
             variant = replace(
@@ -267,25 +264,25 @@ def main() -> int:
     english = english_columns(table, engine)
     folds = calibrate.article_folds(table)
     rows = calibrate.summary_header("calibrator", "reads")
-    shipped = questions_only(calibrate.cross_validate(table, calibrate.SHIPPED, folds)[0])
+    shipped = calibrate.held_out_questions(table, calibrate.SHIPPED, folds)
     rows.append(calibrate.summary_row("shipped | ", shipped))
     print(rows[-1], flush=True)
     for place, name in enumerate(ENGLISH):
         with question_features((name,), table, english[:, [place]]) as variant:
-            summary = questions_only(calibrate.cross_validate(table, variant, folds)[0])
+            summary = calibrate.held_out_questions(table, variant, folds)
         rows.append(calibrate.summary_row(f"1. English rarity | {name}", summary))
         print(rows[-1], flush=True)
     with question_features(ENGLISH, table, english) as variant:
-        summary = questions_only(calibrate.cross_validate(table, variant, folds)[0])
+        summary = calibrate.held_out_questions(table, variant, folds)
     rows.append(calibrate.summary_row("1. English rarity | all three", summary))
     print(rows[-1], flush=True)
     other = calibrate.summary_header("split", "calibrator")
     coverage = english[:, [ENGLISH.index("best_coverage_en")]]
     for split, split_folds in other_splits(table).items():
-        summary = questions_only(calibrate.cross_validate(table, calibrate.SHIPPED, split_folds)[0])
+        summary = calibrate.held_out_questions(table, calibrate.SHIPPED, split_folds)
         other.append(calibrate.summary_row(f"{split} | shipped", summary))
         with question_features(("best_coverage_en",), table, coverage) as variant:
-            summary = questions_only(calibrate.cross_validate(table, variant, split_folds)[0])
+            summary = calibrate.held_out_questions(table, variant, split_folds)
         other.append(calibrate.summary_row(f"{split} | with best_coverage_en", summary))
         print(*other[-2:], sep="\n", flush=True)
     match = TokenMatch(table, engine)

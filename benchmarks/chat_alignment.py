@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from _common import REPO, ask_reading_alignment  # noqa: E402
-from abstain_data import summarise  # noqa: E402
+from abstain_data import questions_summary  # noqa: E402
 from alignment_data import alignment_columns, feature_table  # noqa: E402
 from calibrate import SHIPPED, article_folds, fit, outcomes  # noqa: E402
 from record import record_section  # noqa: E402
@@ -56,7 +56,7 @@ def held_out(fitted_on, scored_on) -> dict:
         folds = article_folds(fitted_on)
         train = np.concatenate([fold for other, fold in enumerate(folds) if other != number])
         results += outcomes(scored_on, fit(fitted_on, train, SHIPPED), questions)
-    return summarise([result for result in results if not result.statement])
+    return questions_summary(results)
 
 
 def answers(engine: Engine, questions: list[str]) -> list[tuple[str, bool, float]]:

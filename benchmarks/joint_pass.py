@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibrate  # noqa: E402
-from abstain_data import ANSWERABLE, FeatureTable, summarise  # noqa: E402
+from abstain_data import ANSWERABLE, FeatureTable, questions_summary  # noqa: E402
 from alignment_data import feature_table  # noqa: E402
 from sentence_choice import ranked, shares, top_rows  # noqa: E402
 
@@ -85,7 +85,7 @@ def joint_column(
 
 
 def report(name: str, results: list) -> None:
-    summary = summarise([r for r in results if not r.statement])
+    summary = questions_summary(results)
     print(calibrate.summary_row(name, summary))
 
 
